@@ -1,0 +1,45 @@
+//! Criterion benches for the hot kernels: quantiles, rank tests, Hodges-Lehmann selection,
+//! ratio intervals and JSON canonicalization. `cargo bench --bench kernels`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use shadowgate::metrics::canonical::canonical_str;
+use shadowgate::stats::{nonparametric, quantile, resample};
+use std::hint::black_box;
+
+fn latencies(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| (4.8 + 0.5 * (rng.gen::<f64>() - 0.5) * 3.4).exp()).collect()
+}
+
+fn kernels(c: &mut Criterion) {
+    let mut g = c.benchmark_group("kernels");
+    g.sample_size(10);
+    for n in [100_000usize, 1_000_000] {
+        let v1 = latencies(n, 1);
+        let v2 = latencies(n, 2);
+        g.bench_with_input(BenchmarkId::new("quantile_select_p95", n), &v1, |b, v| {
+            b.iter(|| {
+                let mut x = v.clone();
+                black_box(quantile::quantile_select(&mut x, 0.95))
+            })
+        });
+        let logs: Vec<f64> = v1.iter().zip(&v2).map(|(a, b)| (b / a).ln()).collect();
+        g.bench_with_input(BenchmarkId::new("wilcoxon_signed_rank", n), &logs, |b, d| {
+            b.iter(|| black_box(nonparametric::wilcoxon_signed_rank(d)))
+        });
+        g.bench_with_input(BenchmarkId::new("hodges_lehmann_one_sample", n), &logs, |b, d| {
+            b.iter(|| black_box(nonparametric::hodges_lehmann_one_sample(d, 0.95)))
+        });
+        g.bench_with_input(BenchmarkId::new("p95_ratio_paired", n), &(v1.clone(), v2.clone()), |b, (x, y)| {
+            b.iter(|| black_box(resample::quantile_ratio(x, y, 0.95, true, 0.95, 7)))
+        });
+    }
+    let result = r#"{"valid": false, "score": 0.734, "violations": ["CHECKSUM", "EXPIRED"], "rule_set": "2026.11", "checks": {"format": true, "blocklist": true}}"#;
+    g.bench_function("canonicalize_result", |b| b.iter(|| black_box(canonical_str(black_box(result)))));
+    g.finish();
+}
+
+criterion_group!(benches, kernels);
+criterion_main!(benches);

@@ -1,0 +1,168 @@
+//! The pipeline: ingest -> pair -> metrics -> stats -> verdict, producing the [`Verdict`]
+//! document that every exporter renders.
+
+use crate::error::{Error, Result};
+use crate::ingest::{self, Format, IngestStats, Ingested, ReadOptions, Rejected};
+use crate::metrics::{self, Dataset, Metrics, WindowMetrics};
+use crate::pair::{self, Pairing};
+use crate::policy::{Mode, Policy};
+use crate::verdict::{self, Decision, GateResult, QualityInputs, Recommendation};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Bump when a key of verdict.json changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What `analyze` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub v1: PathBuf,
+    pub v2: PathBuf,
+    pub policy: Policy,
+    pub format: Option<Format>,
+    pub stage: String,
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inputs {
+    pub v1: IngestStats,
+    pub v2: IngestStats,
+}
+
+/// verdict.json (documented key by key in docs/verdict.md; schema in docs/verdict.schema.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// RFC 3339; from SOURCE_DATE_EPOCH when set, so that runs are reproducible byte for byte.
+    pub generated_at: String,
+    pub decision: Decision,
+    pub exit_code: i32,
+    pub recommendation: Recommendation,
+    pub mode: Mode,
+    pub stage: String,
+    pub strict: bool,
+    pub confidence: f64,
+    pub seed: u64,
+    pub inputs: Inputs,
+    pub pairing: Pairing,
+    pub metrics: Metrics,
+    pub windows: WindowMetrics,
+    pub gates: Vec<GateResult>,
+    /// The effective policy (defaults merged with --policy and flags).
+    pub policy: Policy,
+}
+
+/// Everything the exporters need.
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub rejected: Vec<Rejected>,
+    /// Stage timings (name, seconds), for --timings.
+    pub timings: Vec<(&'static str, f64)>,
+    /// Correlation ids of the rows behind `verdict.metrics.discrepancy.mismatched`, etc.
+    pub dataset: Dataset,
+}
+
+pub fn generated_at() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let t = match secs {
+        Some(s) => chrono::DateTime::from_timestamp(s, 0),
+        None => Some(chrono::Utc::now()),
+    };
+    t.map_or_else(String::new, |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Runs the whole analysis: reads both versions, then [`run_ingested`].
+pub fn run(req: &Request) -> Result<Outcome> {
+    let policy = &req.policy;
+    let t = Instant::now();
+    let segment_by = &policy.analysis.segment_by;
+    let opts = |version| ReadOptions {
+        version,
+        columns: &policy.columns,
+        segment_by,
+        format: req.format,
+        max_rejected: policy.analysis.max_rejected_samples,
+    };
+    let (o1, o2) = (opts("v1"), opts("v2"));
+    let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
+    let (i1, i2) = (r1?, r2?);
+    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict)?;
+    outcome.timings.insert(0, ("ingest", t.elapsed().as_secs_f64()));
+    Ok(outcome)
+}
+
+/// Pairs, measures and judges two already-ingested versions (also used in-process by the
+/// calibration tests).
+pub fn run_ingested(mut i1: Ingested, mut i2: Ingested, policy: &Policy, stage: &str, strict: bool) -> Result<Outcome> {
+    if !verdict::STAGES.contains(&stage) {
+        return Err(Error::Usage(format!("--stage {stage}: unknown stage; use one of {}", verdict::STAGES.join(", "))));
+    }
+    let segment_by = &policy.analysis.segment_by;
+    let mut timings = Vec::new();
+    let t = Instant::now();
+    let (d1, d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
+    i1.stats.duplicate_rows = d1.duplicate_rows;
+    i1.stats.duplicate_ids = d1.duplicate_ids;
+    i2.stats.duplicate_rows = d2.duplicate_rows;
+    i2.stats.duplicate_ids = d2.duplicate_ids;
+    let pairing = pair::join(&i1.requests, &d1, &i2.requests, &d2);
+    let mode = policy.analysis.mode;
+    if mode == Mode::Shadow && pairing.pairs == 0 {
+        return Err(Error::Usage(format!(
+            "no correlation id of --v1 ({} ids) occurs in --v2 ({} ids), so nothing can be paired. Check that both files map the same id column ([columns] correlation_id), or use --mode canary if V1 and V2 served different requests.",
+            pairing.v1_ids, pairing.v2_ids
+        )));
+    }
+    timings.push(("pair", t.elapsed().as_secs_f64()));
+
+    let ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
+    let t = Instant::now();
+    let (m, w) = rayon::join(|| metrics::compute(&ds, policy), || metrics::compute_windows(&ds, policy));
+    timings.push(("metrics", t.elapsed().as_secs_f64()));
+
+    let t = Instant::now();
+    let share = |s: &IngestStats| if s.rows_read == 0 { 0.0 } else { s.rows_rejected as f64 / s.rows_read as f64 };
+    let q = QualityInputs {
+        pairing: &ds.pairing,
+        v1_n: ds.d1.keep.len() as u64,
+        v2_n: ds.d2.keep.len() as u64,
+        rejected_share: [share(&i1.stats), share(&i2.stats)],
+    };
+    let mut gates = verdict::evaluate_gates(policy, &m, &w, mode, !segment_by.is_empty());
+    gates.extend(verdict::data_quality(policy, &q, mode));
+    let decision = verdict::decide(&gates, strict);
+    let recommendation = verdict::recommend(decision, &gates, stage, strict);
+    timings.push(("verdict", t.elapsed().as_secs_f64()));
+
+    let verdict = Verdict {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool { name: "shadowgate", version: env!("CARGO_PKG_VERSION") },
+        generated_at: generated_at(),
+        decision,
+        exit_code: decision.exit_code(),
+        recommendation,
+        mode,
+        stage: stage.to_string(),
+        strict,
+        confidence: policy.analysis.confidence,
+        seed: policy.analysis.seed,
+        inputs: Inputs { v1: i1.stats, v2: i2.stats },
+        pairing: ds.pairing.clone(),
+        metrics: m,
+        windows: w,
+        gates,
+        policy: policy.clone(),
+    };
+    let mut rejected = i1.rejected;
+    rejected.extend(i2.rejected);
+    Ok(Outcome { verdict, rejected, timings, dataset: ds })
+}

@@ -1,0 +1,72 @@
+//! Command-line interface (clap derive).
+
+use crate::generate::GenerateArgs;
+use crate::ingest::Format;
+use crate::policy::Mode;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shadowgate",
+    version,
+    about = "Decide from request logs whether V2 of a service may replace V1 (GO / NO_GO / INCONCLUSIVE).",
+    after_help = "Exit codes: 0 GO, 1 NO_GO, 2 usage or input error, 3 INCONCLUSIVE."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compare V1 and V2 logs and write verdict.json, summary.md, junit.xml and rejected.jsonl.
+    Analyze(AnalyzeArgs),
+    /// Print the default policy as commented TOML (a starting point for --policy).
+    Policy,
+    /// Write realistic synthetic V1/V2 logs (fixtures, tests, benchmarks).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// V1 logs: a file, a directory or a glob (JSON Lines, CSV, Parquet, Arrow IPC; .gz/.zst).
+    #[arg(long)]
+    pub v1: PathBuf,
+    /// V2 logs, same forms as --v1.
+    #[arg(long)]
+    pub v2: PathBuf,
+    /// Output directory (replaced atomically when the run completes).
+    #[arg(long, default_value = "reports/latest")]
+    pub out: PathBuf,
+    /// Policy TOML merged onto the defaults (`shadowgate policy` prints them).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// shadow: the same requests were served by both (paired); canary: different requests.
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
+    /// Canary mode: V2's expected share of traffic, e.g. 0.01 at the 1% stage.
+    #[arg(long)]
+    pub expected_v2_share: Option<f64>,
+    /// Column to break discrepancies and failures down by (repeatable).
+    #[arg(long)]
+    pub segment_by: Vec<String>,
+    /// Current rollout stage: shadow, canary-1, progressive-10, progressive-25, progressive-50, full.
+    #[arg(long, default_value = "shadow")]
+    pub stage: String,
+    /// Treat failing warnings as blocking.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seed for the bootstrap and other randomized steps (overrides the policy).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Input format, when file names do not say it.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Print nothing on success (errors still go to stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print how long each stage took (to stderr).
+    #[arg(long)]
+    pub timings: bool,
+}

@@ -1,0 +1,198 @@
+//! Parquet and Arrow IPC through polars' lazy scans: only the mapped columns are read
+//! (projection pushdown), then rows are validated by the shared [`Normalizer`].
+
+use super::{missing_column_error, Format, Normalized, Normalizer, RawRow, Sink, Val};
+use crate::error::{Error, Result};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::Path;
+
+/// One column's values, converted once from the file's Arrow type.
+enum ColData<'a> {
+    Absent,
+    Str(Vec<Option<&'a str>>),
+    I64(Vec<Option<i64>>),
+    F64(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Ms(Vec<Option<i64>>),
+    Null,
+}
+
+impl ColData<'_> {
+    fn val(&self, i: usize) -> Val<'_> {
+        let opt = |o: Option<Val<'static>>| o.unwrap_or(Val::Null);
+        match self {
+            ColData::Absent => Val::Absent,
+            ColData::Null => Val::Null,
+            ColData::Str(v) => v[i].map_or(Val::Null, |s| if s.trim().is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) }),
+            ColData::I64(v) => opt(v[i].map(Val::I64)),
+            ColData::F64(v) => opt(v[i].map(Val::F64)),
+            ColData::Bool(v) => opt(v[i].map(Val::Bool)),
+            ColData::Ms(v) => opt(v[i].map(Val::EpochMs)),
+        }
+    }
+}
+
+fn polars_err(path: &Path, what: &str, e: PolarsError) -> Error {
+    Error::input(path, format!("{what}: {e}. The file may be truncated or not what its name says; re-export it."))
+}
+
+fn check_magic(path: &Path, format: Format) -> Result<()> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::input(path, format!("cannot open the file: {e}")))?;
+    let mut head = [0u8; 6];
+    let n = f.read(&mut head).map_err(|e| Error::input(path, format!("cannot read the file: {e}")))?;
+    let head = &head[..n];
+    let (ok, name, magic) = match format {
+        Format::Parquet => (head.starts_with(b"PAR1"), "Parquet", "PAR1"),
+        _ => (head.starts_with(b"ARROW1"), "Arrow IPC", "ARROW1"),
+    };
+    if n == 0 {
+        return Err(Error::input(path, "the file is empty (0 bytes). Check the export that wrote it."));
+    }
+    if !ok {
+        let guess = if head.starts_with(b"{") {
+            " It looks like JSON Lines: rename it to .jsonl or pass --format jsonl."
+        } else if head.starts_with(&[0x1f, 0x8b]) {
+            " It is gzip-compressed: name it .jsonl.gz / .csv.gz as appropriate."
+        } else if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            " It looks like text (CSV?): rename it or pass --format csv."
+        } else {
+            ""
+        };
+        return Err(Error::input(path, format!("this is not a {name} file (it does not start with the {magic} magic bytes).{guess}")));
+    }
+    Ok(())
+}
+
+fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
+    let p = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, "cannot use this path", e))?;
+    let lf = match format {
+        Format::Parquet => {
+            let args = ScanArgsParquet { glob: false, ..Default::default() };
+            LazyFrame::scan_parquet(p, args)
+        }
+        _ => {
+            let args = UnifiedScanArgs { glob: false, ..Default::default() };
+            LazyFrame::scan_ipc(p, IpcScanOptions::default(), args)
+        }
+    };
+    lf.map_err(|e| polars_err(path, "cannot open", e))
+}
+
+fn convert<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
+    let bad = |e: PolarsError| polars_err(path, &format!("cannot read column `{name}`"), e);
+    Ok(match c.dtype() {
+        DataType::String => ColData::Str(c.str().map_err(bad)?.iter().collect()),
+        DataType::Boolean => ColData::Bool(c.bool().map_err(bad)?.iter().collect()),
+        DataType::Float64 => ColData::F64(c.f64().map_err(bad)?.iter().collect()),
+        DataType::Int64 => ColData::I64(c.i64().map_err(bad)?.iter().collect()),
+        DataType::Float32 => ColData::F64(c.cast(&DataType::Float64).map_err(bad)?.f64().map_err(bad)?.iter().collect()),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            ColData::I64(c.cast(&DataType::Int64).map_err(bad)?.i64().map_err(bad)?.iter().collect())
+        }
+        DataType::Datetime(tu, _) => {
+            let div = match tu {
+                TimeUnit::Nanoseconds => 1_000_000,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1,
+            };
+            ColData::Ms(c.datetime().map_err(bad)?.physical().iter().map(|o| o.map(|v| v.div_euclid(div))).collect())
+        }
+        DataType::Date => ColData::Ms(c.date().map_err(bad)?.physical().iter().map(|o| o.map(|d| d as i64 * 86_400_000)).collect()),
+        DataType::Null => ColData::Null,
+        other => return Err(Error::input(
+            path,
+            format!(
+                "column `{name}` has type {other}, which shadowgate cannot read; export it as a string (results as JSON text) or a number."
+            ),
+        )),
+    })
+}
+
+/// Reads one Parquet or Arrow IPC file into the sink.
+pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
+    check_magic(path, format)?;
+    let mut lf = scan(path, format)?;
+    let schema = lf.collect_schema().map_err(|e| polars_err(path, "cannot read the schema", e))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    for (col, key) in norm.required() {
+        if !names.iter().any(|n| n == col) {
+            return Err(missing_column_error(path, col, key, &names));
+        }
+    }
+    let c = &norm.columns;
+    let wanted: Vec<&String> =
+        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
+            .into_iter()
+            .chain(norm.segment_names.iter())
+            .collect();
+    let mut selected: Vec<&String> = Vec::new();
+    for w in &wanted {
+        if names.contains(w) && !selected.contains(w) {
+            selected.push(w);
+        }
+    }
+    let df = lf
+        .select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>())
+        .collect()
+        .map_err(|e| polars_err(path, "cannot read the data", e))?;
+    let height = df.height();
+    let mut data: Vec<ColData<'_>> = Vec::with_capacity(wanted.len());
+    for w in &wanted {
+        match df.column(w.as_str()) {
+            Ok(column) => data.push(convert(path, w, column)?),
+            Err(_) => data.push(ColData::Absent),
+        }
+    }
+    sink.requests.has_result |= !matches!(data[5], ColData::Absent);
+    sink.requests.has_cpu |= !matches!(data[6], ColData::Absent);
+    sink.requests.has_memory |= !matches!(data[7], ColData::Absent);
+    sink.requests.has_net |= !matches!(data[8], ColData::Absent);
+    let file = path.display().to_string();
+    let chunk = 65_536;
+    let mut start = 0;
+    while start < height {
+        let end = (start + chunk).min(height);
+        let outcomes: Vec<Normalized> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                norm.normalize(RawRow {
+                    id: data[0].val(i),
+                    ts: data[1].val(i),
+                    latency: data[2].val(i),
+                    status: data[3].val(i),
+                    error_code: data[4].val(i),
+                    result: data[5].val(i),
+                    cpu: data[6].val(i),
+                    memory: data[7].val(i),
+                    net: data[8].val(i),
+                    segments: data[9..].iter().map(|d| d.val(i)).collect(),
+                })
+            })
+            .collect();
+        for (i, outcome) in (start..end).zip(outcomes) {
+            sink.record(&file, i as u64 + 1, outcome, || render_row(&wanted, &data, i));
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
+    let mut obj = serde_json::Map::new();
+    for (n, d) in names.iter().zip(data) {
+        let v = match d.val(i) {
+            Val::Absent => continue,
+            Val::Null => serde_json::Value::Null,
+            Val::Str(s) => serde_json::Value::String(s.into_owned()),
+            Val::I64(v) | Val::EpochMs(v) => serde_json::Value::from(v),
+            Val::F64(v) => serde_json::Number::from_f64(v).map_or(serde_json::Value::String(v.to_string()), serde_json::Value::Number),
+            Val::Bool(b) => serde_json::Value::Bool(b),
+            Val::Json(j) => j.clone(),
+        };
+        obj.insert((*n).clone(), v);
+    }
+    serde_json::Value::Object(obj).to_string()
+}

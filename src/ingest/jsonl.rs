@@ -1,0 +1,179 @@
+//! JSON Lines reader: plain, gzip or zstd; parsed in parallel chunks, one line at a time, so a
+//! malformed line costs only that line.
+
+use super::{missing_column_error, Normalized, Normalizer, RawRow, Reason, Sink, Val};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+/// Bytes read per parallel chunk.
+const CHUNK: usize = 8 << 20;
+
+/// Opens a possibly compressed file, detecting gzip / zstd by magic bytes (so a mislabelled
+/// `.jsonl` that is really gzip still reads) and refusing binary formats under a text name.
+pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::input(path, format!("cannot open the file: {e}")))?;
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) => return Err(Error::input(path, format!("cannot read the file: {e}"))),
+        }
+    }
+    let head = magic[..got].to_vec();
+    let file = std::io::Cursor::new(head.clone()).chain(file);
+    if head.starts_with(b"PAR1") {
+        return Err(Error::input(
+            path,
+            "this is a Parquet file, but its name says text (JSON Lines/CSV). Rename it to .parquet or pass --format parquet.",
+        ));
+    }
+    if head.starts_with(b"ARROW1") || head.starts_with(&[0xff, 0xff, 0xff, 0xff]) {
+        return Err(Error::input(path, "this is an Arrow IPC file, but its name says text. Rename it to .arrow or pass --format ipc."));
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file))));
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let dec =
+            zstd::stream::read::Decoder::new(file).map_err(|e| Error::input(path, format!("cannot start zstd decompression: {e}")))?;
+        return Ok(Box::new(dec));
+    }
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+/// Looks a key up in a JSON object; a dotted name that is not a key itself walks nested objects
+/// (`request.id`).
+fn lookup<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> Option<&'a serde_json::Value> {
+    if let Some(v) = obj.get(name) {
+        return Some(v);
+    }
+    if !name.contains('.') {
+        return None;
+    }
+    let mut parts = name.split('.');
+    let mut cur = obj.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.as_object()?.get(p)?;
+    }
+    Some(cur)
+}
+
+enum Line {
+    Blank,
+    Malformed(String),
+    Parsed { outcome: Normalized, present: u16 },
+}
+
+fn parse_line(bytes: &[u8], norm: &Normalizer) -> Line {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Line::Blank;
+    }
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Line::Malformed(format!("not valid JSON: {e}")),
+    };
+    let Some(obj) = value.as_object() else {
+        return Line::Malformed("the line is valid JSON but not an object".into());
+    };
+    let c = &norm.columns;
+    let get = |name: &str| lookup(obj, name);
+    let fields = [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes];
+    let mut present = 0u16;
+    for (i, f) in fields.iter().enumerate() {
+        if get(f).is_some() {
+            present |= 1 << i;
+        }
+    }
+    let raw = RawRow {
+        id: Val::from_json(get(&c.correlation_id)),
+        ts: Val::from_json(get(&c.timestamp)),
+        latency: Val::from_json(get(&c.latency_ms)),
+        status: Val::from_json(get(&c.status)),
+        error_code: Val::from_json(get(&c.error_code)),
+        result: Val::from_json(get(&c.result)),
+        cpu: Val::from_json(get(&c.cpu_ms)),
+        memory: Val::from_json(get(&c.memory_mb)),
+        net: Val::from_json(get(&c.net_bytes)),
+        segments: norm.segment_names.iter().map(|s| Val::from_json(get(s))).collect(),
+    };
+    Line::Parsed { outcome: norm.normalize(raw), present }
+}
+
+/// Reads one JSON Lines file into the sink.
+pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
+    let mut reader = open_text(path)?;
+    let file = path.display().to_string();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 16));
+    let mut line_no: u64 = 0;
+    let mut present_any = 0u16;
+    let mut parsed_rows = 0u64;
+    let mut eof = false;
+    let mut keys_seen: Vec<String> = Vec::new();
+    while !eof {
+        // Fill the buffer up to CHUNK bytes (or EOF).
+        let mut chunk = [0u8; 1 << 16];
+        while buf.len() < CHUNK {
+            match reader.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::input(
+                    path,
+                    format!(
+                        "reading stopped after line {line_no}: {e}. The file may be truncated or its compression corrupt; re-export it."
+                    ),
+                )),
+            }
+        }
+        let cut = if eof { buf.len() } else { buf.iter().rposition(|b| *b == b'\n').map_or(buf.len(), |p| p + 1) };
+        let body = &buf[..cut];
+        let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+        // split() yields a trailing empty slice when body ends with '\n'
+        let lines = if body.ends_with(b"\n") { &lines[..lines.len() - 1] } else { &lines[..] };
+        let outcomes: Vec<Line> = lines.par_iter().map(|l| parse_line(l, norm)).collect();
+        if keys_seen.is_empty() {
+            if let Some(first) = lines.iter().find_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok()) {
+                if let Some(o) = first.as_object() {
+                    keys_seen = o.keys().cloned().collect();
+                }
+            }
+        }
+        for (line, outcome) in lines.iter().zip(outcomes) {
+            line_no += 1;
+            let raw = || String::from_utf8_lossy(line).into_owned();
+            match outcome {
+                Line::Blank => {}
+                Line::Malformed(detail) => {
+                    sink.stats.rows_read += 1;
+                    sink.reject(&file, line_no, Reason::Malformed, detail, raw);
+                }
+                Line::Parsed { outcome, present } => {
+                    present_any |= present;
+                    parsed_rows += 1;
+                    sink.record(&file, line_no, outcome, raw);
+                }
+            }
+        }
+        buf.drain(..cut);
+    }
+    if parsed_rows > 0 {
+        for (i, (col, key)) in norm.required().iter().enumerate() {
+            if present_any & (1 << i) == 0 {
+                return Err(missing_column_error(path, col, key, &keys_seen));
+            }
+        }
+    }
+    sink.requests.has_result |= present_any & (1 << 4) != 0;
+    sink.requests.has_cpu |= present_any & (1 << 5) != 0;
+    sink.requests.has_memory |= present_any & (1 << 6) != 0;
+    sink.requests.has_net |= present_any & (1 << 7) != 0;
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! Ingest: request logs in any supported format -> one normalized, validated set of rows per
+//! version, with every rejected row counted by reason.
+//!
+//! Readers per format: [`jsonl`] (JSON Lines, plain/.gz/.zst; hand-parsed line by line because a
+//! malformed line must cost only that line, which polars' NDJSON reader does not offer), [`csv`]
+//! (the `csv` crate, for the same reason and for exact line numbers), [`columnar`] (Parquet and
+//! Arrow IPC through polars' lazy scans, reading only the mapped columns). All readers hand raw
+//! values to [`Normalizer`], so the rejection rules of DESIGN.md section 2 are applied once.
+
+pub mod columnar;
+pub mod csv;
+pub mod jsonl;
+pub mod paths;
+pub mod value;
+
+use crate::error::{Error, Result};
+use crate::policy::{Columns, LatencyUnit};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+pub use value::Val;
+
+/// Input file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jsonl,
+    Csv,
+    Parquet,
+    Ipc,
+}
+
+impl Format {
+    /// The format implied by a file name (compression suffixes `.gz` / `.zst` are looked through).
+    pub fn from_path(p: &Path) -> Option<Format> {
+        let name = p.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let name = name.trim_end_matches(".gz").trim_end_matches(".zst").trim_end_matches(".zstd");
+        let ext = name.rsplit('.').next()?;
+        match ext {
+            "jsonl" | "ndjson" | "json" | "log" => Some(Format::Jsonl),
+            "csv" | "tsv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "arrow" | "ipc" | "feather" => Some(Format::Ipc),
+            _ => None,
+        }
+    }
+}
+
+/// Why a row was rejected (DESIGN.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Malformed,
+    MissingCorrelationId,
+    InvalidLatency,
+    InvalidTimestamp,
+    InvalidStatus,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 5] =
+        [Reason::Malformed, Reason::MissingCorrelationId, Reason::InvalidLatency, Reason::InvalidTimestamp, Reason::InvalidStatus];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Malformed => "malformed",
+            Reason::MissingCorrelationId => "missing_correlation_id",
+            Reason::InvalidLatency => "invalid_latency",
+            Reason::InvalidTimestamp => "invalid_timestamp",
+            Reason::InvalidStatus => "invalid_status",
+        }
+    }
+}
+
+/// A rejected row as written to rejected.jsonl.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub version: &'static str,
+    pub file: String,
+    /// 1-based line (JSONL, CSV including the header) or row (Parquet/IPC) number.
+    pub line: u64,
+    pub reason: Reason,
+    pub detail: String,
+    /// The raw line (truncated to 2,000 bytes) or a rendering of the row.
+    pub raw: String,
+}
+
+/// Rows of one version after validation. Optional numeric fields use NaN for "missing".
+#[derive(Debug, Default, Clone)]
+pub struct Requests {
+    pub id: Vec<String>,
+    pub ts_ms: Vec<i64>,
+    pub latency_ms: Vec<f64>,
+    pub ok: Vec<bool>,
+    pub error_code: Vec<Option<String>>,
+    /// Canonical JSON text of the result (a plain string result is stored as a JSON string).
+    pub result: Vec<Option<String>>,
+    pub cpu_ms: Vec<f64>,
+    pub memory_mb: Vec<f64>,
+    pub net_bytes: Vec<f64>,
+    /// One vector per segment column, in the order of `segment_names`.
+    pub segments: Vec<Vec<Option<String>>>,
+    pub segment_names: Vec<String>,
+    /// Which optional columns appeared in at least one file.
+    pub has_result: bool,
+    pub has_cpu: bool,
+    pub has_memory: bool,
+    pub has_net: bool,
+}
+
+impl Requests {
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+    fn push(&mut self, r: Row) {
+        self.id.push(r.id);
+        self.ts_ms.push(r.ts_ms);
+        self.latency_ms.push(r.latency_ms);
+        self.ok.push(r.ok);
+        self.error_code.push(r.error_code);
+        self.result.push(r.result);
+        self.cpu_ms.push(r.cpu_ms);
+        self.memory_mb.push(r.memory_mb);
+        self.net_bytes.push(r.net_bytes);
+        for (col, v) in self.segments.iter_mut().zip(r.segments) {
+            col.push(v);
+        }
+    }
+}
+
+/// Counts for one version's input, reported in verdict.json `inputs`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestStats {
+    pub files: Vec<String>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    /// Numeric timestamps by the unit they were read in (`auto` guesses from magnitude).
+    pub timestamp_units: BTreeMap<&'static str, u64>,
+    /// Filled in by pairing: rows dropped because their correlation id occurred earlier.
+    pub duplicate_rows: u64,
+    /// Filled in by pairing: distinct correlation ids that occurred more than once.
+    pub duplicate_ids: u64,
+}
+
+/// One validated row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub ts_ms: i64,
+    pub latency_ms: f64,
+    pub ok: bool,
+    pub error_code: Option<String>,
+    pub result: Option<String>,
+    pub cpu_ms: f64,
+    pub memory_mb: f64,
+    pub net_bytes: f64,
+    pub segments: Vec<Option<String>>,
+}
+
+/// The raw values of one row, in the mapped order, as a reader found them.
+pub struct RawRow<'a> {
+    pub id: Val<'a>,
+    pub ts: Val<'a>,
+    pub latency: Val<'a>,
+    pub status: Val<'a>,
+    pub error_code: Val<'a>,
+    pub result: Val<'a>,
+    pub cpu: Val<'a>,
+    pub memory: Val<'a>,
+    pub net: Val<'a>,
+    pub segments: Vec<Val<'a>>,
+}
+
+/// Validation and normalization rules shared by all readers.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    pub columns: Columns,
+    pub segment_names: Vec<String>,
+    ok_values: Vec<String>,
+    latency_factor: f64,
+}
+
+/// Outcome of normalizing one row: the row or the reason it was rejected, plus the unit a numeric
+/// timestamp was read in.
+pub type Normalized = (std::result::Result<Row, (Reason, String)>, Option<&'static str>);
+
+impl Normalizer {
+    pub fn new(columns: &Columns, segment_names: &[String]) -> Self {
+        Normalizer {
+            ok_values: columns.ok_values.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+            latency_factor: LatencyUnit::to_ms(columns.latency_unit),
+            columns: columns.clone(),
+            segment_names: segment_names.to_vec(),
+        }
+    }
+
+    /// Names of required columns with the policy key that maps each.
+    pub fn required(&self) -> [(&str, &'static str); 4] {
+        [
+            (&self.columns.correlation_id, "correlation_id"),
+            (&self.columns.timestamp, "timestamp"),
+            (&self.columns.latency_ms, "latency_ms"),
+            (&self.columns.status, "status"),
+        ]
+    }
+
+    /// Applies the rejection rules in the order of DESIGN.md section 2.
+    pub fn normalize(&self, raw: RawRow<'_>) -> Normalized {
+        let Some(id) = raw.id.as_id() else {
+            return (Err((Reason::MissingCorrelationId, format!("{} is {}", self.columns.correlation_id, raw.id.describe()))), None);
+        };
+        let latency = match raw.latency.as_f64() {
+            Some(v) if v.is_finite() && v >= 0.0 && (v * self.latency_factor).is_finite() => v * self.latency_factor,
+            _ => return (Err((Reason::InvalidLatency, format!("{} is {}", self.columns.latency_ms, raw.latency.describe()))), None),
+        };
+        let (ts_ms, unit) = match raw.ts.as_epoch_ms(self.columns.timestamp_unit) {
+            Some(t) => t,
+            None => return (Err((Reason::InvalidTimestamp, format!("{} is {}", self.columns.timestamp, raw.ts.describe()))), None),
+        };
+        let Some(ok) = raw.status.as_status(&self.ok_values) else {
+            return (Err((Reason::InvalidStatus, format!("{} is {}", self.columns.status, raw.status.describe()))), unit);
+        };
+        let row = Row {
+            id,
+            ts_ms,
+            latency_ms: latency,
+            ok,
+            error_code: raw.error_code.as_text(),
+            result: raw.result.as_canonical_json(),
+            cpu_ms: raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
+            memory_mb: raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
+            net_bytes: raw.net.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
+            segments: raw.segments.iter().map(|v| v.as_text()).collect(),
+        };
+        (Ok(row), unit)
+    }
+}
+
+/// Collects rows, rejections and counts for one version while readers stream through files.
+pub struct Sink {
+    pub version: &'static str,
+    pub requests: Requests,
+    pub stats: IngestStats,
+    pub rejected: Vec<Rejected>,
+    pub max_rejected: usize,
+}
+
+impl Sink {
+    pub fn new(version: &'static str, segment_names: &[String], max_rejected: usize) -> Self {
+        let requests =
+            Requests { segments: vec![Vec::new(); segment_names.len()], segment_names: segment_names.to_vec(), ..Default::default() };
+        let mut stats = IngestStats::default();
+        for r in Reason::ALL {
+            stats.rejected_by_reason.insert(r.as_str(), 0);
+        }
+        Sink { version, requests, stats, rejected: Vec::new(), max_rejected }
+    }
+
+    /// Records one row's outcome. `raw` is only rendered when the row is rejected and the sample
+    /// still has room.
+    pub fn record(&mut self, file: &str, line: u64, outcome: Normalized, raw: impl FnOnce() -> String) {
+        self.stats.rows_read += 1;
+        if let Some(unit) = outcome.1 {
+            *self.stats.timestamp_units.entry(unit).or_insert(0) += 1;
+        }
+        match outcome.0 {
+            Ok(row) => {
+                self.stats.rows_accepted += 1;
+                self.requests.push(row);
+            }
+            Err((reason, detail)) => self.reject(file, line, reason, detail, raw),
+        }
+    }
+
+    pub fn reject(&mut self, file: &str, line: u64, reason: Reason, detail: String, raw: impl FnOnce() -> String) {
+        self.stats.rows_rejected += 1;
+        *self.stats.rejected_by_reason.entry(reason.as_str()).or_insert(0) += 1;
+        if self.rejected.len() < self.max_rejected {
+            let mut raw = raw();
+            truncate_utf8(&mut raw, 2000);
+            self.rejected.push(Rejected { version: self.version, file: file.to_string(), line, reason, detail, raw });
+        }
+    }
+}
+
+/// Truncates a string to at most `max` bytes on a character boundary, marking the cut.
+pub fn truncate_utf8(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("…[truncated]");
+    }
+}
+
+/// Everything ingest produced for one version.
+pub struct Ingested {
+    pub requests: Requests,
+    pub stats: IngestStats,
+    pub rejected: Vec<Rejected>,
+}
+
+/// Options for reading one version.
+pub struct ReadOptions<'a> {
+    pub version: &'static str,
+    pub columns: &'a Columns,
+    pub segment_by: &'a [String],
+    pub format: Option<Format>,
+    pub max_rejected: usize,
+}
+
+/// Reads every file behind `path` (a file, a directory or a glob) into one normalized set.
+pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
+    let files = paths::resolve(path, opts.format)?;
+    let normalizer = Normalizer::new(opts.columns, opts.segment_by);
+    let mut sink = Sink::new(opts.version, opts.segment_by, opts.max_rejected);
+    for (file, format) in &files {
+        let before = sink.stats.rows_read;
+        match format {
+            Format::Jsonl => jsonl::read(file, &normalizer, &mut sink)?,
+            Format::Csv => csv::read(file, &normalizer, &mut sink)?,
+            Format::Parquet | Format::Ipc => columnar::read(file, *format, &normalizer, &mut sink)?,
+        }
+        sink.stats.files.push(file.display().to_string());
+        if sink.stats.rows_read == before {
+            return Err(Error::input(
+                file,
+                format!("the file has no data rows (it is empty or has only a header). Check the export that wrote it, or leave it out of --{}.", opts.version),
+            ));
+        }
+    }
+    if sink.stats.rows_accepted == 0 {
+        let reasons: Vec<String> = sink.stats.rejected_by_reason.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{n} {r}")).collect();
+        return Err(Error::input(
+            path,
+            format!(
+                "every one of the {} rows of --{} was rejected ({}); rejected rows look like: {}. Check the [columns] mapping of the policy (`shadowgate policy` shows it).",
+                sink.stats.rows_read,
+                opts.version,
+                reasons.join(", "),
+                sink.rejected.first().map(|r| format!("line {} of {}: {}", r.line, r.file, r.detail)).unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(Ingested { requests: sink.requests, stats: sink.stats, rejected: sink.rejected })
+}
+
+/// The error for a required column that a file does not have.
+pub fn missing_column_error(file: &Path, column: &str, key: &str, found: &[String]) -> Error {
+    let mut shown: Vec<String> = found.iter().take(40).map(|s| format!("`{s}`")).collect();
+    if found.len() > 40 {
+        shown.push(format!("… ({} more)", found.len() - 40));
+    }
+    let hint = found
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(column) || f.replace(['-', ' '], "_").eq_ignore_ascii_case(column))
+        .map(|f| format!(" A column `{f}` exists: set `{key} = \"{f}\"`."))
+        .unwrap_or_default();
+    Error::input(
+        file,
+        format!(
+            "required column `{column}` is missing. Found columns: {}. Map the right column in your policy file under [columns], e.g. `{key} = \"your_column\"`, and pass it with --policy.{hint}",
+            if shown.is_empty() { "none".to_string() } else { shown.join(", ") }
+        ),
+    )
+}

@@ -1,0 +1,91 @@
+//! shadowgate: offline shadow-mode and canary comparison of two versions of a service.
+//!
+//! Pipeline (one module per stage): [`ingest`] -> [`pair`] -> [`metrics`] (built on the pure
+//! functions of [`stats`]) -> [`verdict`] -> [`report`]. [`analyze::run`] drives it; `main.rs`
+//! only parses flags and maps the outcome to an exit code.
+
+pub mod analyze;
+pub mod cli;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod metrics;
+pub mod pair;
+pub mod policy;
+pub mod report;
+pub mod stats;
+pub mod verdict;
+
+use cli::{AnalyzeArgs, Cli, Command};
+use error::{Error, Result};
+use policy::Policy;
+
+/// Builds the effective policy from --policy and the flags that override it.
+pub fn effective_policy(a: &AnalyzeArgs) -> Result<Policy> {
+    let mut policy = match &a.policy {
+        Some(p) => Policy::load(p)?,
+        None => Policy::default(),
+    };
+    if let Some(m) = a.mode {
+        policy.analysis.mode = m;
+    }
+    if let Some(s) = a.expected_v2_share {
+        policy.analysis.expected_v2_share = s;
+    }
+    if let Some(s) = a.seed {
+        policy.analysis.seed = s;
+    }
+    for s in &a.segment_by {
+        if !policy.analysis.segment_by.contains(s) {
+            policy.analysis.segment_by.push(s.clone());
+        }
+    }
+    policy.validate().map_err(|m| Error::Usage(format!("flags: {m}")))?;
+    Ok(policy)
+}
+
+/// Runs a parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Policy => {
+            print!("{}", Policy::default().to_commented_toml());
+            Ok(0)
+        }
+        Command::Generate(g) => {
+            let (a, b) = generate::run(&g)?;
+            println!("wrote {} and {}", a.display(), b.display());
+            Ok(0)
+        }
+        Command::Analyze(a) => {
+            if a.v1 == a.v2 {
+                return Err(Error::Usage(format!(
+                    "--v1 and --v2 are the same path ({}); pass V1's and V2's logs separately.",
+                    a.v1.display()
+                )));
+            }
+            let policy = effective_policy(&a)?;
+            let req =
+                analyze::Request { v1: a.v1.clone(), v2: a.v2.clone(), policy, format: a.format, stage: a.stage.clone(), strict: a.strict };
+            let outcome = analyze::run(&req)?;
+            let t = std::time::Instant::now();
+            let out = report::write_all(&a.out, &outcome)?;
+            if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+                if !path.is_empty() {
+                    use std::io::Write;
+                    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(&path) {
+                        let _ = f.write_all(report::markdown::render(&outcome).as_bytes());
+                    }
+                }
+            }
+            if a.timings {
+                for (name, secs) in outcome.timings.iter().chain(std::iter::once(&("report", t.elapsed().as_secs_f64()))) {
+                    eprintln!("{name:>8}: {secs:.3} s");
+                }
+            }
+            if !a.quiet {
+                print!("{}", report::terminal::render(&outcome, &out, report::terminal::use_color()));
+            }
+            Ok(outcome.verdict.decision.exit_code())
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Latency: per-version percentiles with distribution-free intervals, and V2-vs-V1 comparison
+//! (paired in shadow mode, two-sample in canary mode).
+
+use crate::stats::nonparametric::{hodges_lehmann_one_sample, hodges_lehmann_two_sample, mann_whitney, wilcoxon_signed_rank, RankTest};
+use crate::stats::quantile::quantile_with_ci;
+use crate::stats::resample::{mean_ratio, quantile_ratio, RatioInterval};
+use crate::stats::{sorted, variance, z_two_sided, Interval};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The quantiles reported everywhere.
+pub const QUANTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
+
+/// One version's latency distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencySummary {
+    pub n: u64,
+    /// Mean with a normal-theory (CLT) interval.
+    pub mean: Interval,
+    pub max: f64,
+    pub p50: Interval,
+    pub p90: Interval,
+    pub p95: Interval,
+    pub p99: Interval,
+}
+
+impl LatencySummary {
+    pub fn quantile(&self, name: &str) -> Option<Interval> {
+        match name {
+            "p50" => Some(self.p50),
+            "p90" => Some(self.p90),
+            "p95" => Some(self.p95),
+            "p99" => Some(self.p99),
+            "mean" => Some(self.mean),
+            _ => None,
+        }
+    }
+}
+
+/// Summary of latencies in ms: type-7 percentiles with order-statistic intervals (binomial
+/// ranks) and the mean with mean +- z s / sqrt(n).
+pub fn summarize(latency: &[f64], confidence: f64) -> LatencySummary {
+    let s = sorted(latency);
+    let n = s.len();
+    let mean = crate::stats::mean(&s);
+    let half = if n > 1 { z_two_sided(confidence) * (variance(&s) / n as f64).sqrt() } else { f64::INFINITY };
+    LatencySummary {
+        n: n as u64,
+        mean: Interval::new(mean, mean - half, mean + half),
+        max: s.last().copied().unwrap_or(f64::NAN),
+        p50: quantile_with_ci(&s, 0.50, confidence),
+        p90: quantile_with_ci(&s, 0.90, confidence),
+        p95: quantile_with_ci(&s, 0.95, confidence),
+        p99: quantile_with_ci(&s, 0.99, confidence),
+    }
+}
+
+/// V2 against V1.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyComparison {
+    /// true in shadow mode (the same requests), false in canary mode.
+    pub paired: bool,
+    /// Pairs (shadow) or V1 + V2 requests (canary).
+    pub n: u64,
+    /// V2/V1 ratios of p50, p90, p95, p99 and the mean, each with its interval and method.
+    pub ratios: BTreeMap<&'static str, RatioInterval>,
+    /// Signed-rank test on per-request log ratios ln(v2/v1) (shadow) or Mann-Whitney U (canary).
+    pub test: RankTest,
+    /// Typical per-request change: shadow, the Hodges-Lehmann median of V2/V1 ratios (exp of the
+    /// HL estimate of the log ratios); canary, the Hodges-Lehmann shift V2 - V1 in ms.
+    pub shift: Shift,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Shift {
+    /// "median_ratio" (shadow) or "shift_ms" (canary).
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub interval: Interval,
+}
+
+/// Offset added to both latencies before taking ln(v2/v1), so that 0 ms (sub-millisecond
+/// requests rounded down) stays finite: 1 microsecond.
+pub const LOG_OFFSET_MS: f64 = 1e-3;
+
+/// Paired comparison over (V1, V2) latencies of the same requests.
+pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
+    let logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
+    let mut ratios = BTreeMap::new();
+    for (i, (name, q)) in QUANTILES.iter().enumerate() {
+        ratios.insert(*name, quantile_ratio(v1, v2, *q, true, confidence, seed.wrapping_add(i as u64)));
+    }
+    ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
+    let hl = hodges_lehmann_one_sample(&logs, confidence);
+    LatencyComparison {
+        paired: true,
+        n: v1.len() as u64,
+        ratios,
+        test: wilcoxon_signed_rank(&logs),
+        shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) },
+    }
+}
+
+/// Two-sample comparison (canary mode).
+pub fn compare_unpaired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
+    let mut ratios = BTreeMap::new();
+    for (i, (name, q)) in QUANTILES.iter().enumerate() {
+        ratios.insert(*name, quantile_ratio(v1, v2, *q, false, confidence, seed.wrapping_add(i as u64)));
+    }
+    ratios.insert("mean", mean_ratio(v1, v2, false, confidence));
+    LatencyComparison {
+        paired: false,
+        n: (v1.len() + v2.len()) as u64,
+        ratios,
+        test: mann_whitney(v2, v1),
+        shift: Shift { kind: "shift_ms", interval: hodges_lehmann_two_sample(v2, v1, confidence) },
+    }
+}

@@ -1,0 +1,167 @@
+//! Metrics over paired (shadow) or independent (canary) requests: latency, errors,
+//! discrepancies, resources and time windows. Statistics come from [`crate::stats`].
+
+pub mod canonical;
+pub mod discrepancy;
+pub mod errors;
+pub mod latency;
+pub mod resources;
+pub mod windows;
+
+use crate::ingest::Requests;
+use crate::pair::{Dedup, Pairing};
+use crate::policy::{Mode, Policy};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyMetrics {
+    pub v1: latency::LatencySummary,
+    pub v2: latency::LatencySummary,
+    pub comparison: latency::LatencyComparison,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorMetrics {
+    pub v1: errors::Rate,
+    pub v2: errors::Rate,
+    /// V2 minus V1.
+    pub diff: errors::ErrorDiff,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub latency_ms: LatencyMetrics,
+    pub errors: ErrorMetrics,
+    pub discrepancy: discrepancy::Discrepancy,
+    /// cpu_ms, memory_mb, net_bytes when both versions report them.
+    pub resources: BTreeMap<&'static str, resources::ResourceMetric>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowMetrics {
+    pub width_minutes: u32,
+    pub min_requests: u64,
+    /// Windows with data, per version.
+    pub v1: Vec<windows::Window>,
+    pub v2: Vec<windows::Window>,
+    /// Per sustained rule id: eligible windows, longest streak and breaches.
+    pub rules: BTreeMap<String, windows::RuleOutcome>,
+    /// Every breach of every rule, in time order.
+    pub breaches: Vec<windows::Breach>,
+}
+
+/// The data every metric reads: both versions, their de-duplication and the join.
+pub struct Dataset {
+    pub v1: Requests,
+    pub v2: Requests,
+    pub d1: Dedup,
+    pub d2: Dedup,
+    pub pairing: Pairing,
+    pub mode: Mode,
+}
+
+fn pick<T: Copy>(v: &[T], idx: &[u32]) -> Vec<T> {
+    idx.iter().map(|&i| v[i as usize]).collect()
+}
+
+pub fn compute(ds: &Dataset, policy: &Policy) -> Metrics {
+    let conf = policy.analysis.confidence;
+    let seed = policy.analysis.seed;
+    let (v1, v2) = (&ds.v1, &ds.v2);
+    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
+    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
+    let (s1, s2) = rayon::join(|| latency::summarize(&lat1, conf), || latency::summarize(&lat2, conf));
+    let shadow = ds.mode == Mode::Shadow;
+    let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
+    let comparison = if shadow {
+        latency::compare_paired(&pick(&v1.latency_ms, pi1), &pick(&v2.latency_ms, pi2), conf, seed)
+    } else {
+        latency::compare_unpaired(&lat1, &lat2, conf, seed)
+    };
+    let rate = |r: &Requests, keep: &[u32]| {
+        errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code[i as usize].clone()), conf)
+    };
+    let e1 = rate(v1, &ds.d1.keep);
+    let e2 = rate(v2, &ds.d2.keep);
+    let diff = if shadow {
+        errors::diff_paired(pi1.iter().zip(pi2).map(|(&a, &b)| (v1.ok[a as usize], v2.ok[b as usize])), conf)
+    } else {
+        errors::diff_unpaired(&e1, &e2, conf)
+    };
+
+    let views: Vec<discrepancy::PairView<'_>> = if shadow {
+        pi1.iter()
+            .zip(pi2)
+            .map(|(&a, &b)| {
+                let (a, b) = (a as usize, b as usize);
+                discrepancy::PairView {
+                    id: &v1.id[a],
+                    v1_ok: v1.ok[a],
+                    v2_ok: v2.ok[b],
+                    v1_result: v1.result[a].as_deref(),
+                    v2_result: v2.result[b].as_deref(),
+                    segments: (0..v1.segments.len()).map(|s| v1.segments[s][a].as_deref().or(v2.segments[s][b].as_deref())).collect(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let applicable = shadow && v1.has_result && v2.has_result;
+    let disc = discrepancy::analyze(&views, &v1.segment_names, applicable, conf, seed);
+
+    let mut res = BTreeMap::new();
+    for (name, has1, has2, col1, col2) in [
+        ("cpu_ms", v1.has_cpu, v2.has_cpu, &v1.cpu_ms, &v2.cpu_ms),
+        ("memory_mb", v1.has_memory, v2.has_memory, &v1.memory_mb, &v2.memory_mb),
+        ("net_bytes", v1.has_net, v2.has_net, &v1.net_bytes, &v2.net_bytes),
+    ] {
+        if !(has1 && has2) {
+            continue;
+        }
+        let m = if shadow {
+            resources::compare(&pick(col1, pi1), &pick(col2, pi2), true, conf)
+        } else {
+            resources::compare(&pick(col1, &ds.d1.keep), &pick(col2, &ds.d2.keep), false, conf)
+        };
+        if let Some(m) = m {
+            res.insert(name, m);
+        }
+    }
+    Metrics {
+        latency_ms: LatencyMetrics { v1: s1, v2: s2, comparison },
+        errors: ErrorMetrics { v1: e1, v2: e2, diff },
+        discrepancy: disc,
+        resources: res,
+    }
+}
+
+/// Per-window series and every sustained rule of the policy.
+pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
+    let width_ms = policy.analysis.window_minutes as i64 * 60_000;
+    let min = policy.analysis.min_window_requests;
+    let series =
+        |r: &Requests, keep: &[u32]| windows::series(&pick(&r.ts_ms, keep), &pick(&r.latency_ms, keep), &pick(&r.ok, keep), width_ms);
+    let w1 = series(&ds.v1, &ds.d1.keep);
+    let w2 = series(&ds.v2, &ds.d2.keep);
+    let mut rules = BTreeMap::new();
+    let mut breaches = Vec::new();
+    for (id, g) in &policy.gates {
+        if !g.enabled || !g.statistic.starts_with("window.") {
+            continue;
+        }
+        let out = windows::sustained(id, &g.statistic, &w2, &w1, g.threshold, g.for_windows.unwrap_or(1), min, width_ms);
+        breaches.extend(out.breaches.iter().cloned());
+        rules.insert(id.clone(), out);
+    }
+    breaches.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then(a.rule.cmp(&b.rule)));
+    WindowMetrics {
+        width_minutes: policy.analysis.window_minutes,
+        min_requests: min,
+        v1: w1.into_values().collect(),
+        v2: w2.into_values().collect(),
+        rules,
+        breaches,
+    }
+}

@@ -1,0 +1,167 @@
+//! Time windows: per-window series for each version and sustained-breach detection
+//! ("error rate > 5% for 5 consecutive minutes", like a Prometheus alert's `for:`).
+
+use crate::stats::quantile::quantile_select;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One window of one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    /// Window start, epoch ms.
+    pub start_ms: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub latency_mean: f64,
+    pub latency_p95: f64,
+}
+
+/// Buckets rows by `floor(ts / width)`; windows without rows are absent from the map.
+pub fn series(ts_ms: &[i64], latency: &[f64], ok: &[bool], width_ms: i64) -> BTreeMap<i64, Window> {
+    let mut groups: BTreeMap<i64, (u64, Vec<f64>)> = BTreeMap::new();
+    for ((t, l), o) in ts_ms.iter().zip(latency).zip(ok) {
+        let g = groups.entry(t.div_euclid(width_ms)).or_insert((0, Vec::new()));
+        if !o {
+            g.0 += 1;
+        }
+        g.1.push(*l);
+    }
+    groups
+        .into_iter()
+        .map(|(k, (errors, mut lat))| {
+            let n = lat.len() as u64;
+            let mean = crate::stats::mean(&lat);
+            let p95 = quantile_select(&mut lat, 0.95);
+            (
+                k,
+                Window {
+                    start_ms: k * width_ms,
+                    requests: n,
+                    errors,
+                    error_rate: errors as f64 / n as f64,
+                    latency_mean: mean,
+                    latency_p95: p95,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The per-window statistic a sustained rule watches.
+pub fn window_stat(w: &Window, statistic: &str) -> f64 {
+    match statistic {
+        "window.v2.error_rate" => w.error_rate,
+        "window.v2.latency_mean" => w.latency_mean,
+        "window.v2.latency_p95" => w.latency_p95,
+        _ => f64::NAN,
+    }
+}
+
+/// A sustained breach: consecutive eligible windows above the threshold.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breach {
+    pub rule: String,
+    pub statistic: String,
+    pub threshold: f64,
+    /// First window's start and last window's end, epoch ms and RFC 3339.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub start: String,
+    pub end: String,
+    pub windows: u32,
+    pub minutes: f64,
+    /// Highest value of the statistic in the breach.
+    pub peak: f64,
+    /// Whether the rule fired (the breach lasted at least `for_windows`).
+    pub fired: bool,
+    /// V1 was above the same threshold in at least half of these windows: a shared cause upstream
+    /// is likely (the rule still fires).
+    pub shared_with_v1: bool,
+}
+
+/// Result of one sustained rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleOutcome {
+    pub eligible_windows: u64,
+    pub longest_streak: u32,
+    pub breaches: Vec<Breach>,
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Runs of consecutive windows (no gaps) with at least `min_requests` requests where the statistic
+/// is above `threshold`. A window below the minimum, or missing, resets the streak. Every run of
+/// at least one window is reported; `fired` marks those of at least `for_windows`.
+#[allow(clippy::too_many_arguments)]
+pub fn sustained(
+    rule: &str,
+    statistic: &str,
+    v2: &BTreeMap<i64, Window>,
+    v1: &BTreeMap<i64, Window>,
+    threshold: f64,
+    for_windows: u32,
+    min_requests: u64,
+    width_ms: i64,
+) -> RuleOutcome {
+    let mut out = RuleOutcome { eligible_windows: 0, longest_streak: 0, breaches: Vec::new() };
+    let mut run: Vec<(i64, f64)> = Vec::new();
+    let mut prev: Option<i64> = None;
+    let close = |run: &mut Vec<(i64, f64)>, out: &mut RuleOutcome| {
+        if run.is_empty() {
+            return;
+        }
+        let windows = run.len() as u32;
+        out.longest_streak = out.longest_streak.max(windows);
+        let v1_breached = run
+            .iter()
+            .filter(|(k, _)| v1.get(k).is_some_and(|w| w.requests >= min_requests && window_stat(w, statistic) > threshold))
+            .count();
+        let (first, last) = (run[0].0, run[run.len() - 1].0);
+        let start_ms = first * width_ms;
+        let end_ms = (last + 1) * width_ms;
+        if windows >= for_windows || windows >= 2 {
+            out.breaches.push(Breach {
+                rule: rule.to_string(),
+                statistic: statistic.to_string(),
+                threshold,
+                start_ms,
+                end_ms,
+                start: rfc3339(start_ms),
+                end: rfc3339(end_ms),
+                windows,
+                minutes: (end_ms - start_ms) as f64 / 60_000.0,
+                peak: run.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max),
+                fired: windows >= for_windows,
+                shared_with_v1: v1_breached * 2 >= run.len(),
+            });
+        }
+        run.clear();
+    };
+    for (k, w) in v2 {
+        if prev.is_some_and(|p| *k != p + 1) {
+            close(&mut run, &mut out);
+        }
+        prev = Some(*k);
+        if w.requests < min_requests {
+            close(&mut run, &mut out);
+            continue;
+        }
+        out.eligible_windows += 1;
+        let v = window_stat(w, statistic);
+        if v > threshold {
+            run.push((*k, v));
+        } else {
+            close(&mut run, &mut out);
+        }
+    }
+    close(&mut run, &mut out);
+    out
+}
+
+/// RFC 3339 with milliseconds (for generated logs).
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}

@@ -1,0 +1,598 @@
+//! The policy: column mapping, analysis settings, data-quality minimums and gates.
+//!
+//! The defaults are the V2 rollout plan's numbers (DESIGN.md section 5). A user's TOML file
+//! overrides any part of them; unknown keys and wrong types are errors that name the key and line.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// How bad a failing gate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Reported; blocks only with `--strict`.
+    Warning,
+    /// A fail means NO_GO.
+    Blocking,
+    /// A fail means NO_GO and the recommendation is to roll back.
+    Rollback,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Blocking => "blocking",
+            Severity::Rollback => "rollback",
+        }
+    }
+}
+
+/// Shadow (paired) or canary (two independent samples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Shadow,
+    Canary,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Shadow => "shadow",
+            Mode::Canary => "canary",
+        }
+    }
+}
+
+/// Unit of numeric timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampUnit {
+    /// Guess per value from its magnitude (seconds, ms, us or ns since 1970) and report the guess.
+    Auto,
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl TimestampUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimestampUnit::Auto => "auto",
+            TimestampUnit::S => "s",
+            TimestampUnit::Ms => "ms",
+            TimestampUnit::Us => "us",
+            TimestampUnit::Ns => "ns",
+        }
+    }
+}
+
+/// Unit of the latency column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyUnit {
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl LatencyUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LatencyUnit::S => "s",
+            LatencyUnit::Ms => "ms",
+            LatencyUnit::Us => "us",
+            LatencyUnit::Ns => "ns",
+        }
+    }
+    /// Factor that converts a value in this unit to milliseconds.
+    pub fn to_ms(self) -> f64 {
+        match self {
+            LatencyUnit::S => 1000.0,
+            LatencyUnit::Ms => 1.0,
+            LatencyUnit::Us => 1e-3,
+            LatencyUnit::Ns => 1e-6,
+        }
+    }
+}
+
+/// Where each logical field lives in the exported logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    pub correlation_id: String,
+    pub timestamp: String,
+    pub latency_ms: String,
+    pub status: String,
+    pub error_code: String,
+    pub result: String,
+    pub cpu_ms: String,
+    pub memory_mb: String,
+    pub net_bytes: String,
+    /// Status values that mean success, compared case-insensitively. Anything else is an error.
+    pub ok_values: Vec<String>,
+    pub timestamp_unit: TimestampUnit,
+    pub latency_unit: LatencyUnit,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns {
+            correlation_id: "correlation_id".into(),
+            timestamp: "timestamp".into(),
+            latency_ms: "latency_ms".into(),
+            status: "status".into(),
+            error_code: "error_code".into(),
+            result: "result".into(),
+            cpu_ms: "cpu_ms".into(),
+            memory_mb: "memory_mb".into(),
+            net_bytes: "net_bytes".into(),
+            ok_values: vec!["ok".into(), "success".into()],
+            timestamp_unit: TimestampUnit::Auto,
+            latency_unit: LatencyUnit::Ms,
+        }
+    }
+}
+
+/// Analysis settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Analysis {
+    pub mode: Mode,
+    /// Two-sided confidence level of every interval.
+    pub confidence: f64,
+    /// Seed of every randomized method (bootstrap, batch assignment, sampling).
+    pub seed: u64,
+    /// Canary mode: V2's expected share of requests (0.01 at the 1% stage).
+    pub expected_v2_share: f64,
+    /// Width of the time windows for sustained-breach rules, in minutes.
+    pub window_minutes: u32,
+    /// Windows with fewer requests neither breach nor count, and reset a streak.
+    pub min_window_requests: u64,
+    /// Columns to break results down by (besides `--segment-by`).
+    pub segment_by: Vec<String>,
+    /// At most this many rejected rows are written to rejected.jsonl.
+    pub max_rejected_samples: usize,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis {
+            mode: Mode::Shadow,
+            confidence: 0.95,
+            seed: 42,
+            expected_v2_share: 0.5,
+            window_minutes: 1,
+            min_window_requests: 20,
+            segment_by: Vec::new(),
+            max_rejected_samples: 1000,
+        }
+    }
+}
+
+/// Checks that decide whether the data can be trusted; a failure makes the decision INCONCLUSIVE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataQuality {
+    /// data.min_pairs: at least this many comparable requests (pairs in shadow mode, the smaller
+    /// version's requests in canary mode).
+    pub min_pairs: u64,
+    /// data.coverage: share of V1 requests with a V2 twin (shadow mode).
+    pub min_coverage: f64,
+    /// data.rejected: at most this share of rows rejected, per version.
+    pub max_rejected_share: f64,
+    /// data.srm: the traffic split's chi-square p-value must be at least this (canary mode).
+    pub srm_min_p: f64,
+}
+
+impl Default for DataQuality {
+    fn default() -> Self {
+        DataQuality { min_pairs: 1000, min_coverage: 0.99, max_rejected_share: 0.01, srm_min_p: 0.001 }
+    }
+}
+
+/// One gate: a statistic compared with a threshold ("at most").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    /// What is measured; see [`STATISTICS`].
+    pub statistic: String,
+    /// The statistic must stay at or below this value.
+    pub threshold: f64,
+    pub severity: Severity,
+    /// Sustained rules: the number of consecutive windows above the threshold that fires the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_windows: Option<u32>,
+    /// Segment rules: the minimum number of comparable requests a segment needs to be judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_requests: Option<u64>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The statistics a gate can use, with their unit and a description.
+pub const STATISTICS: &[(&str, &str, &str)] = &[
+    ("v2.latency.p50", "ms", "V2 median latency"),
+    ("v2.latency.p90", "ms", "V2 90th percentile latency"),
+    ("v2.latency.p95", "ms", "V2 95th percentile latency"),
+    ("v2.latency.p99", "ms", "V2 99th percentile latency"),
+    ("v2.latency.mean", "ms", "V2 mean latency"),
+    ("ratio.latency.p50", "ratio", "V2/V1 median latency"),
+    ("ratio.latency.p90", "ratio", "V2/V1 90th percentile latency"),
+    ("ratio.latency.p95", "ratio", "V2/V1 95th percentile latency"),
+    ("ratio.latency.p99", "ratio", "V2/V1 99th percentile latency"),
+    ("ratio.latency.mean", "ratio", "V2/V1 mean latency"),
+    ("v2.error_rate", "rate", "V2 error rate"),
+    ("diff.error_rate", "rate", "V2 minus V1 error rate"),
+    ("ratio.memory_mb", "ratio", "V2/V1 mean memory per request"),
+    ("ratio.cpu_ms", "ratio", "V2/V1 mean CPU time per request"),
+    ("ratio.net_bytes", "ratio", "V2/V1 mean network bytes per request"),
+    ("discrepancy.rate", "rate", "share of comparable pairs whose results differ"),
+    ("window.v2.error_rate", "rate", "V2 error rate per window (sustained rule)"),
+    ("window.v2.latency_mean", "ms", "V2 mean latency per window (sustained rule)"),
+    ("window.v2.latency_p95", "ms", "V2 p95 latency per window (sustained rule)"),
+    ("segment.v2.failure_rate", "rate", "share of a segment's requests where V2 fails or disagrees with V1"),
+    ("resources.v2.cpu_pct", "percent", "V2 host CPU utilisation from --resources samples"),
+];
+
+/// The whole policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    pub analysis: Analysis,
+    pub columns: Columns,
+    pub data_quality: DataQuality,
+    pub gates: BTreeMap<String, Gate>,
+}
+
+fn gate(statistic: &str, threshold: f64, severity: Severity) -> Gate {
+    Gate { statistic: statistic.into(), threshold, severity, for_windows: None, min_requests: None, enabled: true }
+}
+
+/// Gate ids, in the order of DESIGN.md section 5 (also the order of output tables).
+pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
+    use Severity::*;
+    vec![
+        ("latency.p95", gate("v2.latency.p95", 5000.0, Blocking), "V2 p95 latency at most 5 s"),
+        ("latency.p95.warning", gate("v2.latency.p95", 7000.0, Warning), "V2 p95 latency at most 7 s"),
+        ("latency.mean.critical", gate("v2.latency.mean", 10000.0, Blocking), "V2 mean latency at most 10 s"),
+        ("latency.p95.vs_v1", gate("ratio.latency.p95", 1.05, Blocking), "V2 p95 within 5% of V1 (non-inferiority on the upper bound)"),
+        ("errors.rate", gate("v2.error_rate", 0.01, Blocking), "V2 error rate at most 1%"),
+        ("errors.rate.warning", gate("v2.error_rate", 0.02, Warning), "V2 error rate at most 2%"),
+        ("errors.rate.critical", gate("v2.error_rate", 0.05, Blocking), "V2 error rate at most 5%"),
+        ("errors.vs_v1", gate("diff.error_rate", 0.005, Blocking), "V2 error rate at most 0.5 percentage points above V1"),
+        ("memory.vs_v1", gate("ratio.memory_mb", 1.20, Blocking), "V2 mean memory at most +20% of V1"),
+        ("memory.vs_v1.critical", gate("ratio.memory_mb", 1.50, Blocking), "V2 mean memory at most +50% of V1"),
+        ("memory.vs_v1.rollback", gate("ratio.memory_mb", 2.00, Rollback), "V2 mean memory at most twice V1"),
+        ("cpu.utilization.warning", gate("resources.v2.cpu_pct", 80.0, Warning), "V2 host CPU utilisation at most 80%"),
+        ("discrepancy.rate", gate("discrepancy.rate", 0.001, Blocking), "V2 disagrees with V1 on at most 0.1% of comparable requests"),
+        (
+            "errors.sustained",
+            Gate { for_windows: Some(5), ..gate("window.v2.error_rate", 0.05, Rollback) },
+            "roll back if V2's error rate is above 5% for 5 consecutive minutes",
+        ),
+        (
+            "latency.sustained",
+            Gate { for_windows: Some(10), ..gate("window.v2.latency_mean", 10000.0, Rollback) },
+            "roll back if V2's mean latency is above 10 s for 10 consecutive minutes",
+        ),
+        (
+            "functionality.segment",
+            Gate { min_requests: Some(100), ..gate("segment.v2.failure_rate", 0.5, Rollback) },
+            "roll back if V2 fails or disagrees on at least half of a segment's requests (segments with >= 100)",
+        ),
+    ]
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            analysis: Analysis::default(),
+            columns: Columns::default(),
+            data_quality: DataQuality::default(),
+            gates: default_gates().into_iter().map(|(id, g, _)| (id.to_string(), g)).collect(),
+        }
+    }
+}
+
+// ---- the user's file: every field optional, merged onto the defaults ----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    analysis: Option<AnalysisFile>,
+    columns: Option<ColumnsFile>,
+    data_quality: Option<DataQualityFile>,
+    gates: Option<BTreeMap<String, GateFile>>,
+}
+
+macro_rules! partial {
+    ($file:ident for $full:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $file { $($field: Option<$ty>),* }
+        impl $file {
+            fn apply(self, to: &mut $full) { $(if let Some(v) = self.$field { to.$field = v; })* }
+        }
+    };
+}
+
+partial!(AnalysisFile for Analysis {
+    mode: Mode, confidence: f64, seed: u64, expected_v2_share: f64, window_minutes: u32,
+    min_window_requests: u64, segment_by: Vec<String>, max_rejected_samples: usize,
+});
+partial!(ColumnsFile for Columns {
+    correlation_id: String, timestamp: String, latency_ms: String, status: String, error_code: String,
+    result: String, cpu_ms: String, memory_mb: String, net_bytes: String, ok_values: Vec<String>,
+    timestamp_unit: TimestampUnit, latency_unit: LatencyUnit,
+});
+partial!(DataQualityFile for DataQuality { min_pairs: u64, min_coverage: f64, max_rejected_share: f64, srm_min_p: f64 });
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateFile {
+    statistic: Option<String>,
+    threshold: Option<f64>,
+    severity: Option<Severity>,
+    for_windows: Option<u32>,
+    min_requests: Option<u64>,
+    enabled: Option<bool>,
+}
+
+impl Policy {
+    /// Reads a policy file and merges it onto the defaults.
+    pub fn load(path: &Path) -> Result<Policy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Policy {
+            path: path.display().to_string(),
+            message: format!("cannot read the file: {e}. Pass an existing TOML file to --policy (`shadowgate policy > policy.toml` writes the defaults)."),
+        })?;
+        Policy::from_toml(&text).map_err(|message| Error::Policy { path: path.display().to_string(), message })
+    }
+
+    /// Parses policy TOML merged onto the defaults; the error names the key (and the line).
+    pub fn from_toml(text: &str) -> std::result::Result<Policy, String> {
+        let file: PolicyFile = toml::from_str(text)
+            .map_err(|e| format!("{}\nRun `shadowgate policy` to see every key with its default value.", e.to_string().trim_end()))?;
+        let mut policy = Policy::default();
+        if let Some(a) = file.analysis {
+            a.apply(&mut policy.analysis);
+        }
+        if let Some(c) = file.columns {
+            c.apply(&mut policy.columns);
+        }
+        if let Some(d) = file.data_quality {
+            d.apply(&mut policy.data_quality);
+        }
+        for (id, g) in file.gates.unwrap_or_default() {
+            let entry = match policy.gates.get_mut(&id) {
+                Some(e) => e,
+                None => {
+                    let (Some(statistic), Some(threshold), Some(severity)) = (g.statistic.clone(), g.threshold, g.severity) else {
+                        return Err(format!(
+                            "gate `{id}` is not a default gate, so it needs `statistic`, `threshold` and `severity`. Default gates: {}.",
+                            policy.gates.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ));
+                    };
+                    policy.gates.entry(id.clone()).or_insert(gate(&statistic, threshold, severity))
+                }
+            };
+            if let Some(v) = g.statistic {
+                entry.statistic = v;
+            }
+            if let Some(v) = g.threshold {
+                entry.threshold = v;
+            }
+            if let Some(v) = g.severity {
+                entry.severity = v;
+            }
+            if g.for_windows.is_some() {
+                entry.for_windows = g.for_windows;
+            }
+            if g.min_requests.is_some() {
+                entry.min_requests = g.min_requests;
+            }
+            if let Some(v) = g.enabled {
+                entry.enabled = v;
+            }
+        }
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks values that parse but cannot be meant.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let a = &self.analysis;
+        if !(a.confidence > 0.5 && a.confidence < 1.0) {
+            return Err(format!("analysis.confidence = {} must be between 0.5 and 1 (e.g. 0.95).", a.confidence));
+        }
+        if !(a.expected_v2_share > 0.0 && a.expected_v2_share < 1.0) {
+            return Err(format!(
+                "analysis.expected_v2_share = {} must be strictly between 0 and 1 (0.01 for a 1% canary).",
+                a.expected_v2_share
+            ));
+        }
+        if a.window_minutes == 0 {
+            return Err("analysis.window_minutes must be at least 1.".into());
+        }
+        let d = &self.data_quality;
+        for (key, v) in [("min_coverage", d.min_coverage), ("max_rejected_share", d.max_rejected_share), ("srm_min_p", d.srm_min_p)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("data_quality.{key} = {v} must be between 0 and 1."));
+            }
+        }
+        if self.columns.ok_values.is_empty() {
+            return Err("columns.ok_values is empty: list the status values that mean success, e.g. [\"ok\"].".into());
+        }
+        for (id, g) in &self.gates {
+            let Some((_, unit, _)) = STATISTICS.iter().find(|(s, _, _)| *s == g.statistic) else {
+                return Err(format!(
+                    "gates.\"{id}\".statistic = \"{}\" is not a known statistic. Known: {}.",
+                    g.statistic,
+                    STATISTICS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+                ));
+            };
+            if !g.threshold.is_finite() || g.threshold < 0.0 {
+                return Err(format!("gates.\"{id}\".threshold = {} must be a finite number >= 0.", g.threshold));
+            }
+            if *unit == "ratio" && g.threshold < 1.0 {
+                return Err(format!(
+                    "gates.\"{id}\".threshold = {} is a V2/V1 ratio margin below 1, which would demand that V2 be better than V1; use e.g. 1.05 for \"within 5%\".",
+                    g.threshold
+                ));
+            }
+            if *unit == "rate" && g.threshold > 1.0 {
+                return Err(format!("gates.\"{id}\".threshold = {} is a rate and must be at most 1 (0.01 means 1%).", g.threshold));
+            }
+            if g.statistic.starts_with("window.") && g.for_windows.unwrap_or(0) == 0 {
+                return Err(format!("gates.\"{id}\" uses a per-window statistic and needs `for_windows` >= 1."));
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy as commented TOML that parses back to the same policy.
+    pub fn to_commented_toml(&self) -> String {
+        let mut s = String::new();
+        let q = |v: &str| toml_string(v);
+        let list = |v: &[String]| format!("[{}]", v.iter().map(|x| toml_string(x)).collect::<Vec<_>>().join(", "));
+        let a = &self.analysis;
+        let c = &self.columns;
+        let d = &self.data_quality;
+        let _ = writeln!(s, "# shadowgate policy. Every key is optional: a file only needs the keys it changes.");
+        let _ = writeln!(s, "# `shadowgate analyze --policy FILE` merges FILE onto these defaults.\n");
+        let _ = writeln!(s, "[analysis]");
+        let _ = writeln!(s, "# shadow: V1 and V2 served the same requests (paired by correlation id); canary: different requests.");
+        let _ = writeln!(s, "mode = {}", q(a.mode.as_str()));
+        let _ = writeln!(s, "# Two-sided confidence level of every interval.\nconfidence = {}", fnum(a.confidence));
+        let _ = writeln!(
+            s,
+            "# Seed of the bootstrap and of every other randomized step: same inputs + seed = same verdict.json.\nseed = {}",
+            a.seed
+        );
+        let _ = writeln!(
+            s,
+            "# Canary mode: V2's expected share of requests (0.01 at the 1% stage), checked by data.srm.\nexpected_v2_share = {}",
+            fnum(a.expected_v2_share)
+        );
+        let _ = writeln!(s, "# Window width for the sustained-breach rules, in minutes.\nwindow_minutes = {}", a.window_minutes);
+        let _ = writeln!(
+            s,
+            "# Windows with fewer requests than this neither breach nor count, and reset a streak.\nmin_window_requests = {}",
+            a.min_window_requests
+        );
+        let _ = writeln!(
+            s,
+            "# Columns to break discrepancies and failures down by (added to --segment-by).\nsegment_by = {}",
+            list(&a.segment_by)
+        );
+        let _ = writeln!(
+            s,
+            "# At most this many rejected rows are written to rejected.jsonl (all are counted).\nmax_rejected_samples = {}\n",
+            a.max_rejected_samples
+        );
+        let _ = writeln!(s, "[columns]");
+        let _ = writeln!(s, "# Names of the columns (JSON keys) in your logs. Required: correlation_id, timestamp, latency_ms, status.");
+        for (k, v) in [
+            ("correlation_id", &c.correlation_id),
+            ("timestamp", &c.timestamp),
+            ("latency_ms", &c.latency_ms),
+            ("status", &c.status),
+            ("error_code", &c.error_code),
+            ("result", &c.result),
+            ("cpu_ms", &c.cpu_ms),
+            ("memory_mb", &c.memory_mb),
+            ("net_bytes", &c.net_bytes),
+        ] {
+            let _ = writeln!(s, "{k} = {}", q(v));
+        }
+        let _ = writeln!(
+            s,
+            "# Status values that mean success (case-insensitive); any other status is an error.\nok_values = {}",
+            list(&c.ok_values)
+        );
+        let _ = writeln!(
+            s,
+            "# Numeric timestamps: auto (guess s/ms/us/ns from the magnitude and report it), s, ms, us or ns.\ntimestamp_unit = {}",
+            q(c.timestamp_unit.as_str())
+        );
+        let _ = writeln!(
+            s,
+            "# Unit of the latency column: s, ms, us or ns (converted to ms).\nlatency_unit = {}\n",
+            q(c.latency_unit.as_str())
+        );
+        let _ = writeln!(s, "[data_quality]");
+        let _ = writeln!(s, "# Failing any of these makes the decision INCONCLUSIVE: shadowgate never says GO on data it cannot trust.");
+        let _ = writeln!(s, "# data.min_pairs: comparable requests needed.\nmin_pairs = {}", d.min_pairs);
+        let _ = writeln!(
+            s,
+            "# data.coverage: share of V1 requests that have a V2 twin (shadow mode).\nmin_coverage = {}",
+            fnum(d.min_coverage)
+        );
+        let _ = writeln!(
+            s,
+            "# data.rejected: share of rows rejected per version, at most.\nmax_rejected_share = {}",
+            fnum(d.max_rejected_share)
+        );
+        let _ = writeln!(
+            s,
+            "# data.srm: minimum chi-square p-value of the traffic split against expected_v2_share (canary mode).\nsrm_min_p = {}\n",
+            fnum(d.srm_min_p)
+        );
+        let _ = writeln!(s, "# Gates: the statistic must stay at or below the threshold. Severity: warning (reported; blocks only with");
+        let _ = writeln!(s, "# --strict), blocking (a fail means NO_GO), rollback (NO_GO and roll back). Set enabled = false to drop one.");
+        let _ = writeln!(s, "# Statistics: {}.", STATISTICS.iter().map(|x| x.0).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(s, "# Latencies are in ms, rates are fractions (0.01 = 1%), ratios are V2/V1.");
+        let descriptions: BTreeMap<&str, &str> = default_gates().into_iter().map(|(id, _, d)| (id, d)).collect();
+        let order: Vec<String> = default_gates()
+            .iter()
+            .map(|(id, _, _)| id.to_string())
+            .filter(|id| self.gates.contains_key(id))
+            .chain(self.gates.keys().filter(|k| !descriptions.contains_key(k.as_str())).cloned())
+            .collect();
+        for id in order {
+            let g = &self.gates[&id];
+            let _ = writeln!(s);
+            if let Some(desc) = descriptions.get(id.as_str()) {
+                let _ = writeln!(s, "# {desc}");
+            }
+            let _ = writeln!(s, "[gates.{}]", q(&id));
+            let _ = writeln!(s, "statistic = {}", q(&g.statistic));
+            let _ = writeln!(s, "threshold = {}", fnum(g.threshold));
+            let _ = writeln!(s, "severity = {}", q(g.severity.as_str()));
+            if let Some(w) = g.for_windows {
+                let _ = writeln!(s, "for_windows = {w}");
+            }
+            if let Some(m) = g.min_requests {
+                let _ = writeln!(s, "min_requests = {m}");
+            }
+            if !g.enabled {
+                let _ = writeln!(s, "enabled = false");
+            }
+        }
+        s
+    }
+}
+
+fn toml_string(v: &str) -> String {
+    // serde_json's string escaping is valid TOML basic-string escaping.
+    serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// A float as TOML: always with a decimal point or exponent so it parses back as a float.
+fn fnum(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}

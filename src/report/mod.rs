@@ -1,0 +1,77 @@
+//! Exporters: one file each, all behind [`Exporter`], all rendering the same [`Outcome`].
+//! Outputs are written into a temporary directory next to `--out` and renamed into place at the
+//! end, with verdict.json written last, so a present verdict.json means a complete report.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod rejected;
+pub mod terminal;
+
+use crate::analyze::Outcome;
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Turns an analysis into the bytes of one output file.
+pub trait Exporter {
+    /// File name inside the output directory.
+    fn file_name(&self) -> &'static str;
+    fn render(&self, outcome: &Outcome) -> Result<Vec<u8>>;
+}
+
+/// Every exporter, in writing order; the JSON verdict must stay last.
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
+    vec![Box::new(rejected::RejectedJsonl), Box::new(markdown::Markdown), Box::new(junit::JUnit), Box::new(json::Json)]
+}
+
+/// Writes all outputs into `out` atomically: a sibling temp dir, then a rename (replacing an
+/// earlier report only once the new one is complete).
+pub fn write_all(out: &Path, outcome: &Outcome) -> Result<PathBuf> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {}: a file with that name exists; --out must name a directory (it is created if missing).",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "report".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+    let result = (|| {
+        for ex in exporters() {
+            let bytes = ex.render(outcome)?;
+            let path = tmp.join(ex.file_name());
+            std::fs::write(&path, bytes).map_err(|e| Error::output(&path, e))?;
+        }
+        // Replace the previous report only now that the new one is complete.
+        if out.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(out, &old).map_err(|e| Error::output(out, e))?;
+            std::fs::rename(&tmp, out).map_err(|e| Error::output(out, e))?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&tmp, out).map_err(|e| Error::output(out, e))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result.map(|_| out.to_path_buf())
+}
+
+/// Formats a float for text outputs: `—` when not finite.
+pub fn num(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "—".into()
+    }
+}

@@ -1,0 +1,127 @@
+//! Calibration by simulation (DESIGN.md section 6): A/A data must not produce NO_GO more often
+//! than the confidence level allows, intervals must cover the truth at their nominal rate, and real
+//! regressions must be caught. Sized to run in seconds in release mode; the measured rates are
+//! printed (run with `--nocapture`) and recorded in docs/statistics.md.
+
+use clap::Parser;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal};
+use rayon::prelude::*;
+use shadowgate::analyze::run_ingested;
+use shadowgate::generate::{generate, to_ingested, GenerateArgs};
+use shadowgate::policy::{Mode, Policy};
+use shadowgate::stats::resample::quantile_ratio;
+use shadowgate::verdict::Decision;
+
+#[derive(Parser)]
+struct Wrap {
+    #[command(flatten)]
+    g: GenerateArgs,
+}
+
+fn args(extra: &[&str]) -> GenerateArgs {
+    let mut v = vec!["gen", "--out", "/nonexistent-unused"];
+    v.extend_from_slice(extra);
+    Wrap::parse_from(v).g
+}
+
+fn decide(g: &GenerateArgs, mode: Mode) -> Decision {
+    let (r1, r2) = generate(g).expect("generate");
+    let mut policy = Policy::default();
+    policy.analysis.mode = mode;
+    policy.analysis.seed = g.seed;
+    if let Some(s) = g.canary_share {
+        policy.analysis.expected_v2_share = s;
+    }
+    let out = run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false).expect("analysis");
+    out.verdict.decision
+}
+
+fn no_go_rate(seeds: u64, extra: &[&str], mode: Mode) -> f64 {
+    let no_go = (0..seeds)
+        .into_par_iter()
+        .filter(|seed| {
+            let s = (1000 + seed).to_string();
+            let mut e: Vec<&str> = vec!["--seed", &s];
+            e.extend_from_slice(extra);
+            decide(&args(&e), mode) == Decision::NoGo
+        })
+        .count();
+    no_go as f64 / seeds as f64
+}
+
+#[test]
+fn aa_shadow_rarely_says_no_go() {
+    let rate = no_go_rate(200, &["--pairs", "30000"], Mode::Shadow);
+    println!("A/A shadow, 200 seeds x 30000 pairs: NO_GO rate {rate:.3}");
+    assert!(rate <= 0.05, "A/A NO_GO rate {rate}");
+}
+
+#[test]
+fn aa_canary_rarely_says_no_go() {
+    let rate = no_go_rate(200, &["--pairs", "60000", "--canary-share", "0.5"], Mode::Canary);
+    println!("A/A canary, 200 seeds x 60000 requests: NO_GO rate {rate:.3}");
+    assert!(rate <= 0.05, "A/A NO_GO rate {rate}");
+}
+
+/// Share of seeds whose 95% interval for the p95 ratio covers the true ratio.
+fn coverage(seeds: u64, n: usize, paired: bool, true_ratio: f64) -> f64 {
+    let covered = (0..seeds)
+        .into_par_iter()
+        .filter(|seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(*seed);
+            let base = LogNormal::new(4.8, 0.5).unwrap();
+            let noise = LogNormal::new(0.0, 0.15).unwrap();
+            let mut v1 = Vec::with_capacity(n);
+            let mut v2 = Vec::with_capacity(n);
+            for _ in 0..n {
+                let b1: f64 = base.sample(&mut rng);
+                // Paired: both versions see the same request (shared base); unpaired: independent.
+                let b2: f64 = if paired { b1 } else { base.sample(&mut rng) };
+                v1.push(b1 * noise.sample(&mut rng));
+                v2.push(b2 * noise.sample(&mut rng) * true_ratio);
+            }
+            let r = quantile_ratio(&v1, &v2, 0.95, paired, 0.95, *seed);
+            r.interval.lower <= true_ratio && true_ratio <= r.interval.upper
+        })
+        .count();
+    covered as f64 / seeds as f64
+}
+
+#[test]
+fn p95_ratio_intervals_cover_the_truth() {
+    // Bootstrap (n <= 20,000) and batch means (larger n), paired and unpaired.
+    for (n, paired) in [(3000usize, true), (3000, false), (100_000, true), (100_000, false)] {
+        let c = coverage(200, n, paired, 1.07);
+        println!("p95 ratio coverage, n={n}, paired={paired}, 200 seeds: {c:.3}");
+        assert!((0.90..=0.99).contains(&c), "coverage {c} for n={n} paired={paired}");
+    }
+}
+
+#[test]
+fn a_ten_percent_p95_regression_is_always_no_go() {
+    for seed in 0..4 {
+        let s = seed.to_string();
+        let d = decide(&args(&["--seed", &s, "--pairs", "100000", "--tail-shift", "1.10"]), Mode::Shadow);
+        assert_eq!(d, Decision::NoGo, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_two_percent_slowdown_within_the_margin_is_go() {
+    for seed in 0..3 {
+        let s = seed.to_string();
+        let d = decide(&args(&["--seed", &s, "--pairs", "200000", "--latency-shift", "1.02"]), Mode::Shadow);
+        assert_eq!(d, Decision::Go, "seed {seed}");
+    }
+}
+
+#[test]
+fn two_hundred_pairs_are_never_go() {
+    for seed in 0..10 {
+        let s = seed.to_string();
+        let d = decide(&args(&["--seed", &s, "--pairs", "200"]), Mode::Shadow);
+        assert_eq!(d, Decision::Inconclusive, "seed {seed}");
+    }
+}

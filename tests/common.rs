@@ -1,0 +1,58 @@
+//! Helpers shared by the CLI tests.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("shadowgate").expect("binary built");
+    c.env("SOURCE_DATE_EPOCH", "1764201600").env("NO_COLOR", "1").env_remove("GITHUB_STEP_SUMMARY");
+    c
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `shadowgate generate` into `dir` with extra flags; returns (v1, v2) paths.
+pub fn generate(dir: &Path, format: &str, args: &[&str]) -> (PathBuf, PathBuf) {
+    let out = bin().arg("generate").arg("--out").arg(dir).args(["--format", format]).args(args).output().expect("runs");
+    assert!(out.status.success(), "generate failed: {}", String::from_utf8_lossy(&out.stderr));
+    (dir.join(format!("v1.{format}")), dir.join(format!("v2.{format}")))
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub out: PathBuf,
+}
+
+impl Run {
+    pub fn verdict(&self) -> Value {
+        let text = std::fs::read_to_string(self.out.join("verdict.json")).expect("verdict.json written");
+        serde_json::from_str(&text).expect("verdict.json parses")
+    }
+    pub fn gate(&self, id: &str) -> Value {
+        self.verdict()["gates"]
+            .as_array()
+            .expect("gates")
+            .iter()
+            .find(|g| g["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("gate {id} missing"))
+    }
+}
+
+/// Runs `analyze` with the given V1/V2 paths and extra flags, writing to `out`.
+pub fn analyze(v1: &Path, v2: &Path, out: &Path, args: &[&str]) -> Run {
+    let o = bin().arg("analyze").arg("--v1").arg(v1).arg("--v2").arg(v2).arg("--out").arg(out).args(args).output().expect("runs");
+    let run = Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        out: out.to_path_buf(),
+    };
+    assert!(!run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"), "panic: {}", run.stderr);
+    run
+}

@@ -1,0 +1,11 @@
+//! The one integration-test binary (autotests = false): CLI-level tests in modules.
+
+mod calibration;
+mod common;
+mod errors;
+mod exit_codes;
+mod formats;
+mod outputs;
+mod policy;
+mod rejection;
+mod stats_reference;

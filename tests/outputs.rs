@@ -1,0 +1,105 @@
+//! Output contracts: the JSON Schema, percentiles against NumPy, JUnit, summary, determinism.
+
+use crate::common::{analyze, repo};
+use serde_json::Value;
+
+fn fixtures_run(tmp: &std::path::Path) -> crate::common::Run {
+    let f = repo().join("fixtures/shadow");
+    analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.join("out"), &["--segment-by", "validation_type"])
+}
+
+#[test]
+fn verdict_validates_against_the_shipped_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = fixtures_run(tmp.path());
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/verdict.schema.json")).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("verdict.schema.json", schema).unwrap();
+    let idx = compiler.compile("verdict.schema.json", &mut schemas).unwrap();
+    let v = run.verdict();
+    if let Err(e) = schemas.validate(&v, idx) {
+        panic!("verdict.json does not match docs/verdict.schema.json: {e:#}");
+    }
+    // A broken document must not validate (the schema is not vacuous).
+    let mut broken = v.clone();
+    broken["decision"] = Value::from("MAYBE");
+    assert!(schemas.validate(&broken, idx).is_err());
+    let mut broken = v;
+    broken["gates"][0].as_object_mut().unwrap().remove("status");
+    assert!(schemas.validate(&broken, idx).is_err());
+}
+
+#[test]
+fn fixture_percentiles_match_numpy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = fixtures_run(tmp.path());
+    let v = run.verdict();
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/fixture_percentiles.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for version in ["v1", "v2"] {
+        let got = &v["metrics"]["latency_ms"][version];
+        let want = &reference[version];
+        assert_eq!(got["n"], want["n"], "{version} n");
+        for q in ["p50", "p90", "p95", "p99"] {
+            let (g, w) = (got[q]["estimate"].as_f64().unwrap(), want[q].as_f64().unwrap());
+            assert!((g - w).abs() <= 1e-9 * w.abs(), "{version} {q}: shadowgate {g}, numpy {w}");
+            checked += 1;
+        }
+        let (g, w) = (got["mean"]["estimate"].as_f64().unwrap(), want["mean"].as_f64().unwrap());
+        assert!((g - w).abs() <= 1e-9 * w.abs(), "{version} mean: {g} vs {w}");
+    }
+    assert_eq!(checked, 8);
+}
+
+#[test]
+fn junit_has_one_testcase_per_gate_and_parses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = fixtures_run(tmp.path());
+    let xml = std::fs::read_to_string(run.out.join("junit.xml")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut cases = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) | Ok(quick_xml::events::Event::Empty(e)) if e.name().as_ref() == b"testcase" => {
+                cases += 1
+            }
+            Ok(quick_xml::events::Event::Eof) => break,
+            Err(e) => panic!("junit.xml does not parse: {e}"),
+            _ => {}
+        }
+    }
+    assert_eq!(cases, run.verdict()["gates"].as_array().unwrap().len());
+}
+
+#[test]
+fn same_inputs_give_byte_identical_verdicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = repo().join("fixtures/shadow");
+    let a = analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.path().join("a"), &[]);
+    let b = analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.path().join("b"), &[]);
+    let read = |r: &crate::common::Run| std::fs::read(r.out.join("verdict.json")).unwrap();
+    assert_eq!(read(&a), read(&b));
+}
+
+#[test]
+fn summary_markdown_escapes_log_strings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v1 = String::new();
+    let mut v2 = String::new();
+    for i in 0..1500 {
+        let seg = if i % 2 == 0 { "<script>alert(1)</script>" } else { "a|b" };
+        let line = |r: &str| {
+            format!("{{\"correlation_id\":\"c{i}\",\"timestamp\":\"2026-11-27T10:00:00Z\",\"latency_ms\":10,\"status\":\"ok\",\"kind\":\"{seg}\",\"result\":{r}}}\n")
+        };
+        v1.push_str(&line("{\"v\":1}"));
+        v2.push_str(&line(if i == 3 { "{\"v\":2}" } else { "{\"v\":1}" }));
+    }
+    std::fs::write(tmp.path().join("v1.jsonl"), v1).unwrap();
+    std::fs::write(tmp.path().join("v2.jsonl"), v2).unwrap();
+    let run = analyze(&tmp.path().join("v1.jsonl"), &tmp.path().join("v2.jsonl"), &tmp.path().join("out"), &["--segment-by", "kind"]);
+    let md = std::fs::read_to_string(run.out.join("summary.md")).unwrap();
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("`c3`"), "example id listed: {md}");
+}

@@ -1,0 +1,249 @@
+//! Every statistical function against reference values computed independently by SciPy,
+//! NumPy and statsmodels (tests/data/reference_stats.json, written by scripts/gen_reference.py).
+//! Tolerances: 1e-9 relative for statistics and interval bounds, 1e-6 for p-values.
+
+use serde_json::Value;
+use shadowgate::stats::{multiple, nonparametric as np, proportion as pr, quantile as qu, srm};
+use std::sync::OnceLock;
+
+fn reference() -> &'static Value {
+    static R: OnceLock<Value> = OnceLock::new();
+    R.get_or_init(|| {
+        let text = std::fs::read_to_string(crate::common::repo().join("tests/data/reference_stats.json")).expect("reference file");
+        serde_json::from_str(&text).expect("reference parses")
+    })
+}
+
+fn cases(section: &str) -> &'static Vec<Value> {
+    let c = reference()[section].as_array().unwrap_or_else(|| panic!("section {section}"));
+    assert!(!c.is_empty(), "{section} has cases");
+    c
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn xs(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(f).collect()
+}
+
+#[track_caller]
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    if want.is_nan() {
+        assert!(got.is_nan(), "{what}: got {got}, want NaN/null");
+        return;
+    }
+    let tol = rel * want.abs().max(1e-300);
+    assert!((got - want).abs() <= tol.max(rel * 1e-12) || got == want, "{what}: got {got:e}, want {want:e}");
+}
+
+#[test]
+fn quantile_type7_matches_numpy() {
+    for c in cases("quantile_type7") {
+        let mut x = xs(&c["x"]);
+        x.sort_by(f64::total_cmp);
+        for (q, want) in xs(&c["q"]).iter().zip(xs(&c["expected"])) {
+            close(qu::quantile_sorted(&x, *q), want, 1e-12, &format!("{} q={q}", c["name"]));
+            let mut y = x.clone();
+            close(qu::quantile_select(&mut y, *q), want, 1e-12, &format!("{} select q={q}", c["name"]));
+        }
+    }
+}
+
+#[test]
+fn order_statistic_intervals_match_binomial_ranks() {
+    for c in cases("quantile_ci") {
+        let mut x = xs(&c["x"]);
+        x.sort_by(f64::total_cmp);
+        let n = x.len();
+        let (q, conf) = (f(&c["q"]), f(&c["confidence"]));
+        let (l, u) = qu::order_statistic_ranks(n, q, conf);
+        let name = c["name"].as_str().unwrap();
+        assert_eq!(l.clamp(1, n) as u64, c["lower_rank"].as_u64().unwrap(), "{name} lower rank");
+        assert_eq!(u.clamp(1, n) as u64, c["upper_rank"].as_u64().unwrap(), "{name} upper rank");
+        let iv = qu::quantile_with_ci(&x, q, conf);
+        if l >= 1 {
+            close(iv.lower, f(&c["lower"]), 1e-12, name);
+        } else {
+            assert_eq!(iv.lower, f64::NEG_INFINITY, "{name}: no finite lower bound");
+        }
+        if u <= n {
+            close(iv.upper, f(&c["upper"]), 1e-12, name);
+            close(qu::order_statistic_coverage(n, q, l.max(1), u), f(&c["coverage"]), 1e-9, name);
+        } else {
+            assert_eq!(iv.upper, f64::INFINITY, "{name}: no finite upper bound");
+        }
+    }
+}
+
+#[test]
+fn wilson_and_clopper_pearson_match_statsmodels() {
+    for (section, func) in
+        [("wilson", pr::wilson as fn(u64, u64, f64) -> shadowgate::stats::Interval), ("clopper_pearson", pr::clopper_pearson)]
+    {
+        for c in cases(section) {
+            let iv = func(c["successes"].as_u64().unwrap(), c["n"].as_u64().unwrap(), f(&c["confidence"]));
+            let name = format!("{section} {}", c["name"]);
+            close(iv.lower, f(&c["lower"]), 1e-9, &name);
+            close(iv.upper, f(&c["upper"]), 1e-9, &name);
+        }
+    }
+}
+
+#[test]
+fn newcombe_unpaired_matches_statsmodels() {
+    for c in cases("newcombe") {
+        let u = |k: &str| c[k].as_u64().unwrap();
+        let iv = pr::newcombe_unpaired(u("x1"), u("n1"), u("x2"), u("n2"), f(&c["confidence"]));
+        let name = format!("newcombe {}", c["name"]);
+        close(iv.estimate, f(&c["diff"]), 1e-12, &name);
+        close(iv.lower, f(&c["lower"]), 1e-9, &name);
+        close(iv.upper, f(&c["upper"]), 1e-9, &name);
+    }
+}
+
+#[test]
+fn newcombe_paired_matches_the_published_method() {
+    for c in cases("paired_diff_proportions_newcombe") {
+        let u = |k: &str| c[k].as_u64().unwrap();
+        let t = pr::PairedTable { both: u("a"), only_first: u("b"), only_second: u("c"), neither: u("d") };
+        let iv = pr::newcombe_paired(t, f(&c["confidence"]));
+        let name = format!("paired newcombe {}", c["name"]);
+        close(iv.estimate, f(&c["diff"]), 1e-12, &name);
+        close(iv.lower, f(&c["lower_phi_cc"]), 1e-9, &name);
+        close(iv.upper, f(&c["upper_phi_cc"]), 1e-9, &name);
+    }
+    // Fagerland, Lydersen & Laake (2014): [[59, 6], [16, 80]] -> -0.0621 (-0.1186, -0.0046).
+    let iv = pr::newcombe_paired(pr::PairedTable { both: 59, only_first: 6, only_second: 16, neither: 80 }, 0.95);
+    assert!((iv.estimate + 0.0621).abs() < 5e-5 && (iv.lower + 0.1186).abs() < 5e-5 && (iv.upper + 0.0046).abs() < 5e-5, "{iv:?}");
+}
+
+#[test]
+fn mcnemar_matches_statsmodels() {
+    for c in cases("mcnemar") {
+        let (b, cc) = (c["b"].as_u64().unwrap(), c["c"].as_u64().unwrap());
+        let m = pr::mcnemar(b, cc);
+        let name = format!("mcnemar {}", c["name"]);
+        if b + cc < pr::MCNEMAR_EXACT_BELOW {
+            assert_eq!(m.method, "mcnemar-midp");
+            close(m.p_value, f(&c["p_midp"]), 1e-6, &name);
+        } else {
+            assert_eq!(m.method, "mcnemar-chi2");
+            close(m.p_value, f(&c["p_chi2"]), 1e-6, &name);
+        }
+        if b + cc > 0 {
+            close(m.statistic, f(&c["chi2"]), 1e-12, &name);
+        }
+    }
+}
+
+#[test]
+fn wilcoxon_signed_rank_matches_scipy() {
+    for c in cases("wilcoxon_signed_rank") {
+        let d = xs(&c["d"]);
+        let t = np::wilcoxon_signed_rank(&d);
+        let name = format!("wilcoxon {}", c["name"]);
+        close(t.statistic, f(&c["w_plus"]), 1e-12, &name);
+        assert_eq!(t.n, c["n_nonzero"].as_u64().unwrap(), "{name}");
+        match t.method {
+            "exact" => {
+                if let Some(p) = c.get("p_exact") {
+                    close(t.p_value, f(p), 1e-6, &name);
+                }
+            }
+            _ => {
+                close(t.p_value, f(&c["p_value"]), 1e-6, &name);
+                close(t.z.abs(), f(&c["z"]).abs(), 1e-9, &name);
+            }
+        }
+    }
+}
+
+/// Sorted pairwise differences / Walsh averages by plain enumeration (independent of the
+/// linear-time selection under test).
+fn enumerate_sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+#[test]
+fn mann_whitney_and_hodges_lehmann_match_scipy() {
+    for c in cases("mann_whitney") {
+        let (x, y) = (xs(&c["x"]), xs(&c["y"]));
+        let name = format!("mann-whitney {}", c["name"]);
+        let t = np::mann_whitney(&x, &y);
+        close(t.statistic, f(&c["u_x"]), 1e-12, &name);
+        if t.method == "exact" {
+            close(t.p_value, f(&c["p_exact"]), 1e-6, &name);
+        } else {
+            close(t.p_value, f(&c["p_value"]), 1e-6, &name);
+        }
+        let iv = np::hodges_lehmann_two_sample(&x, &y, 0.95);
+        close(iv.estimate, f(&c["hodges_lehmann"]), 1e-12, &name);
+        let exact = c.get("hl_exact_attained").and_then(Value::as_bool);
+        let has_ties = {
+            let mut all: Vec<f64> = x.iter().chain(&y).copied().collect();
+            all.sort_by(f64::total_cmp);
+            all.windows(2).any(|w| w[0] == w[1])
+        };
+        if !has_ties && x.len() <= np::EXACT_MAX_N && y.len() <= np::EXACT_MAX_N {
+            if exact == Some(true) {
+                close(iv.lower, f(&c["hl_exact_lower"]), 1e-12, &name);
+                close(iv.upper, f(&c["hl_exact_upper"]), 1e-12, &name);
+            } else {
+                assert!(iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY, "{name}: too small to bound: {iv:?}");
+            }
+        } else {
+            // Normal approximation, Hollander-Wolfe 1-based convention with SciPy's C.
+            let k = c["hl_c"].as_u64().unwrap() as usize;
+            let d = enumerate_sorted(x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect());
+            close(iv.lower, d[k - 1], 1e-12, &name);
+            close(iv.upper, d[d.len() - k], 1e-12, &name);
+        }
+    }
+    // Published example: experiment [10,20,30,40] vs control [1,2,3,4] -> 22.5, 95% CI [6, 39].
+    let iv = np::hodges_lehmann_two_sample(&[10.0, 20.0, 30.0, 40.0], &[1.0, 2.0, 3.0, 4.0], 0.95);
+    assert_eq!((iv.estimate, iv.lower, iv.upper), (22.5, 6.0, 39.0));
+}
+
+#[test]
+fn one_sample_hodges_lehmann_matches_walsh_averages() {
+    for c in cases("hodges_lehmann_one_sample") {
+        let d = xs(&c["d"]);
+        let name = format!("hl1 {}", c["name"]);
+        let iv = np::hodges_lehmann_one_sample(&d, 0.95);
+        close(iv.estimate, f(&c["estimate"]), 1e-12, &name);
+        let k = c["c"].as_u64().unwrap() as usize;
+        if k == 0 {
+            assert!(iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY, "{name}");
+        } else {
+            let w = enumerate_sorted((0..d.len()).flat_map(|i| (i..d.len()).map(|j| (d[i] + d[j]) / 2.0).collect::<Vec<_>>()).collect());
+            close(iv.lower, w[k - 1], 1e-12, &name);
+            close(iv.upper, w[w.len() - k], 1e-12, &name);
+        }
+    }
+}
+
+#[test]
+fn chi_square_and_benjamini_hochberg_match_scipy() {
+    for c in cases("chisquare_gof") {
+        let obs: Vec<u64> = c["observed"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let (s, p) = srm::chi_square_gof(&obs, &xs(&c["expected_share"]));
+        close(s, f(&c["statistic"]), 1e-9, &format!("chi2 {}", c["name"]));
+        close(p, f(&c["p_value"]), 1e-6, &format!("chi2 p {}", c["name"]));
+    }
+    for c in cases("benjamini_hochberg") {
+        let q = multiple::benjamini_hochberg(&xs(&c["p"]));
+        for (got, want) in q.iter().zip(xs(&c["q"])) {
+            close(*got, want, 1e-12, &format!("bh {}", c["name"]));
+        }
+    }
+}
+
+#[test]
+fn normal_quantile_matches_scipy() {
+    for c in cases("normal_quantile") {
+        close(shadowgate::stats::normal_quantile(f(&c["p"])), f(&c["z"]), 1e-9, &format!("ppf {}", c["name"]));
+    }
+}
