@@ -16,7 +16,10 @@ pub fn wilson(x: u64, n: u64, confidence: f64) -> Interval {
     let denom = 1.0 + z2 / nf;
     let centre = (p + z2 / (2.0 * nf)) / denom;
     let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
-    Interval::new(p, (centre - half).max(0.0), (centre + half).min(1.0))
+    // At the edges the closed form gives 0 and 1 up to rounding; make them exact.
+    let lower = if x == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let upper = if x == n { 1.0 } else { (centre + half).min(1.0) };
+    Interval::new(p, lower, upper)
 }
 
 /// Exact Clopper-Pearson interval (Clopper & Pearson 1934) from Beta quantiles:
