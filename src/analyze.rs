@@ -95,8 +95,9 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let (o1, o2) = (opts("v1"), opts("v2"));
     let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
     let (i1, i2) = (r1?, r2?);
+    let ingest_secs = t.elapsed().as_secs_f64();
     let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict)?;
-    outcome.timings.insert(0, ("ingest", t.elapsed().as_secs_f64()));
+    outcome.timings.insert(0, ("ingest", ingest_secs));
     Ok(outcome)
 }
 

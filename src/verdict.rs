@@ -414,6 +414,8 @@ pub struct QualityInputs<'a> {
     pub rejected_share: [f64; 2],
 }
 
+/// A data-quality result: a count or share compared with its minimum or maximum.
+#[allow(clippy::too_many_arguments)] // one flat constructor reads better at the four call sites than a builder
 fn dq(
     id: &str,
     statistic: &str,

@@ -1,6 +1,7 @@
 //! The one integration-test binary (autotests = false): CLI-level tests in modules.
 
 mod calibration;
+mod canary;
 mod common;
 mod errors;
 mod exit_codes;

@@ -102,12 +102,14 @@ fn convert<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
         }
         DataType::Date => ColData::Ms(c.date().map_err(bad)?.physical().iter().map(|o| o.map(|d| d as i64 * 86_400_000)).collect()),
         DataType::Null => ColData::Null,
-        other => return Err(Error::input(
-            path,
-            format!(
+        other => {
+            return Err(Error::input(
+                path,
+                format!(
                 "column `{name}` has type {other}, which shadowgate cannot read; export it as a string (results as JSON text) or a number."
             ),
-        )),
+            ))
+        }
     })
 }
 

@@ -125,12 +125,14 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                 }
                 Ok(k) => buf.extend_from_slice(&chunk[..k]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::input(
-                    path,
-                    format!(
+                Err(e) => {
+                    return Err(Error::input(
+                        path,
+                        format!(
                         "reading stopped after line {line_no}: {e}. The file may be truncated or its compression corrupt; re-export it."
                     ),
-                )),
+                    ))
+                }
             }
         }
         let cut = if eof { buf.len() } else { buf.iter().rposition(|b| *b == b'\n').map_or(buf.len(), |p| p + 1) };

@@ -121,7 +121,7 @@ impl<'a> Val<'a> {
                     return None;
                 }
                 let lower = t.to_ascii_lowercase();
-                Some(ok_values.iter().any(|v| *v == lower))
+                Some(ok_values.contains(&lower))
             }
             Val::Bool(b) => Some(*b),
             Val::I64(i) => Some(ok_values.iter().any(|v| *v == i.to_string()) || (200..300).contains(i)),
