@@ -56,6 +56,10 @@ pub struct Verdict {
     pub pairing: Pairing,
     pub metrics: Metrics,
     pub windows: WindowMetrics,
+    pub throughput: crate::metrics::windows::Throughput,
+    /// Comparison with the previous run of `--history DIR` (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::HistoryReport>,
     pub gates: Vec<GateResult>,
     /// The effective policy (defaults merged with --policy and flags).
     pub policy: Policy,
@@ -159,6 +163,8 @@ pub fn run_ingested(mut i1: Ingested, mut i2: Ingested, policy: &Policy, stage: 
         inputs: Inputs { v1: i1.stats, v2: i2.stats },
         pairing: ds.pairing.clone(),
         metrics: m,
+        throughput: w.throughput.clone(),
+        history: None,
         windows: w,
         gates,
         policy: policy.clone(),

@@ -63,6 +63,10 @@ pub struct AnalyzeArgs {
     /// Input format, when file names do not say it.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Directory of the nightly history: appends this run to DIR/history.jsonl and compares it
+    /// with the previous run.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,

@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod cli;
 pub mod error;
 pub mod generate;
+pub mod history;
 pub mod ingest;
 pub mod metrics;
 pub mod pair;
@@ -66,9 +67,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             let policy = effective_policy(&a)?;
             let req =
                 analyze::Request { v1: a.v1.clone(), v2: a.v2.clone(), policy, format: a.format, stage: a.stage.clone(), strict: a.strict };
-            let outcome = analyze::run(&req)?;
+            let mut outcome = analyze::run(&req)?;
             let t = std::time::Instant::now();
+            if let Some(dir) = &a.history {
+                outcome.verdict.history = Some(history::compare(dir, &outcome.verdict)?);
+            }
             let out = report::write_all(&a.out, &outcome)?;
+            if let Some(dir) = &a.history {
+                history::append(dir, &outcome.verdict)?;
+            }
             if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
                 if !path.is_empty() {
                     use std::io::Write;

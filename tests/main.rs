@@ -10,3 +10,4 @@ mod outputs;
 mod policy;
 mod rejection;
 mod stats_reference;
+mod time;

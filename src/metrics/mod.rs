@@ -49,6 +49,10 @@ pub struct WindowMetrics {
     pub rules: BTreeMap<String, windows::RuleOutcome>,
     /// Every breach of every rule, in time order.
     pub breaches: Vec<windows::Breach>,
+    /// Requests per minute per version, peaks, and V2's share of V1's peak (reported at the top
+    /// level of verdict.json).
+    #[serde(skip)]
+    pub throughput: windows::Throughput,
 }
 
 /// The data every metric reads: both versions, their de-duplication and the join.
@@ -156,12 +160,8 @@ pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
         rules.insert(id.clone(), out);
     }
     breaches.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then(a.rule.cmp(&b.rule)));
-    WindowMetrics {
-        width_minutes: policy.analysis.window_minutes,
-        min_requests: min,
-        v1: w1.into_values().collect(),
-        v2: w2.into_values().collect(),
-        rules,
-        breaches,
-    }
+    let v1: Vec<windows::Window> = w1.into_values().collect();
+    let v2: Vec<windows::Window> = w2.into_values().collect();
+    let throughput = windows::throughput(&v1, &v2, policy.analysis.window_minutes);
+    WindowMetrics { width_minutes: policy.analysis.window_minutes, min_requests: min, v1, v2, rules, breaches, throughput }
 }

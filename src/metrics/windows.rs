@@ -165,3 +165,39 @@ pub fn sustained(
 pub fn rfc3339_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
+
+/// Requests per minute of one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionThroughput {
+    /// Mean over the windows that have requests, per minute.
+    pub mean_per_minute: f64,
+    /// The busiest window, per minute, and when it started.
+    pub peak_per_minute: f64,
+    pub peak_at: String,
+}
+
+/// Throughput of both versions and how much of V1's peak V2 kept up with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    pub v1: VersionThroughput,
+    pub v2: VersionThroughput,
+    /// V2's peak per-minute rate divided by V1's (in canary mode, compare with the traffic share).
+    pub v2_share_of_v1_peak: f64,
+}
+
+fn version_throughput(series: &[Window], width_minutes: u32) -> VersionThroughput {
+    let per_min = |w: &Window| w.requests as f64 / f64::from(width_minutes.max(1));
+    let peak = series.iter().max_by(|a, b| a.requests.cmp(&b.requests).then(b.start_ms.cmp(&a.start_ms)));
+    VersionThroughput {
+        mean_per_minute: if series.is_empty() { 0.0 } else { series.iter().map(per_min).sum::<f64>() / series.len() as f64 },
+        peak_per_minute: peak.map_or(0.0, per_min),
+        peak_at: peak.map_or_else(String::new, |w| rfc3339(w.start_ms)),
+    }
+}
+
+pub fn throughput(v1: &[Window], v2: &[Window], width_minutes: u32) -> Throughput {
+    let a = version_throughput(v1, width_minutes);
+    let b = version_throughput(v2, width_minutes);
+    let share = if a.peak_per_minute > 0.0 { b.peak_per_minute / a.peak_per_minute } else { f64::NAN };
+    Throughput { v1: a, v2: b, v2_share_of_v1_peak: share }
+}

@@ -231,6 +231,32 @@ pub fn render(o: &Outcome) -> String {
             );
         }
     }
+    if let Some(h) = &v.history {
+        let _ = writeln!(s, "\n## Against the previous run\n");
+        match &h.previous {
+            None => {
+                let _ = writeln!(s, "First recorded run in `{}`.", md_escape(&h.file));
+            }
+            Some(p) => {
+                let _ = writeln!(s, "Previous run: {} ({}, stage `{}`).\n", md_escape(&p.generated_at), p.decision, md_escape(&p.stage));
+                let _ = writeln!(s, "| gate | previous | now | significantly worse |\n|---|---|---|---|");
+                for c in &h.changes {
+                    let _ = writeln!(
+                        s,
+                        "| `{}` | {} [{}, {}] | {} [{}, {}] | {} |",
+                        md_escape(&c.gate),
+                        num(c.previous.estimate, 4),
+                        num(c.previous.lower, 4),
+                        num(c.previous.upper, 4),
+                        num(c.current.estimate, 4),
+                        num(c.current.lower, 4),
+                        num(c.current.upper, 4),
+                        if c.significantly_worse { "⚠️ yes" } else { "no" }
+                    );
+                }
+            }
+        }
+    }
     let _ = writeln!(s, "\n<sub>shadowgate {} · seed {} · {}</sub>", v.tool.version, v.seed, v.generated_at);
     s
 }

@@ -54,6 +54,30 @@ pub fn render(o: &Outcome, out_dir: &std::path::Path, color: bool) -> String {
         v.pairing.pairs,
         v.pairing.coverage * 100.0
     );
+    if let Some(h) = &v.history {
+        match &h.previous {
+            Some(p) if h.worse.is_empty() => {
+                let _ = writeln!(
+                    s,
+                    "  history: nothing significantly worse than the previous run ({}, {})",
+                    clean(&p.generated_at),
+                    p.decision
+                );
+            }
+            Some(p) => {
+                let _ = writeln!(
+                    s,
+                    "  {} than the previous run ({}): {}",
+                    paint("significantly worse", "1;33", color),
+                    clean(&p.generated_at),
+                    h.worse.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  history: first recorded run");
+            }
+        }
+    }
     let passed = v.gates.iter().filter(|g| g.status == Status::Pass).count();
     let _ = writeln!(s, "  {passed} of {} gates passed; report: {}", v.gates.len(), out_dir.display());
     s

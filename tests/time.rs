@@ -1,0 +1,106 @@
+//! Time: sustained-breach rules, stage-aware recommendations, throughput and nightly history.
+
+use crate::common::{analyze, bin, generate};
+
+#[test]
+fn a_burst_in_both_versions_is_reported_as_shared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let burst = ["--v2-error-burst", "30:6:0.12", "--v1-error-burst", "30:6:0.12"];
+    let mut args = vec!["--pairs", "30000", "--seed", "41"];
+    args.extend_from_slice(&burst);
+    let (v1, v2) = generate(tmp.path(), "jsonl", &args);
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--stage", "progressive-10"]);
+    let g = run.gate("errors.sustained");
+    assert_eq!(g["status"], "fail", "the rule still fires");
+    assert!(g["message"].as_str().unwrap().contains("upstream"), "{g}");
+    let v = run.verdict();
+    let b = v["windows"]["breaches"].as_array().unwrap().iter().find(|b| b["fired"] == true).cloned().unwrap();
+    assert_eq!(b["shared_with_v1"], true);
+    assert_eq!(b["start"], "2026-11-27T00:30:00Z");
+    assert_eq!(b["windows"], 6);
+}
+
+#[test]
+fn sparse_minutes_neither_breach_nor_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    // ~8 requests a minute, every one of them failing in minutes 10-40: below min_window_requests.
+    let (v1, v2) = generate(tmp.path(), "jsonl", &["--pairs", "1200", "--minutes", "150", "--v2-error-burst", "10:30:1.0", "--seed", "42"]);
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &[]);
+    let g = run.gate("errors.sustained");
+    assert_eq!(g["status"], "skipped", "{g}");
+    assert!(run.verdict()["windows"]["breaches"].as_array().unwrap().is_empty());
+    // The overall error rate still catches the failures.
+    assert_eq!(run.gate("errors.rate")["status"], "fail");
+}
+
+#[test]
+fn each_stage_recommends_the_next_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = generate(tmp.path(), "parquet", &["--pairs", "20000", "--seed", "21"]);
+    for (stage, next) in [
+        ("shadow", Some("canary-1")),
+        ("canary-1", Some("progressive-10")),
+        ("progressive-10", Some("progressive-25")),
+        ("progressive-25", Some("progressive-50")),
+        ("progressive-50", Some("full")),
+        ("full", None),
+    ] {
+        let run = analyze(&v1, &v2, &tmp.path().join(stage), &["--stage", stage]);
+        assert_eq!(run.code, 0, "{stage}: {}", run.stdout);
+        let r = &run.verdict()["recommendation"];
+        assert_eq!(r["action"], "promote");
+        assert_eq!(r["next_stage"], next.map_or(serde_json::Value::Null, serde_json::Value::from), "{stage}");
+    }
+    let run = analyze(&v1, &v2, &tmp.path().join("bad"), &["--stage", "canary-7"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("canary-7") && run.stderr.contains("progressive-10"), "{}", run.stderr);
+}
+
+#[test]
+fn throughput_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = generate(tmp.path(), "jsonl", &["--pairs", "6000", "--minutes", "60", "--seed", "43"]);
+    let v = analyze(&v1, &v2, &tmp.path().join("out"), &[]).verdict();
+    let t = &v["throughput"];
+    let mean = t["v1"]["mean_per_minute"].as_f64().unwrap();
+    assert!((mean - 100.0).abs() < 2.0, "{t}");
+    assert!(t["v1"]["peak_per_minute"].as_f64().unwrap() >= mean);
+    assert!((t["v2_share_of_v1_peak"].as_f64().unwrap() - 1.0).abs() < 0.05, "{t}");
+}
+
+#[test]
+fn history_compares_with_the_last_run_and_survives_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hist = tmp.path().join("history");
+    let h = hist.to_str().unwrap();
+    let (a1, a2) = generate(&tmp.path().join("a"), "parquet", &["--pairs", "20000", "--seed", "44"]);
+    let (b1, b2) = generate(&tmp.path().join("b"), "parquet", &["--pairs", "20000", "--seed", "45", "--latency-shift", "1.3"]);
+    let first = analyze(&a1, &a2, &tmp.path().join("o1"), &["--history", h]);
+    let v = first.verdict();
+    assert_eq!(v["history"]["previous_runs"], 0);
+    assert!(v["history"]["previous"].is_null());
+    let second = analyze(&b1, &b2, &tmp.path().join("o2"), &["--history", h]);
+    let v = second.verdict();
+    assert_eq!(v["history"]["previous_runs"], 1);
+    let worse: Vec<&str> = v["history"]["worse"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
+    assert!(worse.contains(&"latency.p95.vs_v1") && worse.contains(&"latency.p95"), "{worse:?}");
+    assert!(second.stdout.contains("significantly worse"), "{}", second.stdout);
+    let file = hist.join("history.jsonl");
+    let before = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(before.lines().count(), 2);
+    // A crash after the new history is written to its temp file but before the rename.
+    let crashed = bin()
+        .env("SHADOWGATE_FAULT", "history-before-rename")
+        .args(["analyze", "--v1", a1.to_str().unwrap(), "--v2", a2.to_str().unwrap(), "--history", h, "--quiet", "--out"])
+        .arg(tmp.path().join("o3"))
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "the previous history is intact");
+    let third = analyze(&a1, &a2, &tmp.path().join("o4"), &["--history", h]);
+    assert_eq!(third.verdict()["history"]["previous_runs"], 2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+    for line in std::fs::read_to_string(&file).unwrap().lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("every history line is JSON");
+    }
+}
