@@ -23,6 +23,8 @@ pub struct Request {
     pub format: Option<Format>,
     pub stage: String,
     pub strict: bool,
+    /// Host resource samples (`--resources`).
+    pub resources: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +59,9 @@ pub struct Verdict {
     pub metrics: Metrics,
     pub windows: WindowMetrics,
     pub throughput: crate::metrics::windows::Throughput,
+    /// Host resource samples (only with `--resources`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<crate::metrics::host::HostResources>,
     /// Comparison with the previous run of `--history DIR` (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::history::HistoryReport>,
@@ -99,15 +104,29 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let (o1, o2) = (opts("v1"), opts("v2"));
     let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
     let (i1, i2) = (r1?, r2?);
+    let host = match &req.resources {
+        Some(p) => {
+            let (samples, stats) = ingest::samples::read(p, &policy.resource_columns, None)?;
+            Some(crate::metrics::host::compute(&samples, stats, policy.analysis.window_minutes, policy.analysis.confidence))
+        }
+        None => None,
+    };
     let ingest_secs = t.elapsed().as_secs_f64();
-    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict)?;
+    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict, host)?;
     outcome.timings.insert(0, ("ingest", ingest_secs));
     Ok(outcome)
 }
 
 /// Pairs, measures and judges two already-ingested versions (also used in-process by the
 /// calibration tests).
-pub fn run_ingested(mut i1: Ingested, mut i2: Ingested, policy: &Policy, stage: &str, strict: bool) -> Result<Outcome> {
+pub fn run_ingested(
+    mut i1: Ingested,
+    mut i2: Ingested,
+    policy: &Policy,
+    stage: &str,
+    strict: bool,
+    host: Option<crate::metrics::host::HostResources>,
+) -> Result<Outcome> {
     if !verdict::STAGES.contains(&stage) {
         return Err(Error::Usage(format!("--stage {stage}: unknown stage; use one of {}", verdict::STAGES.join(", "))));
     }
@@ -142,7 +161,7 @@ pub fn run_ingested(mut i1: Ingested, mut i2: Ingested, policy: &Policy, stage: 
         v2_n: ds.d2.keep.len() as u64,
         rejected_share: [share(&i1.stats), share(&i2.stats)],
     };
-    let mut gates = verdict::evaluate_gates(policy, &m, &w, mode, !segment_by.is_empty());
+    let mut gates = verdict::evaluate_gates(policy, &m, &w, mode, !segment_by.is_empty(), host.as_ref());
     gates.extend(verdict::data_quality(policy, &q, mode));
     let decision = verdict::decide(&gates, strict);
     let recommendation = verdict::recommend(decision, &gates, stage, strict);
@@ -164,6 +183,7 @@ pub fn run_ingested(mut i1: Ingested, mut i2: Ingested, policy: &Policy, stage: 
         pairing: ds.pairing.clone(),
         metrics: m,
         throughput: w.throughput.clone(),
+        resources: host,
         history: None,
         windows: w,
         gates,

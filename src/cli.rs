@@ -63,6 +63,10 @@ pub struct AnalyzeArgs {
     /// Input format, when file names do not say it.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Host resource samples (timestamp, version, cpu_pct, memory_mb, net_bytes_per_s; any
+    /// supported format; columns mapped under [resource_columns]).
+    #[arg(long)]
+    pub resources: Option<PathBuf>,
     /// Directory of the nightly history: appends this run to DIR/history.jsonl and compares it
     /// with the previous run.
     #[arg(long)]

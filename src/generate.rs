@@ -67,6 +67,12 @@ pub struct GenerateArgs {
     /// V1 requests with no V2 twin (and the same number of V2 requests with no V1 twin).
     #[arg(long, default_value_t = 0)]
     pub orphans: usize,
+    /// Also write host resource samples (resources.jsonl: 3 hosts per version, every 10 s).
+    #[arg(long)]
+    pub host_samples: bool,
+    /// Multiplies V2 host CPU utilisation in the host samples.
+    #[arg(long, default_value_t = 1.0)]
+    pub cpu_factor: f64,
     /// Canary mode: V1 and V2 serve different requests, V2 with this share of the traffic.
     #[arg(long)]
     pub canary_share: Option<f64>,
@@ -353,6 +359,9 @@ pub fn run(a: &GenerateArgs) -> Result<(PathBuf, PathBuf)> {
             _ => write_parquet(p, rows)?,
         }
     }
+    if a.host_samples {
+        write_host_samples(&a.out.join("resources.jsonl"), a)?;
+    }
     Ok((p1, p2))
 }
 
@@ -392,4 +401,32 @@ pub fn to_ingested(rows: &[GenRow], segment_names: &[String]) -> crate::ingest::
         stats.rejected_by_reason.insert(r.as_str(), 0);
     }
     Ingested { requests, stats, rejected: Vec::new() }
+}
+
+/// Host samples: 3 hosts per version every 10 s over the traffic's span; CPU around 35% (times
+/// `--cpu-factor` for V2), memory around 800 MB (times `--memory-factor` for V2).
+fn write_host_samples(path: &Path, a: &GenerateArgs) -> Result<()> {
+    let start =
+        crate::ingest::value::parse_datetime(&a.start).ok_or_else(|| Error::Usage(format!("--start {}: not an RFC 3339 time", a.start)))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(a.seed ^ 0x5eed_f00d);
+    let f = std::fs::File::create(path).map_err(io(path))?;
+    let mut w = std::io::BufWriter::new(f);
+    let steps = a.minutes.max(1) as i64 * 6;
+    for step in 0..steps {
+        for (version, cpu_f, mem_f) in [("v1", 1.0, 1.0), ("v2", a.cpu_factor, a.memory_factor)] {
+            for host in 0..3 {
+                let row = json!({
+                    "timestamp": crate::metrics::windows::rfc3339_ms(start + step * 10_000),
+                    "version": version,
+                    "host": format!("{version}-host-{host}"),
+                    "cpu_pct": ((35.0 + 8.0 * (rng.gen::<f64>() - 0.5)) * cpu_f * 10.0).round() / 10.0,
+                    "memory_mb": ((800.0 + 60.0 * (rng.gen::<f64>() - 0.5)) * mem_f).round(),
+                    "net_bytes_per_s": (200_000.0 * (0.8 + 0.4 * rng.gen::<f64>())).round(),
+                });
+                serde_json::to_writer(&mut w, &row).map_err(|e| Error::output(path, std::io::Error::other(e)))?;
+                w.write_all(b"\n").map_err(io(path))?;
+            }
+        }
+    }
+    w.flush().map_err(io(path))
 }

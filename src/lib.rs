@@ -65,8 +65,15 @@ pub fn run(cli: Cli) -> Result<i32> {
                 )));
             }
             let policy = effective_policy(&a)?;
-            let req =
-                analyze::Request { v1: a.v1.clone(), v2: a.v2.clone(), policy, format: a.format, stage: a.stage.clone(), strict: a.strict };
+            let req = analyze::Request {
+                v1: a.v1.clone(),
+                v2: a.v2.clone(),
+                policy,
+                format: a.format,
+                stage: a.stage.clone(),
+                strict: a.strict,
+                resources: a.resources.clone(),
+            };
             let mut outcome = analyze::run(&req)?;
             let t = std::time::Instant::now();
             if let Some(dir) = &a.history {

@@ -140,6 +140,34 @@ impl Default for Columns {
     }
 }
 
+/// Column names of the host resource samples read with `--resources`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceColumns {
+    pub timestamp: String,
+    /// Which version a sample belongs to; values `v1_label` / `v2_label` (case-insensitive).
+    pub version: String,
+    pub cpu_pct: String,
+    pub memory_mb: String,
+    pub net_bytes_per_s: String,
+    pub v1_label: String,
+    pub v2_label: String,
+}
+
+impl Default for ResourceColumns {
+    fn default() -> Self {
+        ResourceColumns {
+            timestamp: "timestamp".into(),
+            version: "version".into(),
+            cpu_pct: "cpu_pct".into(),
+            memory_mb: "memory_mb".into(),
+            net_bytes_per_s: "net_bytes_per_s".into(),
+            v1_label: "v1".into(),
+            v2_label: "v2".into(),
+        }
+    }
+}
+
 /// Analysis settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,6 +278,7 @@ pub const STATISTICS: &[(&str, &str, &str)] = &[
 pub struct Policy {
     pub analysis: Analysis,
     pub columns: Columns,
+    pub resource_columns: ResourceColumns,
     pub data_quality: DataQuality,
     pub gates: BTreeMap<String, Gate>,
 }
@@ -298,6 +327,7 @@ impl Default for Policy {
         Policy {
             analysis: Analysis::default(),
             columns: Columns::default(),
+            resource_columns: ResourceColumns::default(),
             data_quality: DataQuality::default(),
             gates: default_gates().into_iter().map(|(id, g, _)| (id.to_string(), g)).collect(),
         }
@@ -311,6 +341,7 @@ impl Default for Policy {
 struct PolicyFile {
     analysis: Option<AnalysisFile>,
     columns: Option<ColumnsFile>,
+    resource_columns: Option<ResourceColumnsFile>,
     data_quality: Option<DataQualityFile>,
     gates: Option<BTreeMap<String, GateFile>>,
 }
@@ -334,6 +365,10 @@ partial!(ColumnsFile for Columns {
     correlation_id: String, timestamp: String, latency_ms: String, status: String, error_code: String,
     result: String, cpu_ms: String, memory_mb: String, net_bytes: String, ok_values: Vec<String>,
     timestamp_unit: TimestampUnit, latency_unit: LatencyUnit,
+});
+partial!(ResourceColumnsFile for ResourceColumns {
+    timestamp: String, version: String, cpu_pct: String, memory_mb: String, net_bytes_per_s: String,
+    v1_label: String, v2_label: String,
 });
 partial!(DataQualityFile for DataQuality { min_pairs: u64, min_coverage: f64, max_rejected_share: f64, srm_min_p: f64 });
 
@@ -368,6 +403,9 @@ impl Policy {
         }
         if let Some(c) = file.columns {
             c.apply(&mut policy.columns);
+        }
+        if let Some(r) = file.resource_columns {
+            r.apply(&mut policy.resource_columns);
         }
         if let Some(d) = file.data_quality {
             d.apply(&mut policy.data_quality);
@@ -529,6 +567,20 @@ impl Policy {
             "# Unit of the latency column: s, ms, us or ns (converted to ms).\nlatency_unit = {}\n",
             q(c.latency_unit.as_str())
         );
+        let r = &self.resource_columns;
+        let _ = writeln!(s, "[resource_columns]");
+        let _ = writeln!(s, "# Host resource samples given with --resources: one row per host sample and version.");
+        for (k, v) in [
+            ("timestamp", &r.timestamp),
+            ("version", &r.version),
+            ("cpu_pct", &r.cpu_pct),
+            ("memory_mb", &r.memory_mb),
+            ("net_bytes_per_s", &r.net_bytes_per_s),
+        ] {
+            let _ = writeln!(s, "{k} = {}", q(v));
+        }
+        let _ = writeln!(s, "# Values of the version column that mean V1 and V2 (case-insensitive).");
+        let _ = writeln!(s, "v1_label = {}\nv2_label = {}\n", q(&r.v1_label), q(&r.v2_label));
         let _ = writeln!(s, "[data_quality]");
         let _ = writeln!(s, "# Failing any of these makes the decision INCONCLUSIVE: shadowgate never says GO on data it cannot trust.");
         let _ = writeln!(s, "# data.min_pairs: comparable requests needed.\nmin_pairs = {}", d.min_pairs);

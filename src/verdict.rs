@@ -262,7 +262,14 @@ fn base(id: &str, g: &Gate, conf: f64) -> GateResult {
 }
 
 /// Evaluates every enabled gate of the policy.
-pub fn evaluate_gates(policy: &Policy, m: &Metrics, w: &WindowMetrics, mode: Mode, has_segments: bool) -> Vec<GateResult> {
+pub fn evaluate_gates(
+    policy: &Policy,
+    m: &Metrics,
+    w: &WindowMetrics,
+    mode: Mode,
+    has_segments: bool,
+    host: Option<&crate::metrics::host::HostResources>,
+) -> Vec<GateResult> {
     let conf = policy.analysis.confidence;
     let order: Vec<String> = crate::policy::default_gates()
         .iter()
@@ -377,7 +384,27 @@ pub fn evaluate_gates(policy: &Policy, m: &Metrics, w: &WindowMetrics, mode: Mod
                 }
             }
         } else if g.statistic == "resources.v2.cpu_pct" {
-            r.message = "needs host resource samples (--resources), which this version does not read yet".into();
+            match host.and_then(|h| h.v2.usage.get("cpu_pct")) {
+                Some(u) => {
+                    r.estimate = u.mean.estimate;
+                    r.lower = u.mean.lower;
+                    r.upper = u.mean.upper;
+                    r.status = judge(u.mean, g.threshold);
+                    r.test = format!("t interval over {} per-window means of host samples", u.windows);
+                    r.message = format!(
+                        "V2 host CPU utilisation averages {:.1}% ({:.0}% CI {:.1}% to {:.1}%, peak {:.1}%), limit {:.1}%: {}",
+                        u.mean.estimate,
+                        conf * 100.0,
+                        u.mean.lower,
+                        u.mean.upper,
+                        u.peak,
+                        g.threshold,
+                        verdict_word(r.status)
+                    );
+                }
+                None if host.is_some() => r.message = "the --resources samples have no V2 cpu_pct values".into(),
+                None => r.message = "needs host resource samples: pass --resources PATH".into(),
+            }
         } else {
             match interval_statistic(&g.statistic, m, mode) {
                 Some(f) => {

@@ -104,3 +104,26 @@ fn history_compares_with_the_last_run_and_survives_a_crash() {
         serde_json::from_str::<serde_json::Value>(line).expect("every history line is JSON");
     }
 }
+
+#[test]
+fn host_resource_samples_drive_the_cpu_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = generate(tmp.path(), "parquet", &["--pairs", "20000", "--seed", "46", "--host-samples", "--cpu-factor", "2.5"]);
+    let res = tmp.path().join("resources.jsonl");
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--resources", res.to_str().unwrap()]);
+    let g = run.gate("cpu.utilization.warning");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(run.code, 0, "a warning does not block: {}", run.stdout);
+    let v = run.verdict();
+    let r = &v["resources"];
+    assert_eq!(r["inputs"]["v2_samples"], 3 * 6 * 60);
+    let ratio = r["ratios"]["cpu_pct"]["estimate"].as_f64().unwrap();
+    assert!((ratio - 2.5).abs() < 0.05, "{ratio}");
+    assert!(r["ratios"]["cpu_pct"]["lower"].as_f64().unwrap() > 2.4);
+    let strict = analyze(&v1, &v2, &tmp.path().join("strict"), &["--resources", res.to_str().unwrap(), "--strict"]);
+    assert_eq!(strict.code, 1);
+    // Without samples the gate is skipped and says how to enable it.
+    let plain = analyze(&v1, &v2, &tmp.path().join("plain"), &[]);
+    assert_eq!(plain.gate("cpu.utilization.warning")["status"], "skipped");
+    assert!(plain.gate("cpu.utilization.warning")["message"].as_str().unwrap().contains("--resources"));
+}

@@ -198,3 +198,71 @@ fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
     }
     serde_json::Value::Object(obj).to_string()
 }
+
+/// An owned column, for readers that keep rows beyond the DataFrame's life.
+enum OwnedCol {
+    Str(Vec<Option<String>>),
+    I64(Vec<Option<i64>>),
+    F64(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Ms(Vec<Option<i64>>),
+    Null,
+}
+
+/// Selected columns of a Parquet/IPC file, owned, for generic row access.
+pub struct GenericRows {
+    /// Wanted columns that the file has.
+    pub names: Vec<String>,
+    /// Every column of the file (for error messages).
+    pub all_names: Vec<String>,
+    pub height: usize,
+    cols: Vec<(String, OwnedCol)>,
+}
+
+impl GenericRows {
+    pub fn get(&self, name: &str, i: usize) -> Val<'_> {
+        let Some((_, c)) = self.cols.iter().find(|(n, _)| n == name) else {
+            return Val::Absent;
+        };
+        match c {
+            OwnedCol::Str(v) => v[i].as_deref().map_or(Val::Null, |s| Val::Str(Cow::Borrowed(s))),
+            OwnedCol::I64(v) => v[i].map_or(Val::Null, Val::I64),
+            OwnedCol::F64(v) => v[i].map_or(Val::Null, Val::F64),
+            OwnedCol::Bool(v) => v[i].map_or(Val::Null, Val::Bool),
+            OwnedCol::Ms(v) => v[i].map_or(Val::Null, Val::EpochMs),
+            OwnedCol::Null => Val::Null,
+        }
+    }
+}
+
+/// Reads the `wanted` columns that exist in a Parquet or IPC file.
+pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<GenericRows> {
+    check_magic(path, format)?;
+    let mut lf = scan(path, format)?;
+    let schema = lf.collect_schema().map_err(|e| polars_err(path, "cannot read the schema", e))?;
+    let all_names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let mut names: Vec<String> = Vec::new();
+    for w in wanted {
+        if all_names.contains(w) && !names.contains(w) {
+            names.push((*w).clone());
+        }
+    }
+    let df = lf
+        .select(names.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>())
+        .collect()
+        .map_err(|e| polars_err(path, "cannot read the data", e))?;
+    let mut cols = Vec::new();
+    for n in &names {
+        let c = df.column(n.as_str()).map_err(|e| polars_err(path, "cannot read the data", e))?;
+        let owned = match convert(path, n, c)? {
+            ColData::Str(v) => OwnedCol::Str(v.into_iter().map(|s| s.map(str::to_string)).collect()),
+            ColData::I64(v) => OwnedCol::I64(v),
+            ColData::F64(v) => OwnedCol::F64(v),
+            ColData::Bool(v) => OwnedCol::Bool(v),
+            ColData::Ms(v) => OwnedCol::Ms(v),
+            ColData::Null | ColData::Absent => OwnedCol::Null,
+        };
+        cols.push((n.clone(), owned));
+    }
+    Ok(GenericRows { names, all_names, height: df.height(), cols })
+}

@@ -11,6 +11,7 @@ pub mod columnar;
 pub mod csv;
 pub mod jsonl;
 pub mod paths;
+pub mod samples;
 pub mod value;
 
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod discrepancy;
 pub mod errors;
+pub mod host;
 pub mod latency;
 pub mod resources;
 pub mod windows;
