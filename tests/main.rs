@@ -9,5 +9,6 @@ mod formats;
 mod outputs;
 mod policy;
 mod rejection;
+mod report;
 mod stats_reference;
 mod time;

@@ -31,7 +31,7 @@ impl Exporter for JUnit {
     fn file_name(&self) -> &'static str {
         "junit.xml"
     }
-    fn render(&self, o: &Outcome) -> Result<Vec<u8>> {
+    fn render(&self, o: &Outcome, _charts: &[super::charts::Chart]) -> Result<Vec<u8>> {
         let v = &o.verdict;
         let blocks = |sev: &str| sev != "warning" || v.strict;
         let failures = v.gates.iter().filter(|g| matches!(g.status, Status::Fail | Status::Inconclusive) && blocks(g.severity)).count();

@@ -62,7 +62,7 @@ impl Exporter for Markdown {
     fn file_name(&self) -> &'static str {
         "summary.md"
     }
-    fn render(&self, o: &Outcome) -> Result<Vec<u8>> {
+    fn render(&self, o: &Outcome, _charts: &[super::charts::Chart]) -> Result<Vec<u8>> {
         Ok(render(o).into_bytes())
     }
 }

@@ -2,6 +2,8 @@
 //! Outputs are written into a temporary directory next to `--out` and renamed into place at the
 //! end, with verdict.json written last, so a present verdict.json means a complete report.
 
+pub mod charts;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -16,12 +18,18 @@ use std::path::{Path, PathBuf};
 pub trait Exporter {
     /// File name inside the output directory.
     fn file_name(&self) -> &'static str;
-    fn render(&self, outcome: &Outcome) -> Result<Vec<u8>>;
+    fn render(&self, outcome: &Outcome, charts: &[charts::Chart]) -> Result<Vec<u8>>;
 }
 
 /// Every exporter, in writing order; the JSON verdict must stay last.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![Box::new(rejected::RejectedJsonl), Box::new(markdown::Markdown), Box::new(junit::JUnit), Box::new(json::Json)]
+    vec![
+        Box::new(rejected::RejectedJsonl),
+        Box::new(markdown::Markdown),
+        Box::new(junit::JUnit),
+        Box::new(html::Html),
+        Box::new(json::Json),
+    ]
 }
 
 /// Writes all outputs into `out` atomically: a sibling temp dir, then a rename (replacing an
@@ -45,8 +53,15 @@ pub fn write_all(out: &Path, outcome: &Outcome) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
     let result = (|| {
+        let charts = charts::all(outcome)?;
+        let chart_dir = tmp.join("charts");
+        std::fs::create_dir_all(&chart_dir).map_err(|e| Error::output(&chart_dir, e))?;
+        for c in &charts {
+            let path = chart_dir.join(format!("{}.png", c.name));
+            std::fs::write(&path, &c.png).map_err(|e| Error::output(&path, e))?;
+        }
         for ex in exporters() {
-            let bytes = ex.render(outcome)?;
+            let bytes = ex.render(outcome, &charts)?;
             let path = tmp.join(ex.file_name());
             std::fs::write(&path, bytes).map_err(|e| Error::output(&path, e))?;
         }

@@ -10,7 +10,7 @@ impl Exporter for RejectedJsonl {
     fn file_name(&self) -> &'static str {
         "rejected.jsonl"
     }
-    fn render(&self, outcome: &Outcome) -> Result<Vec<u8>> {
+    fn render(&self, outcome: &Outcome, _charts: &[super::charts::Chart]) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         for r in &outcome.rejected {
             if let Ok(line) = serde_json::to_vec(r) {

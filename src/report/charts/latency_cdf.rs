@@ -1,0 +1,81 @@
+//! Latency CDF of both versions on a log axis, with V1's and V2's p50/p95/p99 marked.
+
+use super::{ecdf_points, err, png, Chart, FONT, V1, V2};
+use crate::analyze::Outcome;
+use crate::error::Result;
+use plotters::prelude::*;
+
+pub fn render(o: &Outcome) -> Result<Option<Chart>> {
+    let ds = &o.dataset;
+    let pick = |v: &[f64], keep: &[u32]| -> Vec<f64> {
+        let mut x: Vec<f64> = keep.iter().map(|&i| v[i as usize].max(0.01)).collect();
+        crate::stats::sort_in_place(&mut x);
+        x
+    };
+    let (a, b) = (pick(&ds.v1.latency_ms, &ds.d1.keep), pick(&ds.v2.latency_ms, &ds.d2.keep));
+    if a.is_empty() || b.is_empty() {
+        return Ok(None);
+    }
+    let lo = a[0].min(b[0]).max(0.01);
+    let hi = a[a.len() - 1].max(b[b.len() - 1]).max(lo * 10.0);
+    let lat = &o.verdict.metrics.latency_ms;
+    let name = "latency_cdf";
+    let bytes = png(name, |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Latency distribution (CDF, log scale)", (FONT, 26))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d((lo..hi * 1.05).log_scale(), 0.0..1.0f64)
+            .map_err(err(name))?;
+        chart
+            .configure_mesh()
+            .x_desc("latency (ms, log scale)")
+            .y_desc("share of requests at or below")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .x_label_formatter(&|v| if *v >= 1000.0 { format!("{:.0} s", v / 1000.0) } else { format!("{v:.0}") })
+            .draw()
+            .map_err(err(name))?;
+        for (data, color, label, width) in [(&a, V1, "V1", 3), (&b, V2, "V2", 2)] {
+            chart
+                .draw_series(LineSeries::new(ecdf_points(data, 600), color.stroke_width(width)))
+                .map_err(err(name))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+        }
+        for (q, p) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
+            for (summary, color) in [(&lat.v1, V1), (&lat.v2, V2)] {
+                if let Some(v) = summary.quantile(q).map(|i| i.estimate).filter(|v| v.is_finite() && *v > 0.0) {
+                    chart.draw_series(std::iter::once(Circle::new((v, p), 5, color.filled()))).map_err(err(name))?;
+                }
+            }
+            if let Some(v) = lat.v2.quantile(q).map(|i| i.estimate).filter(|v| v.is_finite() && *v > 0.0) {
+                chart
+                    .draw_series(std::iter::once(Text::new(format!("{q} V2 {v:.0} ms"), (v * 1.08, p - 0.045), (FONT, 14).into_font())))
+                    .map_err(err(name))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 16))
+            .draw()
+            .map_err(err(name))?;
+        Ok(())
+    })?;
+    Ok(Some(Chart {
+        name,
+        title: "Latency distribution".into(),
+        caption: format!(
+            "Share of requests (y) finishing within a latency (x, log scale), V1 blue and V2 orange; dots mark p50, p95 and p99. A V2 curve to the right of V1's means V2 is slower at that percentile. V2/V1 p95 = {:.3} ({:.3} to {:.3}).",
+            lat.comparison.ratios.get("p95").map_or(f64::NAN, |r| r.interval.estimate),
+            lat.comparison.ratios.get("p95").map_or(f64::NAN, |r| r.interval.lower),
+            lat.comparison.ratios.get("p95").map_or(f64::NAN, |r| r.interval.upper),
+        ),
+        png: bytes,
+    }))
+}

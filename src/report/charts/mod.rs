@@ -1,0 +1,122 @@
+//! PNG charts, one file per chart kind, drawn with plotters into memory and encoded with `png`.
+//! Text uses the bundled DejaVu Sans (assets/fonts), so charts render the same on a machine with no
+//! fonts installed. Colours are Okabe-Ito blue (V1) and orange (V2), distinguishable with the
+//! common colour-vision deficiencies; V2 lines are also dashed where lines overlap.
+
+pub mod bars;
+pub mod discrepancy_fields;
+pub mod discrepancy_segments;
+pub mod latency_cdf;
+pub mod latency_delta;
+pub mod resources;
+pub mod timeline;
+pub mod timeline_errors;
+pub mod timeline_p95;
+
+use crate::analyze::Outcome;
+use crate::error::{Error, Result};
+use plotters::prelude::*;
+use std::sync::Once;
+
+pub const WIDTH: u32 = 1000;
+pub const HEIGHT: u32 = 560;
+pub const V1: RGBColor = RGBColor(0, 114, 178);
+pub const V2: RGBColor = RGBColor(230, 159, 0);
+pub const THRESHOLD: RGBColor = RGBColor(213, 94, 0);
+pub const BREACH: RGBColor = RGBColor(204, 121, 167);
+pub const FONT: &str = "sans-serif";
+
+static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled font is a valid TrueType file; if registration ever failed, plotters would
+        // report a font error from the drawing calls, which `png` turns into a report error.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES);
+    });
+}
+
+/// One rendered chart.
+pub struct Chart {
+    /// File name stem, e.g. `latency_cdf` (charts/latency_cdf.png).
+    pub name: &'static str,
+    pub title: String,
+    /// What the chart shows and how to read it (alt text and caption).
+    pub caption: String,
+    pub png: Vec<u8>,
+}
+
+/// Converts any plotters error into a report error.
+pub fn err<E: std::fmt::Display>(chart: &str) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Output { path: format!("charts/{chart}.png"), source: std::io::Error::other(e.to_string()) }
+}
+
+/// Draws into an RGB buffer and encodes it as PNG.
+pub fn png(name: &str, draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>) -> Result<Vec<u8>> {
+    register_font();
+    let mut buf = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(err(name))?;
+        draw(root.clone())?;
+        root.present().map_err(err(name))?;
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(err(name))?;
+        w.write_image_data(&buf).map_err(err(name))?;
+    }
+    Ok(out)
+}
+
+/// A chart kind: renders its chart, or None when it does not apply (e.g. no segments).
+type Maker = fn(&Outcome) -> Result<Option<Chart>>;
+
+/// Every chart that applies to this outcome, in report order.
+pub fn all(o: &Outcome) -> Result<Vec<Chart>> {
+    let makers: [Maker; 7] = [
+        latency_cdf::render,
+        latency_delta::render,
+        timeline_errors::render,
+        timeline_p95::render,
+        discrepancy_segments::render,
+        discrepancy_fields::render,
+        resources::render,
+    ];
+    let mut out = Vec::new();
+    for m in makers {
+        if let Some(c) = m(o)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Shortens a label for an axis.
+pub fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Evenly spaced quantiles of sorted data: (value, cumulative share) points for an ECDF line that
+/// stays small whatever n is.
+pub fn ecdf_points(sorted: &[f64], points: usize) -> Vec<(f64, f64)> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    (0..=points)
+        .map(|k| {
+            let p = k as f64 / points as f64;
+            (crate::stats::quantile::quantile_sorted(sorted, p), p)
+        })
+        .collect()
+}
