@@ -249,3 +249,17 @@ fn normal_quantile_matches_scipy() {
         close(shadowgate::stats::normal_quantile(f(&c["p"])), f(&c["z"]), 1e-9, &format!("ppf {}", c["name"]));
     }
 }
+
+/// Regression: statrs' Beta inverse did not finish for Beta(1, 1e7) (the discrepancy interval of
+/// ten million clean pairs). The bounds must come back and agree with the Poisson limit
+/// (upper = chi2_{2(x+1)}(0.975) / 2n for small x and huge n).
+#[test]
+fn clopper_pearson_handles_ten_million_trials() {
+    let n = 10_000_000;
+    for (x, chi2) in [(0u64, 7.377758908227871), (3, 17.534546139484647)] {
+        let iv = pr::clopper_pearson(x, n, 0.95);
+        let poisson = chi2 / (2.0 * n as f64);
+        assert!((iv.upper - poisson).abs() < 1e-3 * poisson, "x={x}: {} vs {poisson}", iv.upper);
+        assert!(iv.lower >= 0.0 && iv.lower <= x as f64 / n as f64);
+    }
+}
