@@ -269,6 +269,9 @@ pub const STATISTICS: &[(&str, &str, &str)] = &[
     ("window.v2.error_rate", "rate", "V2 error rate per window (sustained rule)"),
     ("window.v2.latency_mean", "ms", "V2 mean latency per window (sustained rule)"),
     ("window.v2.latency_p95", "ms", "V2 p95 latency per window (sustained rule)"),
+    ("window.v2.cpu_mean", "ms", "V2 mean CPU time per request per window (sustained rule)"),
+    ("window.v2.memory_mean", "mb", "V2 mean memory per request per window (sustained rule)"),
+    ("throughput.v2_peak_shortfall", "rate", "how far V2's peak requests per minute fall short of V1's (1 - V2 peak / V1 peak)"),
     ("segment.v2.failure_rate", "rate", "share of a segment's requests where V2 fails or disagrees with V1"),
     ("resources.v2.cpu_pct", "percent", "V2 host CPU utilisation from --resources samples"),
 ];
@@ -313,6 +316,11 @@ pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
             "latency.sustained",
             Gate { for_windows: Some(10), ..gate("window.v2.latency_mean", 10000.0, Rollback) },
             "roll back if V2's mean latency is above 10 s for 10 consecutive minutes",
+        ),
+        (
+            "throughput.v2_peak",
+            Gate { enabled: false, ..gate("throughput.v2_peak_shortfall", 0.10, Warning) },
+            "V2 keeps up with at least 90% of V1's peak requests per minute (shadow mode; off by default)",
         ),
         (
             "functionality.segment",

@@ -127,3 +127,22 @@ fn host_resource_samples_drive_the_cpu_gate() {
     assert_eq!(plain.gate("cpu.utilization.warning")["status"], "skipped");
     assert!(plain.gate("cpu.utilization.warning")["message"].as_str().unwrap().contains("--resources"));
 }
+
+#[test]
+fn custom_sustained_rule_on_memory_and_the_optional_throughput_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = generate(tmp.path(), "jsonl", &["--pairs", "20000", "--seed", "47", "--memory-factor", "1.6"]);
+    let policy = tmp.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[gates.\"memory.sustained\"]\nstatistic = \"window.v2.memory_mean\"\nthreshold = 300.0\nseverity = \"rollback\"\nfor_windows = 15\n\n[gates.\"throughput.v2_peak\"]\nenabled = true\n",
+    )
+    .unwrap();
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--policy", policy.to_str().unwrap(), "--stage", "canary-1"]);
+    let g = run.gate("memory.sustained");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(run.verdict()["recommendation"]["action"], "rollback");
+    assert_eq!(run.gate("throughput.v2_peak")["status"], "pass");
+    let w = &run.verdict()["windows"]["v2"][0];
+    assert!(w["memory_mean"].as_f64().unwrap() > 280.0, "{w}");
+}

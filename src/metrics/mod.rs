@@ -146,8 +146,11 @@ pub fn compute(ds: &Dataset, policy: &Policy) -> Metrics {
 pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
     let width_ms = policy.analysis.window_minutes as i64 * 60_000;
     let min = policy.analysis.min_window_requests;
-    let series =
-        |r: &Requests, keep: &[u32]| windows::series(&pick(&r.ts_ms, keep), &pick(&r.latency_ms, keep), &pick(&r.ok, keep), width_ms);
+    let series = |r: &Requests, keep: &[u32]| {
+        let (ts, lat, ok, cpu, mem) =
+            (pick(&r.ts_ms, keep), pick(&r.latency_ms, keep), pick(&r.ok, keep), pick(&r.cpu_ms, keep), pick(&r.memory_mb, keep));
+        windows::series(&windows::SeriesInput { ts_ms: &ts, latency: &lat, ok: &ok, cpu: &cpu, memory: &mem }, width_ms)
+    };
     let w1 = series(&ds.v1, &ds.d1.keep);
     let w2 = series(&ds.v2, &ds.d2.keep);
     let mut rules = BTreeMap::new();

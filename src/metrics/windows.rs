@@ -15,24 +15,63 @@ pub struct Window {
     pub error_rate: f64,
     pub latency_mean: f64,
     pub latency_p95: f64,
+    /// Mean per-request CPU ms and memory MB in the window (null when the logs have none).
+    #[serde(serialize_with = "crate::stats::finite_or_null")]
+    pub cpu_mean: f64,
+    #[serde(serialize_with = "crate::stats::finite_or_null")]
+    pub memory_mean: f64,
 }
 
 /// Buckets rows by `floor(ts / width)`; windows without rows are absent from the map.
-pub fn series(ts_ms: &[i64], latency: &[f64], ok: &[bool], width_ms: i64) -> BTreeMap<i64, Window> {
-    let mut groups: BTreeMap<i64, (u64, Vec<f64>)> = BTreeMap::new();
-    for ((t, l), o) in ts_ms.iter().zip(latency).zip(ok) {
-        let g = groups.entry(t.div_euclid(width_ms)).or_insert((0, Vec::new()));
-        if !o {
-            g.0 += 1;
+/// Per-request columns of one version, aligned by index, that the window series read.
+pub struct SeriesInput<'a> {
+    pub ts_ms: &'a [i64],
+    pub latency: &'a [f64],
+    pub ok: &'a [bool],
+    /// NaN where a row has no value.
+    pub cpu: &'a [f64],
+    pub memory: &'a [f64],
+}
+
+/// Mean of the finite values, NaN when there are none.
+fn finite_mean(v: &[f64]) -> f64 {
+    let (sum, n) = v.iter().filter(|x| x.is_finite()).fold((0.0, 0u64), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / n as f64
+    }
+}
+
+pub fn series(input: &SeriesInput<'_>, width_ms: i64) -> BTreeMap<i64, Window> {
+    struct Acc {
+        errors: u64,
+        lat: Vec<f64>,
+        cpu: Vec<f64>,
+        mem: Vec<f64>,
+    }
+    let mut groups: BTreeMap<i64, Acc> = BTreeMap::new();
+    for i in 0..input.ts_ms.len() {
+        let g = groups.entry(input.ts_ms[i].div_euclid(width_ms)).or_insert_with(|| Acc {
+            errors: 0,
+            lat: Vec::new(),
+            cpu: Vec::new(),
+            mem: Vec::new(),
+        });
+        if !input.ok[i] {
+            g.errors += 1;
         }
-        g.1.push(*l);
+        g.lat.push(input.latency[i]);
+        g.cpu.push(input.cpu[i]);
+        g.mem.push(input.memory[i]);
     }
     groups
         .into_iter()
-        .map(|(k, (errors, mut lat))| {
-            let n = lat.len() as u64;
-            let mean = crate::stats::mean(&lat);
-            let p95 = quantile_select(&mut lat, 0.95);
+        .map(|(k, mut acc)| {
+            let errors = acc.errors;
+            let n = acc.lat.len() as u64;
+            let mean = crate::stats::mean(&acc.lat);
+            let p95 = quantile_select(&mut acc.lat, 0.95);
             (
                 k,
                 Window {
@@ -42,6 +81,8 @@ pub fn series(ts_ms: &[i64], latency: &[f64], ok: &[bool], width_ms: i64) -> BTr
                     error_rate: errors as f64 / n as f64,
                     latency_mean: mean,
                     latency_p95: p95,
+                    cpu_mean: finite_mean(&acc.cpu),
+                    memory_mean: finite_mean(&acc.mem),
                 },
             )
         })
@@ -54,6 +95,8 @@ pub fn window_stat(w: &Window, statistic: &str) -> f64 {
         "window.v2.error_rate" => w.error_rate,
         "window.v2.latency_mean" => w.latency_mean,
         "window.v2.latency_p95" => w.latency_p95,
+        "window.v2.cpu_mean" => w.cpu_mean,
+        "window.v2.memory_mean" => w.memory_mean,
         _ => f64::NAN,
     }
 }
