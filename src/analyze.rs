@@ -25,6 +25,8 @@ pub struct Request {
     pub strict: bool,
     /// Host resource samples (`--resources`).
     pub resources: Option<PathBuf>,
+    /// A second run of V1 on the same traffic (`--v1-replay`), for noise cancellation.
+    pub v1_replay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,8 +113,12 @@ pub fn run(req: &Request) -> Result<Outcome> {
         }
         None => None,
     };
+    let replay = match &req.v1_replay {
+        Some(p) => Some((ingest::read_version(p, &opts("v1-replay"))?, p.display().to_string())),
+        None => None,
+    };
     let ingest_secs = t.elapsed().as_secs_f64();
-    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict, host)?;
+    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict, host, replay)?;
     outcome.timings.insert(0, ("ingest", ingest_secs));
     Ok(outcome)
 }
@@ -126,6 +132,7 @@ pub fn run_ingested(
     stage: &str,
     strict: bool,
     host: Option<crate::metrics::host::HostResources>,
+    replay: Option<(Ingested, String)>,
 ) -> Result<Outcome> {
     if !verdict::STAGES.contains(&stage) {
         return Err(Error::Usage(format!("--stage {stage}: unknown stage; use one of {}", verdict::STAGES.join(", "))));
@@ -150,7 +157,8 @@ pub fn run_ingested(
 
     let ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
     let t = Instant::now();
-    let (m, w) = rayon::join(|| metrics::compute(&ds, policy), || metrics::compute_windows(&ds, policy));
+    let baseline = replay.map(|(r, file)| metrics::replay_baseline(&ds.v1, &ds.d1, &r.requests, policy, file));
+    let (m, w) = rayon::join(|| metrics::compute(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
     timings.push(("metrics", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();

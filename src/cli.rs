@@ -63,6 +63,10 @@ pub struct AnalyzeArgs {
     /// Input format, when file names do not say it.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// A second run of V1 on the same traffic (A/A): result paths whose V2 difference rate is not
+    /// significantly above V1's own are marked noise and left out of the discrepancy gate.
+    #[arg(long)]
+    pub v1_replay: Option<PathBuf>,
     /// Host resource samples (timestamp, version, cpu_pct, memory_mb, net_bytes_per_s; any
     /// supported format; columns mapped under [resource_columns]).
     #[arg(long)]

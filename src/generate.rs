@@ -43,6 +43,9 @@ pub struct GenerateArgs {
     /// Only inject discrepancies into this validation_type (segment) value.
     #[arg(long)]
     pub discrepancy_segment: Option<String>,
+    /// Only inject discrepancies into this result field: valid, violations or score.
+    #[arg(long)]
+    pub discrepancy_field: Option<String>,
     /// Multiplies V2 memory per request.
     #[arg(long, default_value_t = 1.0)]
     pub memory_factor: f64,
@@ -195,7 +198,13 @@ pub fn generate(a: &GenerateArgs) -> Result<(Vec<GenRow>, Vec<GenRow>)> {
         let mut v2_result = result.clone();
         let eligible = a.discrepancy_segment.as_deref().is_none_or(|s| s == vt);
         if eligible && rng.gen::<f64>() < a.discrepancy_rate {
-            match rng.gen_range(0..3) {
+            let kind = match a.discrepancy_field.as_deref() {
+                Some("valid") => 0,
+                Some("violations") => 1,
+                Some("score") => 2,
+                _ => rng.gen_range(0..3),
+            };
+            match kind {
                 0 => v2_result["valid"] = json!(!valid),
                 1 => v2_result["violations"] = json!(["MISMATCH"]),
                 _ => v2_result["score"] = json!(score + 0.25),

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 stage: a.stage.clone(),
                 strict: a.strict,
                 resources: a.resources.clone(),
+                v1_replay: a.v1_replay.clone(),
             };
             let mut outcome = analyze::run(&req)?;
             let t = std::time::Instant::now();

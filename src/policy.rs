@@ -283,6 +283,8 @@ pub struct Policy {
     pub columns: Columns,
     pub resource_columns: ResourceColumns,
     pub data_quality: DataQuality,
+    /// How V1 and V2 results are compared.
+    pub compare: crate::metrics::canonical::CompareOptions,
     pub gates: BTreeMap<String, Gate>,
 }
 
@@ -337,6 +339,7 @@ impl Default for Policy {
             columns: Columns::default(),
             resource_columns: ResourceColumns::default(),
             data_quality: DataQuality::default(),
+            compare: Default::default(),
             gates: default_gates().into_iter().map(|(id, g, _)| (id.to_string(), g)).collect(),
         }
     }
@@ -351,6 +354,7 @@ struct PolicyFile {
     columns: Option<ColumnsFile>,
     resource_columns: Option<ResourceColumnsFile>,
     data_quality: Option<DataQualityFile>,
+    compare: Option<crate::metrics::canonical::CompareOptions>,
     gates: Option<BTreeMap<String, GateFile>>,
 }
 
@@ -415,6 +419,9 @@ impl Policy {
         if let Some(r) = file.resource_columns {
             r.apply(&mut policy.resource_columns);
         }
+        if let Some(c) = file.compare {
+            policy.compare = c;
+        }
         if let Some(d) = file.data_quality {
             d.apply(&mut policy.data_quality);
         }
@@ -474,6 +481,13 @@ impl Policy {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("data_quality.{key} = {v} must be between 0 and 1."));
             }
+        }
+        let c = &self.compare;
+        if !(c.abs_tolerance >= 0.0 && c.rel_tolerance >= 0.0 && c.abs_tolerance.is_finite() && c.rel_tolerance.is_finite()) {
+            return Err(format!(
+                "compare.abs_tolerance = {} and compare.rel_tolerance = {} must be finite and >= 0.",
+                c.abs_tolerance, c.rel_tolerance
+            ));
         }
         if self.columns.ok_values.is_empty() {
             return Err("columns.ok_values is empty: list the status values that mean success, e.g. [\"ok\"].".into());
@@ -589,6 +603,28 @@ impl Policy {
         }
         let _ = writeln!(s, "# Values of the version column that mean V1 and V2 (case-insensitive).");
         let _ = writeln!(s, "v1_label = {}\nv2_label = {}\n", q(&r.v1_label), q(&r.v2_label));
+        let cmp = &self.compare;
+        let _ = writeln!(s, "[compare]");
+        let _ = writeln!(
+            s,
+            "# How results are compared. Paths: `a.b` nested field, `list[]` array element; `*` matches any run of characters."
+        );
+        let _ = writeln!(
+            s,
+            "# Differences at these paths (and below them) are ignored, e.g. [\"evaluated_at\", \"meta.*\"].\nignore = {}",
+            list(&cmp.ignore)
+        );
+        let _ = writeln!(
+            s,
+            "# Arrays at these paths compare as multisets (order does not matter), e.g. [\"violations\"].\nmultiset = {}",
+            list(&cmp.multiset)
+        );
+        let _ = writeln!(
+            s,
+            "# Numbers within abs_tolerance + rel_tolerance * max(|a|, |b|) are equal.\nabs_tolerance = {}\nrel_tolerance = {}\n",
+            fnum(cmp.abs_tolerance),
+            fnum(cmp.rel_tolerance)
+        );
         let _ = writeln!(s, "[data_quality]");
         let _ = writeln!(s, "# Failing any of these makes the decision INCONCLUSIVE: shadowgate never says GO on data it cannot trust.");
         let _ = writeln!(s, "# data.min_pairs: comparable requests needed.\nmin_pairs = {}", d.min_pairs);

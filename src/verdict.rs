@@ -112,7 +112,8 @@ pub fn judge(iv: Interval, threshold: f64) -> Status {
     }
 }
 
-fn pct(v: f64) -> String {
+/// A share as a percentage with precision that suits its size ("12.3%", "0.57%", "0.034%").
+pub fn pct(v: f64) -> String {
     if !v.is_finite() {
         return "unbounded".into();
     }

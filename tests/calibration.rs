@@ -34,7 +34,7 @@ fn decide(g: &GenerateArgs, mode: Mode) -> Decision {
     if let Some(s) = g.canary_share {
         policy.analysis.expected_v2_share = s;
     }
-    let out = run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None).expect("analysis");
+    let out = run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None, None).expect("analysis");
     out.verdict.decision
 }
 

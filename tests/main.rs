@@ -3,6 +3,7 @@
 mod calibration;
 mod canary;
 mod common;
+mod discrepancy;
 mod errors;
 mod exit_codes;
 mod formats;

@@ -102,25 +102,71 @@ fn join_path(base: &str, key: &str) -> String {
     }
 }
 
-/// Structural diff of two canonical results (V1, V2): the paths that differ and how.
-/// Non-JSON (plain string) results compare as a whole at `$`.
-pub fn diff(v1: &str, v2: &str) -> Vec<FieldDiff> {
+/// How results are compared (the policy's `[compare]` table).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareOptions {
+    /// Paths whose differences are ignored, with `*` matching any run of characters
+    /// (`evaluated_at`, `meta.*`, `items[].ts`). A path also covers everything below it.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Array paths (without `[]`) compared as multisets: order does not matter.
+    #[serde(default)]
+    pub multiset: Vec<String>,
+    /// Numbers differing by at most abs_tolerance + rel_tolerance * max(|a|, |b|) are equal.
+    #[serde(default)]
+    pub abs_tolerance: f64,
+    #[serde(default)]
+    pub rel_tolerance: f64,
+}
+
+/// Whether `pattern` (with `*` wildcards) matches `path` or a parent of it.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|k| glob(rest, &s[k..])),
+            Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..]),
+        }
+    }
+    let (p, s) = (pattern.as_bytes(), path.as_bytes());
+    if glob(p, s) {
+        return true;
+    }
+    // A parent: the pattern matches a prefix that ends at a '.' or '[' boundary.
+    (1..s.len()).any(|k| (s[k] == b'.' || s[k] == b'[') && glob(p, &s[..k]))
+}
+
+/// Structural diff of two canonical results (V1, V2) under `opts`: the paths that differ and how.
+/// Non-JSON (plain string) results compare as a whole at `$`. Numeric differences within the
+/// tolerance, order changes in multiset arrays and ignored paths are not differences.
+pub fn diff_with(v1: &str, v2: &str, opts: &CompareOptions) -> Vec<FieldDiff> {
     let (Ok(a), Ok(b)) = (serde_json::from_str::<Value>(v1), serde_json::from_str::<Value>(v2)) else {
         return vec![FieldDiff { path: "$".into(), kind: "value_changed" }];
     };
     let mut out = Vec::new();
-    diff_values(&a, &b, "$", &mut out);
+    diff_values(&a, &b, "$", opts, &mut out);
+    out.retain(|d| !opts.ignore.iter().any(|p| path_matches(p, &d.path)));
     out.sort();
     out.dedup();
     out
 }
 
-fn diff_values(a: &Value, b: &Value, path: &str, out: &mut Vec<FieldDiff>) {
+/// [`diff_with`] under strict default options.
+pub fn diff(v1: &str, v2: &str) -> Vec<FieldDiff> {
+    diff_with(v1, v2, &CompareOptions::default())
+}
+
+fn numbers_close(x: f64, y: f64, opts: &CompareOptions) -> bool {
+    (x - y).abs() <= opts.abs_tolerance + opts.rel_tolerance * x.abs().max(y.abs())
+}
+
+fn diff_values(a: &Value, b: &Value, path: &str, opts: &CompareOptions, out: &mut Vec<FieldDiff>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
                 match y.get(k) {
-                    Some(vb) => diff_values(va, vb, &join_path(path, k), out),
+                    Some(vb) => diff_values(va, vb, &join_path(path, k), opts, out),
                     None => out.push(FieldDiff { path: join_path(path, k), kind: "missing_in_v2" }),
                 }
             }
@@ -144,15 +190,24 @@ fn diff_values(a: &Value, b: &Value, path: &str, out: &mut Vec<FieldDiff>) {
             sx.sort();
             sy.sort();
             if sx == sy {
-                out.push(FieldDiff { path: elem, kind: "array_order_only" });
+                if !opts.multiset.iter().any(|m| m == path) {
+                    out.push(FieldDiff { path: elem, kind: "array_order_only" });
+                }
                 return;
             }
             for (ea, eb) in x.iter().zip(y) {
-                diff_values(ea, eb, &elem, out);
+                diff_values(ea, eb, &elem, opts, out);
             }
         }
         _ if a == b => {}
-        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}
+        (Value::Number(x), Value::Number(y)) => {
+            let (fx, fy) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            if fx == fy || numbers_close(fx, fy, opts) {
+                return;
+            }
+            let tolerant = opts.abs_tolerance > 0.0 || opts.rel_tolerance > 0.0;
+            out.push(FieldDiff { path: path.to_string(), kind: if tolerant { "numeric_drift_beyond_tolerance" } else { "value_changed" } });
+        }
         _ if type_name(a) != type_name(b) => out.push(FieldDiff { path: path.to_string(), kind: "type_changed" }),
         _ => out.push(FieldDiff { path: path.to_string(), kind: "value_changed" }),
     }

@@ -1,7 +1,7 @@
 //! Discrepancies: comparable pairs (both versions answered `ok`) whose canonical results differ,
 //! broken down by field and by segment, with example correlation ids.
 
-use super::canonical::{diff, FieldDiff};
+use super::canonical::{diff_with, CompareOptions, FieldDiff};
 use crate::stats::multiple::benjamini_hochberg;
 use crate::stats::proportion::{rate_interval, two_proportion_z};
 use crate::stats::Interval;
@@ -28,6 +28,8 @@ pub struct FieldCount {
     pub count: u64,
     /// Share of mismatched pairs that differ at this path.
     pub share_of_mismatches: f64,
+    /// Up to 5 correlation ids differing here (a seeded, order-independent sample).
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +47,8 @@ pub struct SegmentRow {
     /// Pairs where V2 failed or disagreed with V1 (the functionality.segment statistic).
     pub v2_failures: u64,
     pub failure_rate: Interval,
+    /// Up to 5 correlation ids of mismatched pairs in this segment (seeded sample).
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,9 +77,66 @@ pub struct Discrepancy {
     pub by_field: Vec<FieldCount>,
     pub by_segment: Vec<SegmentRow>,
     pub examples: Vec<Example>,
+    /// With `--v1-replay`: paths whose differences V1 also shows against itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Noise>,
     /// Mismatched pairs, for discrepancies.parquet (not in verdict.json).
     #[serde(skip)]
     pub mismatched: Vec<(usize, Vec<FieldDiff>)>,
+}
+
+/// Per-path difference counts of V1 against a second run of V1 on the same traffic
+/// (`--v1-replay`): the noise floor of each path.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    pub file: String,
+    pub comparable: u64,
+    pub path_counts: BTreeMap<String, u64>,
+}
+
+/// Counts, per path, the comparable pairs whose results differ there (V1 vs its replay).
+pub fn baseline(pairs: &[PairView<'_>], opts: &CompareOptions, file: String) -> Baseline {
+    let comparable: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].v1_ok && pairs[i].v2_ok).collect();
+    let diffs: Vec<Vec<FieldDiff>> = comparable
+        .par_iter()
+        .filter(|&&i| pairs[i].v1_result != pairs[i].v2_result)
+        .map(|&i| match (pairs[i].v1_result, pairs[i].v2_result) {
+            (Some(a), Some(b)) => diff_with(a, b, opts),
+            _ => vec![FieldDiff { path: "$".into(), kind: "value_changed" }],
+        })
+        .collect();
+    let mut path_counts: BTreeMap<String, u64> = BTreeMap::new();
+    for d in &diffs {
+        let mut paths: Vec<&str> = d.iter().map(|x| x.path.as_str()).collect();
+        paths.dedup();
+        for p in paths {
+            *path_counts.entry(p.to_string()).or_insert(0) += 1;
+        }
+    }
+    Baseline { file, comparable: comparable.len() as u64, path_counts }
+}
+
+/// One path's V1-vs-V2 difference rate against its V1-vs-V1 replay rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoisePath {
+    pub path: String,
+    pub v2_rate: f64,
+    pub replay_rate: f64,
+    /// V2 rate minus replay rate with Newcombe's interval.
+    pub difference: Interval,
+    /// One-sided two-proportion test of "V2 differs here more often than V1 differs from itself".
+    pub p_value: f64,
+    /// Not significantly above the noise floor: excluded from the discrepancy gate (still listed).
+    pub noise: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Noise {
+    pub replay_file: String,
+    pub replay_comparable_pairs: u64,
+    pub paths: Vec<NoisePath>,
+    /// Mismatches before removing pairs that differ only at noise paths.
+    pub mismatches_including_noise: u64,
 }
 
 /// Bytes of a result kept in examples.
@@ -93,7 +154,59 @@ fn example_rank(id: &str, seed: u64) -> u64 {
     h
 }
 
-pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: bool, confidence: f64, seed: u64) -> Discrepancy {
+/// Up to `k` ids with the smallest seeded hash: a deterministic sample that does not depend on row
+/// order (a bottom-k reservoir).
+fn sample_ids<'a>(ids: impl Iterator<Item = &'a str>, k: usize, seed: u64) -> Vec<String> {
+    let mut ranked: Vec<(u64, &str)> = ids.map(|id| (example_rank(id, seed), id)).collect();
+    ranked.sort_unstable();
+    ranked.dedup();
+    ranked.into_iter().take(k).map(|(_, id)| id.to_string()).collect()
+}
+
+/// Classifies each differing path against the replay's noise floor.
+fn classify_noise(mismatched: &[(usize, Vec<FieldDiff>)], n_comp: u64, base: &Baseline, confidence: f64) -> Vec<NoisePath> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, d) in mismatched {
+        let mut paths: Vec<&str> = d.iter().map(|x| x.path.as_str()).collect();
+        paths.dedup();
+        for p in paths {
+            *counts.entry(p).or_insert(0) += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(path, x2)| {
+            let x0 = base.path_counts.get(path).copied().unwrap_or(0);
+            let (z, p_two) = crate::stats::proportion::two_proportion_z(x2, n_comp, x0, base.comparable);
+            let p = if z.is_nan() {
+                1.0
+            } else if z > 0.0 {
+                p_two / 2.0
+            } else {
+                1.0 - p_two / 2.0
+            };
+            NoisePath {
+                path: path.to_string(),
+                v2_rate: x2 as f64 / n_comp.max(1) as f64,
+                replay_rate: x0 as f64 / base.comparable.max(1) as f64,
+                difference: crate::stats::proportion::newcombe_unpaired(x2, n_comp, x0, base.comparable, confidence),
+                p_value: p,
+                noise: p >= 1.0 - confidence,
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)] // the discrepancy analysis has this many independent inputs
+pub fn analyze(
+    pairs: &[PairView<'_>],
+    segment_names: &[String],
+    applicable: bool,
+    opts: &CompareOptions,
+    baseline: Option<&Baseline>,
+    confidence: f64,
+    seed: u64,
+) -> Discrepancy {
     let mut status = StatusChanges { v1_ok_v2_error: 0, v1_error_v2_ok: 0 };
     for p in pairs {
         match (p.v1_ok, p.v2_ok) {
@@ -104,18 +217,40 @@ pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: boo
     }
     let comparable: Vec<usize> =
         if applicable { (0..pairs.len()).filter(|&i| pairs[i].v1_ok && pairs[i].v2_ok).collect() } else { Vec::new() };
-    let mismatched_idx: Vec<usize> = comparable.iter().copied().filter(|&i| pairs[i].v1_result != pairs[i].v2_result).collect();
-    let mismatched: Vec<(usize, Vec<FieldDiff>)> = mismatched_idx
+    // Equal canonical texts are equal results (the common case, no parsing); the rest are diffed
+    // under the comparison options, which may find no difference that counts.
+    let differing: Vec<usize> = comparable.iter().copied().filter(|&i| pairs[i].v1_result != pairs[i].v2_result).collect();
+    let mismatched: Vec<(usize, Vec<FieldDiff>)> = differing
         .par_iter()
         .map(|&i| {
             let d = match (pairs[i].v1_result, pairs[i].v2_result) {
-                (Some(a), Some(b)) => diff(a, b),
+                (Some(a), Some(b)) => diff_with(a, b, opts),
                 (Some(_), None) => vec![FieldDiff { path: "$".into(), kind: "missing_in_v2" }],
                 (None, _) => vec![FieldDiff { path: "$".into(), kind: "extra_in_v2" }],
             };
             (i, d)
         })
+        .filter(|(_, d)| !d.is_empty())
         .collect();
+    let n_comp_all = comparable.len() as u64;
+    let noise = baseline.map(|b| {
+        let paths = classify_noise(&mismatched, n_comp_all, b, confidence);
+        Noise {
+            replay_file: b.file.clone(),
+            replay_comparable_pairs: b.comparable,
+            paths,
+            mismatches_including_noise: mismatched.len() as u64,
+        }
+    });
+    // Pairs that differ only at noise paths do not count as mismatches.
+    let mismatched: Vec<(usize, Vec<FieldDiff>)> = match &noise {
+        Some(n) => {
+            let noisy: Vec<&str> = n.paths.iter().filter(|p| p.noise).map(|p| p.path.as_str()).collect();
+            mismatched.into_iter().filter(|(_, d)| d.iter().any(|x| !noisy.contains(&x.path.as_str()))).collect()
+        }
+        None => mismatched,
+    };
+    let mismatched_idx: Vec<usize> = mismatched.iter().map(|(i, _)| *i).collect();
     let n_comp = comparable.len() as u64;
     let n_mis = mismatched.len() as u64;
     let (rate, method) = rate_interval(n_mis, n_comp, confidence);
@@ -129,6 +264,7 @@ pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: boo
                 kinds: BTreeMap::new(),
                 count: 0,
                 share_of_mismatches: 0.0,
+                examples: Vec::new(),
             });
             *e.kinds.entry(d.kind).or_insert(0) += 1;
             if !seen_paths.contains(&d.path.as_str()) {
@@ -143,6 +279,9 @@ pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: boo
     }
     by_field.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
     by_field.truncate(MAX_FIELDS);
+    for f in &mut by_field {
+        f.examples = sample_ids(mismatched.iter().filter(|(_, d)| d.iter().any(|x| x.path == f.path)).map(|(i, _)| pairs[*i].id), 5, seed);
+    }
 
     let mut examples: Vec<(u64, usize, &Vec<FieldDiff>)> =
         mismatched.iter().map(|(i, d)| (example_rank(pairs[*i].id, seed), *i, d)).collect();
@@ -167,7 +306,7 @@ pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: boo
         })
         .collect();
 
-    let by_segment = segments(pairs, segment_names, &mismatched_idx, applicable, n_comp, n_mis, confidence);
+    let by_segment = segments(pairs, segment_names, &mismatched_idx, applicable, n_comp, n_mis, confidence, seed);
     Discrepancy {
         applicable,
         comparable_pairs: n_comp,
@@ -178,10 +317,12 @@ pub fn analyze(pairs: &[PairView<'_>], segment_names: &[String], applicable: boo
         by_field,
         by_segment,
         examples,
+        noise,
         mismatched,
     }
 }
 
+#[allow(clippy::too_many_arguments)] // private helper of analyze(), called once
 fn segments(
     pairs: &[PairView<'_>],
     names: &[String],
@@ -190,6 +331,7 @@ fn segments(
     n_comp: u64,
     n_mis: u64,
     confidence: f64,
+    seed: u64,
 ) -> Vec<SegmentRow> {
     let mut is_mismatch = vec![false; pairs.len()];
     for &i in mismatched {
@@ -228,6 +370,11 @@ fn segments(
                 q_value: f64::NAN,
                 v2_failures: fail,
                 failure_rate,
+                examples: sample_ids(
+                    mismatched.iter().filter(|&&i| pairs[i].segments[s].unwrap_or("(missing)") == value).map(|&i| pairs[i].id),
+                    5,
+                    seed,
+                ),
             });
         }
     }

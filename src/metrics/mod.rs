@@ -70,7 +70,34 @@ fn pick<T: Copy>(v: &[T], idx: &[u32]) -> Vec<T> {
     idx.iter().map(|&i| v[i as usize]).collect()
 }
 
-pub fn compute(ds: &Dataset, policy: &Policy) -> Metrics {
+/// Builds the discrepancy view of joined pairs (`first` plays V1, `second` V2).
+fn pair_views<'a>(first: &'a Requests, second: &'a Requests, fi: &[u32], si: &[u32]) -> Vec<discrepancy::PairView<'a>> {
+    fi.iter()
+        .zip(si)
+        .map(|(&a, &b)| {
+            let (a, b) = (a as usize, b as usize);
+            discrepancy::PairView {
+                id: &first.id[a],
+                v1_ok: first.ok[a],
+                v2_ok: second.ok[b],
+                v1_result: first.result[a].as_deref(),
+                v2_result: second.result[b].as_deref(),
+                segments: (0..first.segments.len())
+                    .map(|s| first.segments[s][a].as_deref().or(second.segments.get(s).and_then(|c| c[b].as_deref())))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The noise floor from a replay of V1 (`--v1-replay`), joined with V1 by correlation id.
+pub fn replay_baseline(v1: &Requests, d1: &Dedup, replay: &Requests, policy: &Policy, file: String) -> discrepancy::Baseline {
+    let dr = crate::pair::dedup(replay);
+    let p = crate::pair::join(v1, d1, replay, &dr);
+    discrepancy::baseline(&pair_views(v1, replay, &p.v1_index, &p.v2_index), &policy.compare, file)
+}
+
+pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Baseline>) -> Metrics {
     let conf = policy.analysis.confidence;
     let seed = policy.analysis.seed;
     let (v1, v2) = (&ds.v1, &ds.v2);
@@ -95,26 +122,9 @@ pub fn compute(ds: &Dataset, policy: &Policy) -> Metrics {
         errors::diff_unpaired(&e1, &e2, conf)
     };
 
-    let views: Vec<discrepancy::PairView<'_>> = if shadow {
-        pi1.iter()
-            .zip(pi2)
-            .map(|(&a, &b)| {
-                let (a, b) = (a as usize, b as usize);
-                discrepancy::PairView {
-                    id: &v1.id[a],
-                    v1_ok: v1.ok[a],
-                    v2_ok: v2.ok[b],
-                    v1_result: v1.result[a].as_deref(),
-                    v2_result: v2.result[b].as_deref(),
-                    segments: (0..v1.segments.len()).map(|s| v1.segments[s][a].as_deref().or(v2.segments[s][b].as_deref())).collect(),
-                }
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let views: Vec<discrepancy::PairView<'_>> = if shadow { pair_views(v1, v2, pi1, pi2) } else { Vec::new() };
     let applicable = shadow && v1.has_result && v2.has_result;
-    let disc = discrepancy::analyze(&views, &v1.segment_names, applicable, conf, seed);
+    let disc = discrepancy::analyze(&views, &v1.segment_names, applicable, &policy.compare, baseline, conf, seed);
 
     let mut res = BTreeMap::new();
     for (name, has1, has2, col1, col2) in [

@@ -18,16 +18,7 @@ fn f(v: &Value) -> Option<f64> {
 }
 
 fn pct(v: Value) -> String {
-    f(&v).map_or("—".into(), |x| {
-        let p = x * 100.0;
-        if p.abs() >= 10.0 {
-            format!("{p:.1}%")
-        } else if p.abs() >= 0.1 {
-            format!("{p:.2}%")
-        } else {
-            format!("{p:.3}%")
-        }
-    })
+    f(&v).map_or("—".into(), crate::verdict::pct)
 }
 
 fn ratio_pct(v: Value) -> String {

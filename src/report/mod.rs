@@ -7,6 +7,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod parquet;
 pub mod rejected;
 pub mod terminal;
 
@@ -28,6 +29,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(markdown::Markdown),
         Box::new(junit::JUnit),
         Box::new(html::Html),
+        Box::new(parquet::DiscrepanciesParquet),
         Box::new(json::Json),
     ]
 }
