@@ -59,7 +59,8 @@ fn an_injected_discrepancy_is_found_exactly_and_ranked_first() {
     assert!(d["by_segment"][0]["q_value"].as_f64().unwrap() < 1e-6);
     // Examples point at real mismatched pairs.
     for ex in d["by_field"][0]["examples"].as_array().unwrap() {
-        assert!(expected.contains(ex.as_str().unwrap()));
+        assert!(expected.contains(ex["correlation_id"].as_str().unwrap()));
+        assert_ne!(ex["v1_result"], ex["v2_result"]);
     }
     // The export holds exactly the mismatched pairs.
     use polars::prelude::*;
@@ -146,4 +147,16 @@ fn an_always_changing_field_is_noise_with_a_replay_and_reported_without() {
     let get = |p: &str| paths.iter().find(|x| x["path"] == p).cloned().unwrap();
     assert_eq!(get("evaluated_at")["noise"], true);
     assert_eq!(get("valid")["noise"], false);
+}
+
+#[test]
+fn noise_is_listed_in_the_report_not_hidden() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v1 = write(tmp.path(), "v1.jsonl", 1500, |i| serde_json::json!({"valid": true, "evaluated_at": format!("a{i}")}));
+    let replay = write(tmp.path(), "v1b.jsonl", 1500, |i| serde_json::json!({"valid": true, "evaluated_at": format!("b{i}")}));
+    let v2 = write(tmp.path(), "v2.jsonl", 1500, |i| serde_json::json!({"valid": true, "evaluated_at": format!("c{i}")}));
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--v1-replay", replay.to_str().unwrap()]);
+    assert_eq!(run.verdict()["metrics"]["discrepancy"]["mismatches"], 0);
+    let html = std::fs::read_to_string(run.out.join("report.html")).unwrap();
+    assert!(html.contains("Noise (V1 against its replay)") && html.contains("<code>evaluated_at</code>"), "noise table in the report");
 }

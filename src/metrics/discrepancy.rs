@@ -28,8 +28,9 @@ pub struct FieldCount {
     pub count: u64,
     /// Share of mismatched pairs that differ at this path.
     pub share_of_mismatches: f64,
-    /// Up to 5 correlation ids differing here (a seeded, order-independent sample).
-    pub examples: Vec<String>,
+    /// Up to 5 mismatched pairs differing here, with both results (a seeded, order-independent
+    /// sample).
+    pub examples: Vec<Example>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,8 +48,8 @@ pub struct SegmentRow {
     /// Pairs where V2 failed or disagreed with V1 (the functionality.segment statistic).
     pub v2_failures: u64,
     pub failure_rate: Interval,
-    /// Up to 5 correlation ids of mismatched pairs in this segment (seeded sample).
-    pub examples: Vec<String>,
+    /// Up to 5 mismatched pairs in this segment, with both results (seeded sample).
+    pub examples: Vec<Example>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,13 +155,34 @@ fn example_rank(id: &str, seed: u64) -> u64 {
     h
 }
 
-/// Up to `k` ids with the smallest seeded hash: a deterministic sample that does not depend on row
-/// order (a bottom-k reservoir).
-fn sample_ids<'a>(ids: impl Iterator<Item = &'a str>, k: usize, seed: u64) -> Vec<String> {
-    let mut ranked: Vec<(u64, &str)> = ids.map(|id| (example_rank(id, seed), id)).collect();
-    ranked.sort_unstable();
-    ranked.dedup();
-    ranked.into_iter().take(k).map(|(_, id)| id.to_string()).collect()
+/// Up to `k` mismatched pairs with the smallest seeded hash of their id: a deterministic sample
+/// that does not depend on row order (a bottom-k reservoir), with both results cut to
+/// [`EXAMPLE_RESULT_BYTES`].
+fn sample_examples<'a>(
+    pairs: &[PairView<'_>],
+    chosen: impl Iterator<Item = &'a (usize, Vec<FieldDiff>)>,
+    k: usize,
+    seed: u64,
+) -> Vec<Example> {
+    let mut ranked: Vec<(u64, &'a (usize, Vec<FieldDiff>))> = chosen.map(|m| (example_rank(pairs[m.0].id, seed), m)).collect();
+    ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1 .0.cmp(&b.1 .0)));
+    let cut = |s: Option<&str>| {
+        s.map(|s| {
+            let mut t = s.to_string();
+            crate::ingest::truncate_utf8(&mut t, EXAMPLE_RESULT_BYTES);
+            t
+        })
+    };
+    ranked
+        .into_iter()
+        .take(k)
+        .map(|(_, (i, d))| Example {
+            correlation_id: pairs[*i].id.to_string(),
+            paths: d.iter().map(|f| f.path.clone()).collect(),
+            v1_result: cut(pairs[*i].v1_result),
+            v2_result: cut(pairs[*i].v2_result),
+        })
+        .collect()
 }
 
 /// Classifies each differing path against the replay's noise floor.
@@ -250,7 +272,6 @@ pub fn analyze(
         }
         None => mismatched,
     };
-    let mismatched_idx: Vec<usize> = mismatched.iter().map(|(i, _)| *i).collect();
     let n_comp = comparable.len() as u64;
     let n_mis = mismatched.len() as u64;
     let (rate, method) = rate_interval(n_mis, n_comp, confidence);
@@ -280,33 +301,12 @@ pub fn analyze(
     by_field.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
     by_field.truncate(MAX_FIELDS);
     for f in &mut by_field {
-        f.examples = sample_ids(mismatched.iter().filter(|(_, d)| d.iter().any(|x| x.path == f.path)).map(|(i, _)| pairs[*i].id), 5, seed);
+        f.examples = sample_examples(pairs, mismatched.iter().filter(|(_, d)| d.iter().any(|x| x.path == f.path)), 5, seed);
     }
 
-    let mut examples: Vec<(u64, usize, &Vec<FieldDiff>)> =
-        mismatched.iter().map(|(i, d)| (example_rank(pairs[*i].id, seed), *i, d)).collect();
-    examples.sort();
-    let examples = examples
-        .into_iter()
-        .take(MAX_EXAMPLES)
-        .map(|(_, i, d)| {
-            let cut = |s: Option<&str>| {
-                s.map(|s| {
-                    let mut t = s.to_string();
-                    crate::ingest::truncate_utf8(&mut t, EXAMPLE_RESULT_BYTES);
-                    t
-                })
-            };
-            Example {
-                correlation_id: pairs[i].id.to_string(),
-                paths: d.iter().map(|f| f.path.clone()).collect(),
-                v1_result: cut(pairs[i].v1_result),
-                v2_result: cut(pairs[i].v2_result),
-            }
-        })
-        .collect();
+    let examples = sample_examples(pairs, mismatched.iter(), MAX_EXAMPLES, seed);
 
-    let by_segment = segments(pairs, segment_names, &mismatched_idx, applicable, n_comp, n_mis, confidence, seed);
+    let by_segment = segments(pairs, segment_names, &mismatched, applicable, n_comp, n_mis, confidence, seed);
     Discrepancy {
         applicable,
         comparable_pairs: n_comp,
@@ -326,7 +326,7 @@ pub fn analyze(
 fn segments(
     pairs: &[PairView<'_>],
     names: &[String],
-    mismatched: &[usize],
+    mismatched: &[(usize, Vec<FieldDiff>)],
     applicable: bool,
     n_comp: u64,
     n_mis: u64,
@@ -334,8 +334,8 @@ fn segments(
     seed: u64,
 ) -> Vec<SegmentRow> {
     let mut is_mismatch = vec![false; pairs.len()];
-    for &i in mismatched {
-        is_mismatch[i] = true;
+    for (i, _) in mismatched {
+        is_mismatch[*i] = true;
     }
     let mut rows = Vec::new();
     for (s, name) in names.iter().enumerate() {
@@ -370,8 +370,9 @@ fn segments(
                 q_value: f64::NAN,
                 v2_failures: fail,
                 failure_rate,
-                examples: sample_ids(
-                    mismatched.iter().filter(|&&i| pairs[i].segments[s].unwrap_or("(missing)") == value).map(|&i| pairs[i].id),
+                examples: sample_examples(
+                    pairs,
+                    mismatched.iter().filter(|(i, _)| pairs[*i].segments[s].unwrap_or("(missing)") == value),
                     5,
                     seed,
                 ),
