@@ -163,11 +163,14 @@ pub fn run_ingested(
 
     let t = Instant::now();
     let share = |s: &IngestStats| if s.rows_read == 0 { 0.0 } else { s.rows_rejected as f64 / s.rows_read as f64 };
+    let range = |r: &crate::ingest::Requests| (r.ts_ms.iter().copied().min().unwrap_or(0), r.ts_ms.iter().copied().max().unwrap_or(0));
     let q = QualityInputs {
         pairing: &ds.pairing,
         v1_n: ds.d1.keep.len() as u64,
         v2_n: ds.d2.keep.len() as u64,
         rejected_share: [share(&i1.stats), share(&i2.stats)],
+        v1_range: range(&ds.v1),
+        v2_range: range(&ds.v2),
     };
     let mut gates = verdict::evaluate_gates(policy, &m, &w, mode, !segment_by.is_empty(), host.as_ref());
     gates.extend(verdict::data_quality(policy, &q, mode));

@@ -217,11 +217,14 @@ pub struct DataQuality {
     pub max_rejected_share: f64,
     /// data.srm: the traffic split's chi-square p-value must be at least this (canary mode).
     pub srm_min_p: f64,
+    /// data.time_overlap: the two logs' time ranges must overlap on at least this share of their
+    /// combined span.
+    pub min_time_overlap: f64,
 }
 
 impl Default for DataQuality {
     fn default() -> Self {
-        DataQuality { min_pairs: 1000, min_coverage: 0.99, max_rejected_share: 0.01, srm_min_p: 0.001 }
+        DataQuality { min_pairs: 1000, min_coverage: 0.99, max_rejected_share: 0.01, srm_min_p: 0.001, min_time_overlap: 0.9 }
     }
 }
 
@@ -382,7 +385,7 @@ partial!(ResourceColumnsFile for ResourceColumns {
     timestamp: String, version: String, cpu_pct: String, memory_mb: String, net_bytes_per_s: String,
     v1_label: String, v2_label: String,
 });
-partial!(DataQualityFile for DataQuality { min_pairs: u64, min_coverage: f64, max_rejected_share: f64, srm_min_p: f64 });
+partial!(DataQualityFile for DataQuality { min_pairs: u64, min_coverage: f64, max_rejected_share: f64, srm_min_p: f64, min_time_overlap: f64 });
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -477,7 +480,12 @@ impl Policy {
             return Err("analysis.window_minutes must be at least 1.".into());
         }
         let d = &self.data_quality;
-        for (key, v) in [("min_coverage", d.min_coverage), ("max_rejected_share", d.max_rejected_share), ("srm_min_p", d.srm_min_p)] {
+        for (key, v) in [
+            ("min_coverage", d.min_coverage),
+            ("max_rejected_share", d.max_rejected_share),
+            ("srm_min_p", d.srm_min_p),
+            ("min_time_overlap", d.min_time_overlap),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("data_quality.{key} = {v} must be between 0 and 1."));
             }

@@ -462,6 +462,9 @@ pub struct QualityInputs<'a> {
     pub v1_n: u64,
     pub v2_n: u64,
     pub rejected_share: [f64; 2],
+    /// First and last request timestamp (epoch ms) of each version.
+    pub v1_range: (i64, i64),
+    pub v2_range: (i64, i64),
 }
 
 /// A data-quality result: a count or share compared with its minimum or maximum.
@@ -534,6 +537,31 @@ pub fn data_quality(policy: &Policy, q: &QualityInputs<'_>, mode: Mode) -> Vec<G
             ),
         ));
     }
+    // Truncation guard: both logs must cover (nearly) the same time span, or one export is
+    // incomplete and every comparison is biased towards the part both cover.
+    let union = (q.v1_range.1.max(q.v2_range.1) - q.v1_range.0.min(q.v2_range.0)).max(0) as f64;
+    let inter = (q.v1_range.1.min(q.v2_range.1) - q.v1_range.0.max(q.v2_range.0)).max(0) as f64;
+    let overlap = if union <= 60_000.0 { 1.0 } else { inter / union };
+    let ok = overlap >= d.min_time_overlap;
+    out.push(dq(
+        "data.time_overlap",
+        "overlap of the two logs' time ranges / their union",
+        overlap,
+        "at_least",
+        d.min_time_overlap,
+        ok,
+        "time ranges",
+        format!(
+            "V1 spans {} to {}, V2 {} to {}: they overlap on {} of the combined span (minimum {}){}",
+            crate::metrics::windows::rfc3339(q.v1_range.0),
+            crate::metrics::windows::rfc3339(q.v1_range.1),
+            crate::metrics::windows::rfc3339(q.v2_range.0),
+            crate::metrics::windows::rfc3339(q.v2_range.1),
+            pct(overlap),
+            pct(d.min_time_overlap),
+            if ok { "" } else { ": one log starts late or ends early (a truncated export?); compare the same period" }
+        ),
+    ));
     let worst = q.rejected_share[0].max(q.rejected_share[1]);
     let ok = worst <= d.max_rejected_share;
     out.push(dq(

@@ -50,15 +50,15 @@ fn an_injected_discrepancy_is_found_exactly_and_ranked_first() {
     let v = run.verdict();
     let d = &v["metrics"]["discrepancy"];
     assert_eq!(d["mismatches"].as_u64().unwrap() as usize, expected.len());
-    assert_eq!(d["by_field"][0]["path"], "valid");
-    assert_eq!(d["by_field"][0]["count"].as_u64().unwrap() as usize, expected.len());
-    assert_eq!(d["by_field"].as_array().unwrap().len(), 1, "only the injected field differs");
+    assert_eq!(d["by_path"][0]["path"], "valid");
+    assert_eq!(d["by_path"][0]["count"].as_u64().unwrap() as usize, expected.len());
+    assert_eq!(d["by_path"].as_array().unwrap().len(), 1, "only the injected field differs");
     assert_eq!(d["by_segment"][0]["column"], "validation_type");
     assert_eq!(d["by_segment"][0]["value"], "payment");
     assert_eq!(d["by_segment"][0]["mismatches"].as_u64().unwrap() as usize, expected.len());
     assert!(d["by_segment"][0]["q_value"].as_f64().unwrap() < 1e-6);
     // Examples point at real mismatched pairs.
-    for ex in d["by_field"][0]["examples"].as_array().unwrap() {
+    for ex in d["by_path"][0]["examples"].as_array().unwrap() {
         assert!(expected.contains(ex["correlation_id"].as_str().unwrap()));
         assert_ne!(ex["v1_result"], ex["v2_result"]);
     }
@@ -103,8 +103,8 @@ fn reordered_arrays_are_order_only_and_ignored_as_multisets() {
     let strict = analyze(&v1, &v2, &tmp.path().join("a"), &[]).verdict();
     let d = &strict["metrics"]["discrepancy"];
     assert_eq!(d["mismatches"], 50);
-    assert_eq!(d["by_field"][0]["path"], "violations[]");
-    assert_eq!(d["by_field"][0]["kinds"]["array_order_only"], 50);
+    assert_eq!(d["by_path"][0]["path"], "violations[]");
+    assert_eq!(d["by_path"][0]["kinds"]["array_order_only"], 50);
     let p = policy(tmp.path(), "[compare]\nmultiset = [\"violations\"]\n");
     let lenient = analyze(&v1, &v2, &tmp.path().join("b"), &["--policy", &p]).verdict();
     assert_eq!(lenient["metrics"]["discrepancy"]["mismatches"], 0);
@@ -121,7 +121,7 @@ fn numeric_drift_within_tolerance_is_not_a_mismatch() {
     let tolerant = analyze(&v1, &v2, &tmp.path().join("b"), &["--policy", &p]).verdict();
     let d = &tolerant["metrics"]["discrepancy"];
     assert_eq!(d["mismatches"], 30, "only drift beyond the tolerance counts");
-    assert_eq!(d["by_field"][0]["kinds"]["numeric_drift_beyond_tolerance"], 30);
+    assert_eq!(d["by_path"][0]["kinds"]["numeric_drift_beyond_tolerance"], 30);
     let p = policy(tmp.path(), "[compare]\nignore = [\"sco*\"]\n");
     let ignored = analyze(&v1, &v2, &tmp.path().join("c"), &["--policy", &p]).verdict();
     assert_eq!(ignored["metrics"]["discrepancy"]["mismatches"], 0);
@@ -137,7 +137,7 @@ fn an_always_changing_field_is_noise_with_a_replay_and_reported_without() {
     let without = analyze(&v1, &v2, &tmp.path().join("a"), &[]).verdict();
     let d = &without["metrics"]["discrepancy"];
     assert_eq!(d["mismatches"], 3000, "without a replay nothing is assumed to be noise");
-    assert!(d["by_field"].as_array().unwrap().iter().any(|f| f["path"] == "evaluated_at" && f["count"] == 3000));
+    assert!(d["by_path"].as_array().unwrap().iter().any(|f| f["path"] == "evaluated_at" && f["count"] == 3000));
     let with = analyze(&v1, &v2, &tmp.path().join("b"), &["--v1-replay", replay.to_str().unwrap()]).verdict();
     let d = &with["metrics"]["discrepancy"];
     assert_eq!(d["mismatches"], 40, "only the real difference counts");

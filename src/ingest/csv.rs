@@ -22,11 +22,12 @@ fn sniff_delimiter(header: &[u8], path: &Path) -> u8 {
 /// Reads one CSV file into the sink.
 pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut input = BufReader::new(open_text(path)?);
-    let header_line = input.fill_buf().map_err(|e| Error::input(path, format!("cannot read the file: {e}")))?;
-    let end = header_line.iter().position(|b| *b == b'\n').unwrap_or(header_line.len());
-    let delimiter = sniff_delimiter(&header_line[..end], path);
-    let mut rdr =
-        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(Box::new(input) as Box<dyn Read>);
+    // Read the header line to sniff the delimiter, then hand it back to the CSV reader.
+    let mut header_line = Vec::new();
+    input.read_until(b'\n', &mut header_line).map_err(|e| Error::input(path, format!("cannot read the file: {e}")))?;
+    let delimiter = sniff_delimiter(&header_line, path);
+    let reader: Box<dyn Read> = Box::new(std::io::Cursor::new(header_line).chain(input));
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(reader);
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect(),
         Err(e) => return Err(Error::input(path, format!("cannot read the CSV header: {e}"))),

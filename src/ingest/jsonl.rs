@@ -70,6 +70,8 @@ enum Line {
 
 fn parse_line(bytes: &[u8], norm: &Normalizer) -> Line {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    // A UTF-8 byte-order mark (Windows exports) is not part of the JSON.
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Line::Blank;
     }
@@ -115,9 +117,10 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut eof = false;
     let mut keys_seen: Vec<String> = Vec::new();
     while !eof {
-        // Fill the buffer up to CHUNK bytes (or EOF).
+        // Fill the buffer up to CHUNK bytes (or EOF), and past that until it holds a complete
+        // line: a single line may be longer than CHUNK (a 10 MB result).
         let mut chunk = [0u8; 1 << 16];
-        while buf.len() < CHUNK {
+        while buf.len() < CHUNK || !buf.contains(&b'\n') {
             match reader.read(&mut chunk) {
                 Ok(0) => {
                     eof = true;

@@ -176,6 +176,10 @@ pub struct RawRow<'a> {
     pub segments: Vec<Val<'a>>,
 }
 
+/// Latencies above this (1e9 ms, 11.6 days) are rejected as implausible: they are unit mistakes
+/// or sentinel values, and a handful of them would dominate every mean.
+pub const MAX_LATENCY_MS: f64 = 1e9;
+
 /// Validation and normalization rules shared by all readers.
 #[derive(Debug, Clone)]
 pub struct Normalizer {
@@ -214,8 +218,20 @@ impl Normalizer {
         let Some(id) = raw.id.as_id() else {
             return (Err((Reason::MissingCorrelationId, format!("{} is {}", self.columns.correlation_id, raw.id.describe()))), None);
         };
-        let latency = match raw.latency.as_f64() {
-            Some(v) if v.is_finite() && v >= 0.0 && (v * self.latency_factor).is_finite() => v * self.latency_factor,
+        let latency = match raw.latency.as_f64().map(|v| v * self.latency_factor) {
+            Some(v) if v.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&v) => v,
+            Some(v) if v.is_finite() && v > MAX_LATENCY_MS => {
+                return (
+                    Err((
+                        Reason::InvalidLatency,
+                        format!(
+                            "{} is {v:e} ms, more than a plausible {MAX_LATENCY_MS:e} ms (11.6 days); check latency_unit",
+                            self.columns.latency_ms
+                        ),
+                    )),
+                    None,
+                )
+            }
             _ => return (Err((Reason::InvalidLatency, format!("{} is {}", self.columns.latency_ms, raw.latency.describe()))), None),
         };
         let (ts_ms, unit) = match raw.ts.as_epoch_ms(self.columns.timestamp_unit) {

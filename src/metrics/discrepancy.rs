@@ -75,7 +75,7 @@ pub struct Discrepancy {
     pub rate: Interval,
     pub method: &'static str,
     pub status_changes: StatusChanges,
-    pub by_field: Vec<FieldCount>,
+    pub by_path: Vec<FieldCount>,
     pub by_segment: Vec<SegmentRow>,
     pub examples: Vec<Example>,
     /// With `--v1-replay`: paths whose differences V1 also shows against itself.
@@ -294,13 +294,13 @@ pub fn analyze(
             }
         }
     }
-    let mut by_field: Vec<FieldCount> = fields.into_values().collect();
-    for f in &mut by_field {
+    let mut by_path: Vec<FieldCount> = fields.into_values().collect();
+    for f in &mut by_path {
         f.share_of_mismatches = if n_mis == 0 { 0.0 } else { f.count as f64 / n_mis as f64 };
     }
-    by_field.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
-    by_field.truncate(MAX_FIELDS);
-    for f in &mut by_field {
+    by_path.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
+    by_path.truncate(MAX_FIELDS);
+    for f in &mut by_path {
         f.examples = sample_examples(pairs, mismatched.iter().filter(|(_, d)| d.iter().any(|x| x.path == f.path)), 5, seed);
     }
 
@@ -314,7 +314,7 @@ pub fn analyze(
         rate,
         method,
         status_changes: status,
-        by_field,
+        by_path,
         by_segment,
         examples,
         noise,

@@ -164,9 +164,9 @@ pub fn render(o: &Outcome) -> String {
             d.status_changes.v1_ok_v2_error,
             d.status_changes.v1_error_v2_ok
         );
-        if !d.by_field.is_empty() {
+        if !d.by_path.is_empty() {
             let _ = writeln!(s, "| field | pairs | share | kinds |\n|---|---|---|---|");
-            for f in d.by_field.iter().take(10) {
+            for f in d.by_path.iter().take(10) {
                 let kinds: Vec<String> = f.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
                 let _ = writeln!(
                     s,

@@ -7,15 +7,11 @@ use crate::error::Result;
 
 pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     let d = &o.verdict.metrics.discrepancy;
-    if !d.applicable || d.by_field.is_empty() {
+    if !d.applicable || d.by_path.is_empty() {
         return Ok(None);
     }
-    let bars: Vec<Bar> = d
-        .by_field
-        .iter()
-        .take(15)
-        .map(|f| Bar { label: f.path.clone(), value: f.share_of_mismatches, interval: None, color: V2 })
-        .collect();
+    let bars: Vec<Bar> =
+        d.by_path.iter().take(15).map(|f| Bar { label: f.path.clone(), value: f.share_of_mismatches, interval: None, color: V2 }).collect();
     let spec = Spec {
         name: "discrepancy_fields",
         title: "Fields that differ (share of mismatched pairs)",
