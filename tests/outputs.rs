@@ -103,3 +103,49 @@ fn summary_markdown_escapes_log_strings() {
     assert!(!md.contains("<script>"), "{md}");
     assert!(md.contains("`c3`"), "example id listed: {md}");
 }
+
+#[test]
+fn verdict_is_identical_across_thread_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = repo().join("fixtures/shadow");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = crate::common::bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .args(["analyze", "--quiet", "--segment-by", "validation_type", "--v1"])
+            .arg(f.join("v1.parquet"))
+            .arg("--v2")
+            .arg(f.join("v2.parquet"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(matches!(o.status.code(), Some(0 | 1 | 3)));
+        outputs.push(std::fs::read(out.join("verdict.json")).unwrap());
+    }
+    assert!(outputs[0] == outputs[1], "verdict.json differs between 1 and 2 threads");
+}
+
+#[test]
+fn summary_is_appended_to_the_github_step_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = repo().join("fixtures/shadow");
+    let summary = tmp.path().join("step_summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let o = crate::common::bin()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["analyze", "--quiet", "--v1"])
+        .arg(f.join("v1.jsonl"))
+        .arg("--v2")
+        .arg(f.join("v2.jsonl"))
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.starts_with("earlier step\n# shadowgate: 🔴 NO_GO"), "{text}");
+    assert!(o.stdout.is_empty(), "--quiet prints nothing");
+}
