@@ -7,6 +7,7 @@ mod discrepancy;
 mod errors;
 mod exit_codes;
 mod formats;
+mod fuzz;
 mod hostile;
 mod outputs;
 mod policy;

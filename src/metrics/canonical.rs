@@ -14,14 +14,14 @@ pub fn canonical_string(v: &Value) -> String {
     out
 }
 
-/// Canonical text of a result given as a string: if it holds a JSON object or array it is parsed
-/// and canonicalized; otherwise it is a plain string and becomes a JSON string.
+/// Canonical text of a result given as a string: if it holds JSON (an object, an array, or a
+/// scalar such as `true`, `12` or `null`) it is parsed and canonicalized, so a CSV cell and a JSON
+/// value with the same content compare equal; otherwise it is a plain string and becomes a JSON
+/// string.
 pub fn canonical_str(s: &str) -> String {
     let t = s.trim();
-    if t.starts_with('{') || t.starts_with('[') {
-        if let Ok(v) = serde_json::from_str::<Value>(t) {
-            return canonical_string(&v);
-        }
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return canonical_string(&v);
     }
     serde_json::to_string(s).unwrap_or_default()
 }
@@ -201,11 +201,18 @@ fn diff_values(a: &Value, b: &Value, path: &str, opts: &CompareOptions, out: &mu
         }
         _ if a == b => {}
         (Value::Number(x), Value::Number(y)) => {
+            // Integers compare exactly (two ids above 2^53 can share an f64); the rest as f64,
+            // so 1 and 1.0 are equal.
+            let exact = match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q), _, _) => Some(p == q),
+                (_, _, Some(p), Some(q)) => Some(p == q),
+                _ => None,
+            };
             let (fx, fy) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            if fx == fy || numbers_close(fx, fy, opts) {
+            let tolerant = opts.abs_tolerance > 0.0 || opts.rel_tolerance > 0.0;
+            if exact.unwrap_or(fx == fy) || (tolerant && numbers_close(fx, fy, opts)) {
                 return;
             }
-            let tolerant = opts.abs_tolerance > 0.0 || opts.rel_tolerance > 0.0;
             out.push(FieldDiff { path: path.to_string(), kind: if tolerant { "numeric_drift_beyond_tolerance" } else { "value_changed" } });
         }
         _ if type_name(a) != type_name(b) => out.push(FieldDiff { path: path.to_string(), kind: "type_changed" }),
