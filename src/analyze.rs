@@ -78,7 +78,7 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
     /// Stage timings (name, seconds), for --timings.
     pub timings: Vec<(&'static str, f64)>,
-    /// Correlation ids of the rows behind `verdict.metrics.discrepancy.mismatched`, etc.
+    /// The joined rows, for exporters that need more than the verdict (charts, discrepancies.parquet).
     pub dataset: Dataset,
 }
 
