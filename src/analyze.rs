@@ -27,6 +27,8 @@ pub struct Request {
     pub resources: Option<PathBuf>,
     /// A second run of V1 on the same traffic (`--v1-replay`), for noise cancellation.
     pub v1_replay: Option<PathBuf>,
+    /// Share of requests analysed (`--sample-rate`), chosen by a hash of the correlation id.
+    pub sample_rate: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +58,9 @@ pub struct Verdict {
     pub strict: bool,
     pub confidence: f64,
     pub seed: u64,
+    /// Share of requests analysed (1 = all); below 1 the run was sampled by a hash of the
+    /// correlation id, and `inputs.*.rows_sampled_out` counts what was left out.
+    pub sample_rate: f64,
     pub inputs: Inputs,
     pub pairing: Pairing,
     pub metrics: Metrics,
@@ -102,6 +107,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         segment_by,
         format: req.format,
         max_rejected: policy.analysis.max_rejected_samples,
+        sample_rate: req.sample_rate,
     };
     let (o1, o2) = (opts("v1"), opts("v2"));
     let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
@@ -119,6 +125,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
     };
     let ingest_secs = t.elapsed().as_secs_f64();
     let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict, host, replay)?;
+    outcome.verdict.sample_rate = req.sample_rate;
     outcome.timings.insert(0, ("ingest", ingest_secs));
     Ok(outcome)
 }
@@ -190,6 +197,7 @@ pub fn run_ingested(
         strict,
         confidence: policy.analysis.confidence,
         seed: policy.analysis.seed,
+        sample_rate: 1.0,
         inputs: Inputs { v1: i1.stats, v2: i2.stats },
         pairing: ds.pairing.clone(),
         metrics: m,

@@ -75,6 +75,10 @@ pub struct AnalyzeArgs {
     /// with the previous run.
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Analyse this share of requests (0 < R <= 1), chosen by a hash of the correlation id so V1
+    /// and V2 keep the same requests; recorded in verdict.json.
+    #[arg(long, default_value_t = 1.0)]
+    pub sample_rate: f64,
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,

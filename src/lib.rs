@@ -64,6 +64,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                     a.v1.display()
                 )));
             }
+            if !(a.sample_rate > 0.0 && a.sample_rate <= 1.0) {
+                return Err(Error::Usage(format!(
+                    "--sample-rate {}: must be above 0 and at most 1 (0.1 keeps a tenth of the requests)",
+                    a.sample_rate
+                )));
+            }
             let policy = effective_policy(&a)?;
             let req = analyze::Request {
                 v1: a.v1.clone(),
@@ -74,6 +80,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 strict: a.strict,
                 resources: a.resources.clone(),
                 v1_replay: a.v1_replay.clone(),
+                sample_rate: a.sample_rate,
             };
             let mut outcome = analyze::run(&req)?;
             let t = std::time::Instant::now();

@@ -149,3 +149,21 @@ fn summary_is_appended_to_the_github_step_summary() {
     assert!(text.starts_with("earlier step\n# shadowgate: 🔴 NO_GO"), "{text}");
     assert!(o.stdout.is_empty(), "--quiet prints nothing");
 }
+
+#[test]
+fn sampling_keeps_both_halves_of_each_pair_and_is_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = crate::common::generate(tmp.path(), "parquet", &["--pairs", "20000", "--seed", "61"]);
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--sample-rate", "0.25"]);
+    let v = run.verdict();
+    assert_eq!(v["sample_rate"], 0.25);
+    let pairs = v["pairing"]["pairs"].as_u64().unwrap();
+    assert!((4400..=5600).contains(&pairs), "{pairs} pairs kept of 20000");
+    assert_eq!(v["pairing"]["coverage"], 1.0, "the same requests are kept in both versions");
+    assert_eq!(v["inputs"]["v1"]["rows_sampled_out"].as_u64().unwrap() + pairs, 20000);
+    let again = analyze(&v1, &v2, &tmp.path().join("again"), &["--sample-rate", "0.25"]);
+    assert_eq!(again.verdict()["pairing"]["pairs"].as_u64().unwrap(), pairs, "deterministic");
+    let bad = analyze(&v1, &v2, &tmp.path().join("bad"), &["--sample-rate", "0"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--sample-rate"));
+}

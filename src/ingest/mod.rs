@@ -141,6 +141,9 @@ pub struct IngestStats {
     pub rejected_by_reason: BTreeMap<&'static str, u64>,
     /// Numeric timestamps by the unit they were read in (`auto` guesses from magnitude).
     pub timestamp_units: BTreeMap<&'static str, u64>,
+    /// Valid rows left out by `--sample-rate` (a hash of the correlation id, so V1 and V2 keep the
+    /// same requests).
+    pub rows_sampled_out: u64,
     /// Filled in by pairing: rows dropped because their correlation id occurred earlier.
     pub duplicate_rows: u64,
     /// Filled in by pairing: distinct correlation ids that occurred more than once.
@@ -264,6 +267,24 @@ pub struct Sink {
     pub stats: IngestStats,
     pub rejected: Vec<Rejected>,
     pub max_rejected: usize,
+    /// Keep a valid row only if the hash of its id is at most this (`--sample-rate`).
+    pub sample_threshold: Option<u64>,
+}
+
+/// FNV-1a of a correlation id: stable across versions, runs and platforms, so a sample keeps
+/// both halves of every pair it keeps.
+pub fn sample_hash(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    // Finalize (splitmix64) so that similar ids spread over the whole range.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 impl Sink {
@@ -274,7 +295,7 @@ impl Sink {
         for r in Reason::ALL {
             stats.rejected_by_reason.insert(r.as_str(), 0);
         }
-        Sink { version, requests, stats, rejected: Vec::new(), max_rejected }
+        Sink { version, requests, stats, rejected: Vec::new(), max_rejected, sample_threshold: None }
     }
 
     /// Records one row's outcome. `raw` is only rendered when the row is rejected and the sample
@@ -287,7 +308,11 @@ impl Sink {
         match outcome.0 {
             Ok(row) => {
                 self.stats.rows_accepted += 1;
-                self.requests.push(row);
+                if self.sample_threshold.is_some_and(|t| sample_hash(&row.id) > t) {
+                    self.stats.rows_sampled_out += 1;
+                } else {
+                    self.requests.push(row);
+                }
             }
             Err((reason, detail)) => self.reject(file, line, reason, detail, raw),
         }
@@ -330,6 +355,8 @@ pub struct ReadOptions<'a> {
     pub segment_by: &'a [String],
     pub format: Option<Format>,
     pub max_rejected: usize,
+    /// Share of requests to keep (1.0 = all), chosen by a hash of the correlation id.
+    pub sample_rate: f64,
 }
 
 /// Reads every file behind `path` (a file, a directory or a glob) into one normalized set.
@@ -337,6 +364,9 @@ pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
     let files = paths::resolve(path, opts.format)?;
     let normalizer = Normalizer::new(opts.columns, opts.segment_by);
     let mut sink = Sink::new(opts.version, opts.segment_by, opts.max_rejected);
+    if opts.sample_rate < 1.0 {
+        sink.sample_threshold = Some((opts.sample_rate.max(0.0) * u64::MAX as f64) as u64);
+    }
     for (file, format) in &files {
         let before = sink.stats.rows_read;
         match format {
