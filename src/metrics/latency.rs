@@ -3,7 +3,7 @@
 
 use crate::stats::nonparametric::{hodges_lehmann_one_sample, hodges_lehmann_two_sample, mann_whitney, wilcoxon_signed_rank, RankTest};
 use crate::stats::quantile::quantile_with_ci;
-use crate::stats::resample::{mean_ratio, quantile_ratio, RatioInterval};
+use crate::stats::resample::{mean_ratio, quantile_ratios, RatioInterval};
 use crate::stats::{sorted, variance, z_two_sided, Interval};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,6 +22,10 @@ pub struct LatencySummary {
     pub p90: Interval,
     pub p95: Interval,
     pub p99: Interval,
+    /// 601 evenly spaced quantiles (value, share) for the CDF chart, taken from the sort the
+    /// summary already does; not in verdict.json.
+    #[serde(skip)]
+    pub ecdf: Vec<(f64, f64)>,
 }
 
 impl LatencySummary {
@@ -52,6 +56,7 @@ pub fn summarize(latency: &[f64], confidence: f64) -> LatencySummary {
         p90: quantile_with_ci(&s, 0.90, confidence),
         p95: quantile_with_ci(&s, 0.95, confidence),
         p99: quantile_with_ci(&s, 0.99, confidence),
+        ecdf: crate::stats::quantile::evenly_spaced_quantiles(&s, 600),
     }
 }
 
@@ -87,8 +92,9 @@ pub const LOG_OFFSET_MS: f64 = 1e-3;
 pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
     let mut ratios = BTreeMap::new();
-    for (i, (name, q)) in QUANTILES.iter().enumerate() {
-        ratios.insert(*name, quantile_ratio(v1, v2, *q, true, confidence, seed.wrapping_add(i as u64)));
+    let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
+    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios(v1, v2, &qs, true, confidence, seed)) {
+        ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
     let hl = hodges_lehmann_one_sample(&logs, confidence);
@@ -104,8 +110,9 @@ pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> Lat
 /// Two-sample comparison (canary mode).
 pub fn compare_unpaired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let mut ratios = BTreeMap::new();
-    for (i, (name, q)) in QUANTILES.iter().enumerate() {
-        ratios.insert(*name, quantile_ratio(v1, v2, *q, false, confidence, seed.wrapping_add(i as u64)));
+    let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
+    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios(v1, v2, &qs, false, confidence, seed)) {
+        ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, false, confidence));
     LatencyComparison {

@@ -92,3 +92,12 @@ pub fn quantile_with_ci(sorted: &[f64], q: f64, confidence: f64) -> Interval {
     let upper = if u > n { f64::INFINITY } else { sorted[u - 1] };
     Interval::new(quantile_sorted(sorted, q), lower, upper)
 }
+
+/// `points + 1` evenly spaced type-7 quantiles (value, probability) of an ascending-sorted slice:
+/// an ECDF outline whose size does not depend on n (empty for empty input). O(points).
+pub fn evenly_spaced_quantiles(sorted: &[f64], points: usize) -> Vec<(f64, f64)> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    (0..=points).map(|k| k as f64 / points.max(1) as f64).map(|p| (quantile_sorted(sorted, p), p)).collect()
+}

@@ -57,11 +57,22 @@ fn t_two_sided(confidence: f64, dof: f64) -> f64 {
 /// Replicate r (or the batch assignment) draws from a ChaCha8 stream keyed by (seed, r), so the
 /// result does not depend on the thread count.
 pub fn quantile_ratio(v1: &[f64], v2: &[f64], q: f64, paired: bool, confidence: f64, seed: u64) -> RatioInterval {
-    let s1 = sorted(v1);
-    let s2 = sorted(v2);
-    let est = quantile_sorted(&s2, q) / quantile_sorted(&s1, q);
-    let stat = |a: &mut [f64], b: &mut [f64]| (quantile_select(b, q) / quantile_select(a, q)).ln();
-    ratio_interval(v1, v2, est, paired, confidence, seed, stat)
+    quantile_ratios(v1, v2, &[q], paired, confidence, seed)[0]
+}
+
+/// [`quantile_ratio`] for several quantiles at once: each sample is sorted once for all point
+/// estimates (instead of once per quantile), and quantile `qs[i]` uses seed `seed + i`, so the
+/// result for each quantile equals a separate [`quantile_ratio`] call with that seed.
+pub fn quantile_ratios(v1: &[f64], v2: &[f64], qs: &[f64], paired: bool, confidence: f64, seed: u64) -> Vec<RatioInterval> {
+    let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
+    qs.iter()
+        .enumerate()
+        .map(|(i, &q)| {
+            let est = quantile_sorted(&s2, q) / quantile_sorted(&s1, q);
+            let stat = |a: &mut [f64], b: &mut [f64]| (quantile_select(b, q) / quantile_select(a, q)).ln();
+            ratio_interval(v1, v2, est, paired, confidence, seed.wrapping_add(i as u64), stat)
+        })
+        .collect()
 }
 
 /// Like [`quantile_ratio`] for the ratio of means, mean(v2) / mean(v1), with the delta method on the

@@ -1,24 +1,20 @@
 //! Latency CDF of both versions on a log axis, with V1's and V2's p50/p95/p99 marked.
 
-use super::{ecdf_points, err, png, Chart, FONT, V1, V2};
+use super::{err, png, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use plotters::prelude::*;
 
 pub fn render(o: &Outcome) -> Result<Option<Chart>> {
-    let ds = &o.dataset;
-    let pick = |v: &[f64], keep: &[u32]| -> Vec<f64> {
-        let mut x: Vec<f64> = keep.iter().map(|&i| v[i as usize].max(0.01)).collect();
-        crate::stats::sort_in_place(&mut x);
-        x
-    };
-    let (a, b) = (pick(&ds.v1.latency_ms, &ds.d1.keep), pick(&ds.v2.latency_ms, &ds.d2.keep));
+    let lat = &o.verdict.metrics.latency_ms;
+    // Latencies below 0.01 ms are drawn at 0.01 ms: the x axis is logarithmic.
+    let points = |e: &[(f64, f64)]| -> Vec<(f64, f64)> { e.iter().map(|(v, p)| (v.max(0.01), *p)).collect() };
+    let (a, b) = (points(&lat.v1.ecdf), points(&lat.v2.ecdf));
     if a.is_empty() || b.is_empty() {
         return Ok(None);
     }
-    let lo = a[0].min(b[0]).max(0.01);
-    let hi = a[a.len() - 1].max(b[b.len() - 1]).max(lo * 10.0);
-    let lat = &o.verdict.metrics.latency_ms;
+    let lo = a[0].0.min(b[0].0).max(0.01);
+    let hi = a[a.len() - 1].0.max(b[b.len() - 1].0).max(lo * 10.0);
     let name = "latency_cdf";
     let bytes = png(name, |root| {
         let mut chart = ChartBuilder::on(&root)
@@ -40,7 +36,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
             .map_err(err(name))?;
         for (data, color, label, width) in [(&a, V1, "V1", 3), (&b, V2, "V2", 2)] {
             chart
-                .draw_series(LineSeries::new(ecdf_points(data, 600), color.stroke_width(width)))
+                .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(width)))
                 .map_err(err(name))?
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));

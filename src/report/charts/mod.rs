@@ -106,17 +106,3 @@ pub fn short(s: &str, max: usize) -> String {
         t
     }
 }
-
-/// Evenly spaced quantiles of sorted data: (value, cumulative share) points for an ECDF line that
-/// stays small whatever n is.
-pub fn ecdf_points(sorted: &[f64], points: usize) -> Vec<(f64, f64)> {
-    if sorted.is_empty() {
-        return Vec::new();
-    }
-    (0..=points)
-        .map(|k| {
-            let p = k as f64 / points as f64;
-            (crate::stats::quantile::quantile_sorted(sorted, p), p)
-        })
-        .collect()
-}
