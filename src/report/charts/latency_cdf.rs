@@ -1,6 +1,6 @@
 //! Latency CDF of both versions on a log axis, with V1's and V2's p50/p95/p99 marked.
 
-use super::{err, png, Chart, FONT, V1, V2};
+use super::{err, png, version_lines, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use plotters::prelude::*;
@@ -34,13 +34,6 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
             .x_label_formatter(&|v| if *v >= 1000.0 { format!("{:.0} s", v / 1000.0) } else { format!("{v:.0}") })
             .draw()
             .map_err(err(name))?;
-        for (data, color, label, width) in [(&a, V1, "V1", 3), (&b, V2, "V2", 2)] {
-            chart
-                .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(width)))
-                .map_err(err(name))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        }
         for (q, p) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
             for (summary, color) in [(&lat.v1, V1), (&lat.v2, V2)] {
                 if let Some(v) = summary.quantile(q).map(|i| i.estimate).filter(|v| v.is_finite() && *v > 0.0) {
@@ -53,14 +46,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
                     .map_err(err(name))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 16))
-            .draw()
-            .map_err(err(name))?;
+        version_lines(&mut chart, name, a.clone(), b.clone(), SeriesLabelPosition::LowerRight)?;
         Ok(())
     })?;
     Ok(Some(Chart {

@@ -1,7 +1,7 @@
 //! Shadow: histogram of per-request V2/V1 latency change (paired). Canary: overlaid latency
 //! histograms of both versions on log-spaced bins.
 
-use super::{err, png, Chart, FONT, V1, V2};
+use super::{err, png, version_lines, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use crate::policy::Mode;
@@ -127,21 +127,8 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
             .draw()
             .map_err(err(name))?;
         let w = (hi - lo) / BINS as f64;
-        for (h, color, label) in [(&ha, V1, "V1"), (&hb, V2, "V2")] {
-            let pts: Vec<(f64, f64)> = h.iter().enumerate().map(|(k, c)| (lo + (k as f64 + 0.5) * w, *c)).collect();
-            chart
-                .draw_series(LineSeries::new(pts, color.stroke_width(3)))
-                .map_err(err(name))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.85))
-            .label_font((FONT, 16))
-            .draw()
-            .map_err(err(name))?;
+        let pts = |h: &[f64]| -> Vec<(f64, f64)> { h.iter().enumerate().map(|(k, c)| (lo + (k as f64 + 0.5) * w, *c)).collect() };
+        version_lines(&mut chart, name, pts(&ha), pts(&hb), SeriesLabelPosition::UpperRight)?;
         Ok(())
     })?;
     Ok(Some(Chart {

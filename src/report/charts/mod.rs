@@ -106,3 +106,32 @@ pub fn short(s: &str, max: usize) -> String {
         t
     }
 }
+
+/// Draws V1's and V2's lines (V1 wider, so a V2 line on top of it stays visible) and their legend.
+pub fn version_lines<'a, CT>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    name: &str,
+    v1: Vec<(f64, f64)>,
+    v2: Vec<(f64, f64)>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    for (data, color, label, width) in [(v1, V1, "V1", 3), (v2, V2, "V2", 2)] {
+        chart
+            .draw_series(LineSeries::new(data, color.stroke_width(width)))
+            .map_err(err(name))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .label_font((FONT, 16))
+        .draw()
+        .map_err(err(name))?;
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! Shared drawing for the per-window timelines.
 
-use super::{err, png, Chart, BREACH, FONT, THRESHOLD, V1, V2};
+use super::{err, png, version_lines, Chart, BREACH, FONT, THRESHOLD};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use crate::metrics::windows::Window;
@@ -88,20 +88,7 @@ pub fn draw_timeline(o: &Outcome, s: &Series) -> Result<Option<Chart>> {
                     .map_err(err(name))?;
             }
         }
-        for (data, color, label, width) in [(&a, V1, "V1", 3), (&b, V2, "V2", 2)] {
-            chart
-                .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(width)))
-                .map_err(err(name))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.85))
-            .label_font((FONT, 16))
-            .draw()
-            .map_err(err(name))?;
+        version_lines(&mut chart, name, a.clone(), b.clone(), SeriesLabelPosition::UpperRight)?;
         Ok(())
     })?;
     let fired = breaches.iter().filter(|b| b.fired).count();
