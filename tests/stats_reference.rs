@@ -263,3 +263,39 @@ fn clopper_pearson_handles_ten_million_trials() {
         assert!(iv.lower >= 0.0 && iv.lower <= x as f64 / n as f64);
     }
 }
+
+/// The selection behind Hodges-Lehmann narrows a value bracket, then enumerates it. Check it
+/// against full enumeration on sizes where the bracket path runs (more than 65,536 Walsh averages
+/// or differences), with heavy ties (a point mass larger than the enumeration budget forces the
+/// exact bit-order fallback) and with both signs.
+#[test]
+fn implicit_selection_matches_full_enumeration() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let shapes: Vec<(&str, Vec<f64>)> = vec![
+        ("smooth", (0..600).map(|_| rng.gen::<f64>().ln() * 3.0 + 1.0).collect()),
+        ("integers", (0..500).map(|_| rng.gen_range(-20..20) as f64).collect()),
+        ("point mass", (0..700).map(|i| if i % 50 == 0 { rng.gen::<f64>() } else { 0.0 }).collect()),
+        ("tiny spread", (0..450).map(|_| 1.0 + rng.gen::<f64>() * 1e-12).collect()),
+    ];
+    for (name, mut d) in shapes {
+        d.sort_unstable_by(f64::total_cmp);
+        let total = (d.len() * (d.len() + 1) / 2) as u64;
+        for k in [1, 2, total / 40, total / 2, total / 2 + 1, total - total / 40, total - 1, total] {
+            let k = k.max(1);
+            assert_eq!(np::kth_walsh_average(&d, k).to_bits(), np::kth_walsh_average_naive(&d, k).to_bits(), "walsh {name} k={k}");
+        }
+        // x: the whole sample (ascending); y: an affine image of its upper half (ascending)
+        let x = d.clone();
+        let y: Vec<f64> = d[d.len() / 2..].iter().map(|v| v * 0.7 + 0.5).collect();
+        let total = (x.len() * y.len()) as u64;
+        for k in [1, total / 3, total / 2, total / 2 + 1, total - 7, total] {
+            let k = k.max(1);
+            assert_eq!(
+                np::kth_pairwise_difference(&x, &y, k).to_bits(),
+                np::kth_pairwise_difference_naive(&x, &y, k).to_bits(),
+                "differences {name} k={k}"
+            );
+        }
+    }
+}

@@ -221,51 +221,275 @@ fn kth_by_count(k: u64, lo: f64, hi: f64, count: impl Fn(f64) -> u64) -> f64 {
     unkey(b)
 }
 
-/// k-th smallest (1-based) Walsh average (d_i + d_j)/2, i <= j, of an ascending-sorted slice, in
-/// O(n) per bisection step and 64 steps: linear in n, no quadratic enumeration.
-pub fn kth_walsh_average(d: &[f64], k: u64) -> f64 {
-    let n = d.len();
-    let count = |t: f64| -> u64 {
-        let mut c = 0u64;
-        let mut j = n as isize - 1;
-        for i in 0..n {
-            while j >= i as isize && (d[i] + d[j as usize]) / 2.0 > t {
-                j -= 1;
-            }
-            if j < i as isize {
-                break;
-            }
-            c += (j - i as isize + 1) as u64;
-        }
-        c
-    };
-    kth_by_count(k, d[0], d[n - 1], count)
+/// An implicit multiset (Walsh averages, pairwise differences) given by its bounds, a monotone
+/// counting function and an enumerator of the elements in a half-open value range.
+trait Implicit: Sync {
+    /// Smallest and largest element.
+    fn bounds(&self) -> (f64, f64);
+    /// #{elements <= t}.
+    fn count(&self, t: f64) -> u64;
+    /// Every element e with a < e <= b, in any order.
+    fn between(&self, a: f64, b: f64) -> Vec<f64>;
+    /// How many elements may be enumerated at once (memory bound).
+    fn budget(&self) -> u64;
 }
 
-/// k-th smallest (1-based) pairwise difference x_i - y_j of two ascending-sorted slices, O(m + n)
-/// per bisection step and 64 steps.
-pub fn kth_pairwise_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
-    let (m, n) = (x.len(), y.len());
-    let count = |t: f64| -> u64 {
-        let mut c = 0u64;
-        let mut j = 0usize;
-        for xi in x {
-            while j < n && xi - y[j] > t {
-                j += 1;
-            }
-            c += (n - j) as u64;
-        }
-        c
-    };
-    kth_by_count(k, x[0] - y[n - 1], x[m - 1] - y[0], count)
+/// Evaluated points (t, #{elements <= t}) of an implicit multiset, shared by the selections of
+/// several ranks (the Hodges-Lehmann estimate and both interval bounds), so each search starts
+/// from the tightest bracket the previous ones found.
+struct Probes<'s, S: Implicit> {
+    set: &'s S,
+    points: Vec<(f64, u64)>,
 }
 
-fn median_of_kth(total: u64, kth: impl Fn(u64) -> f64) -> f64 {
-    if total % 2 == 1 {
-        kth(total.div_ceil(2))
-    } else {
-        (kth(total / 2) + kth(total / 2 + 1)) / 2.0
+impl<'s, S: Implicit> Probes<'s, S> {
+    fn new(set: &'s S) -> Self {
+        let (lo, hi) = set.bounds();
+        let points = vec![(lo, set.count(lo)), (hi, set.count(hi))];
+        Probes { set, points }
     }
+    fn count(&mut self, t: f64) -> u64 {
+        let c = self.set.count(t);
+        self.points.push((t, c));
+        c
+    }
+    /// The k-th smallest (1-based) element. From the tightest known bracket (a, b] with
+    /// count(a) < k <= count(b), steps alternate between interpolation on the counts (fast on
+    /// smooth data) and bisection in value space (guaranteed progress) until the bracket holds at
+    /// most `budget()` elements; those are enumerated and the answer selected exactly. When ties
+    /// stop the narrowing (a point mass larger than the budget), the exact bisection over the bit
+    /// order of doubles finishes the job. Same result as enumerating every element.
+    fn kth(&mut self, k: u64) -> f64 {
+        let lo = self.points[0];
+        if lo.1 >= k {
+            return lo.0;
+        }
+        let mut a = *self.points.iter().filter(|p| p.1 < k).max_by(|x, y| x.0.total_cmp(&y.0)).unwrap_or(&lo);
+        let mut b = *self.points.iter().filter(|p| p.1 >= k).min_by(|x, y| x.0.total_cmp(&y.0)).unwrap_or(&self.points[1]);
+        let budget = self.set.budget();
+        for _ in 0..100 {
+            if b.1 - a.1 <= budget {
+                let mut inside = self.set.between(a.0, b.0);
+                let r = (k - a.1 - 1) as usize;
+                if r < inside.len() {
+                    let (_, v, _) = inside.select_nth_unstable_by(r, f64::total_cmp);
+                    return *v;
+                }
+                break; // cannot happen for a consistent count/between pair; fall back below
+            }
+            let gap = b.1 - a.1;
+            // Two interpolated probes aimed a third of the budget below and above k: where the
+            // counts are locally linear, both land inside and the bracket is done in one round.
+            for target in [k.saturating_sub(budget / 3), k + budget / 3] {
+                if b.1 - a.1 <= budget {
+                    break;
+                }
+                let frac = (target.saturating_sub(a.1)) as f64 / (b.1 - a.1) as f64;
+                let t = a.0 + (b.0 - a.0) * frac.clamp(1e-6, 1.0 - 1e-6);
+                if t > a.0 && t < b.0 {
+                    let c = self.count(t);
+                    if c >= k {
+                        b = (t, c);
+                    } else {
+                        a = (t, c);
+                    }
+                }
+            }
+            // Guaranteed progress: bisect in value space when interpolation did not halve the gap.
+            if b.1 - a.1 > budget && (b.1 - a.1) > gap / 2 {
+                let mid = a.0 + (b.0 - a.0) / 2.0;
+                if !(mid > a.0 && mid < b.0) {
+                    break;
+                }
+                let c = self.count(mid);
+                if c >= k {
+                    b = (mid, c);
+                } else {
+                    a = (mid, c);
+                }
+            }
+        }
+        let set = self.set;
+        kth_by_count(k, a.0, b.0, |t| set.count(t))
+    }
+}
+
+/// The k-th smallest (1-based) element of an implicit multiset (see [`Probes::kth`]).
+fn kth_select(set: &impl Implicit, k: u64) -> f64 {
+    Probes::new(set).kth(k)
+}
+
+/// Splits 0..n into about two blocks per thread (the counting passes are linear scans).
+fn blocks(n: usize) -> Vec<(usize, usize)> {
+    let parts = if n < 200_000 { 1 } else { 2 * rayon::current_num_threads().max(1) };
+    let step = n.div_ceil(parts).max(1);
+    (0..n).step_by(step).map(|s| (s, (s + step).min(n))).collect()
+}
+
+/// Walsh averages (d_i + d_j)/2, i <= j, of an ascending-sorted slice.
+struct Walsh<'a>(&'a [f64]);
+
+impl Walsh<'_> {
+    /// For row i (pairs (i, j), j >= i), the number of j with (d_i + d_j)/2 <= t, given an upper
+    /// starting point for the scan.
+    fn last_le(&self, i: usize, t: f64, mut j: usize) -> usize {
+        let d = self.0;
+        // j is one past the last candidate; move down while the average is above t
+        while j > i && (d[i] + d[j - 1]) / 2.0 > t {
+            j -= 1;
+        }
+        j
+    }
+    /// One past the largest j with (d_i + d_j)/2 <= t, by binary search (block starts).
+    fn end_le(&self, i: usize, t: f64) -> usize {
+        let d = self.0;
+        let (mut lo, mut hi) = (i, d.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if (d[i] + d[mid]) / 2.0 <= t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl Implicit for Walsh<'_> {
+    fn bounds(&self) -> (f64, f64) {
+        (self.0[0], self.0[self.0.len() - 1])
+    }
+    fn count(&self, t: f64) -> u64 {
+        use rayon::prelude::*;
+        blocks(self.0.len())
+            .into_par_iter()
+            .map(|(s, e)| {
+                let mut c = 0u64;
+                let mut j = self.end_le(s, t);
+                for i in s..e {
+                    j = self.last_le(i, t, j.max(i));
+                    if j <= i {
+                        break;
+                    }
+                    c += (j - i) as u64;
+                }
+                c
+            })
+            .sum()
+    }
+    fn between(&self, a: f64, b: f64) -> Vec<f64> {
+        use rayon::prelude::*;
+        let d = self.0;
+        blocks(d.len())
+            .into_par_iter()
+            .flat_map_iter(|(s, e)| {
+                let mut out = Vec::new();
+                let (mut ja, mut jb) = (self.end_le(s, a), self.end_le(s, b));
+                for i in s..e {
+                    ja = self.last_le(i, a, ja.max(i));
+                    jb = self.last_le(i, b, jb.max(i));
+                    if jb <= i {
+                        break;
+                    }
+                    out.extend(d[ja.max(i)..jb].iter().map(|x| (d[i] + x) / 2.0));
+                }
+                out
+            })
+            .collect()
+    }
+    fn budget(&self) -> u64 {
+        (self.0.len() as u64).max(1 << 16)
+    }
+}
+
+/// k-th smallest (1-based) Walsh average (d_i + d_j)/2, i <= j, of an ascending-sorted slice:
+/// about 25 linear counting passes and one selection, no quadratic enumeration.
+pub fn kth_walsh_average(d: &[f64], k: u64) -> f64 {
+    kth_select(&Walsh(d), k)
+}
+
+/// Pairwise differences x_i - y_j of two ascending-sorted slices.
+struct Differences<'a>(&'a [f64], &'a [f64]);
+
+impl Differences<'_> {
+    /// Index of the first j with x_i - y_j <= t (y ascending, so a suffix qualifies).
+    fn first_le(&self, xi: f64, t: f64) -> usize {
+        self.1.partition_point(|yj| xi - yj > t)
+    }
+}
+
+impl Implicit for Differences<'_> {
+    fn bounds(&self) -> (f64, f64) {
+        let (x, y) = (self.0, self.1);
+        (x[0] - y[y.len() - 1], x[x.len() - 1] - y[0])
+    }
+    fn count(&self, t: f64) -> u64 {
+        use rayon::prelude::*;
+        let (x, y) = (self.0, self.1);
+        let n = y.len();
+        blocks(x.len())
+            .into_par_iter()
+            .map(|(s, e)| {
+                let mut c = 0u64;
+                let mut j = self.first_le(x[s], t);
+                for xi in &x[s..e] {
+                    while j < n && xi - y[j] > t {
+                        j += 1;
+                    }
+                    c += (n - j) as u64;
+                }
+                c
+            })
+            .sum()
+    }
+    fn between(&self, a: f64, b: f64) -> Vec<f64> {
+        use rayon::prelude::*;
+        let (x, y) = (self.0, self.1);
+        let n = y.len();
+        blocks(x.len())
+            .into_par_iter()
+            .flat_map_iter(|(s, e)| {
+                let mut out = Vec::new();
+                // a < x_i - y_j <= b  <=>  j in [first_le(b), first_le(a))
+                let (mut jb, mut ja) = (self.first_le(x[s], b), self.first_le(x[s], a));
+                for xi in &x[s..e] {
+                    while jb < n && xi - y[jb] > b {
+                        jb += 1;
+                    }
+                    while ja < n && xi - y[ja] > a {
+                        ja += 1;
+                    }
+                    out.extend(y[jb..ja.max(jb)].iter().map(|yj| xi - yj));
+                }
+                out
+            })
+            .collect()
+    }
+    fn budget(&self) -> u64 {
+        ((self.0.len() + self.1.len()) as u64).max(1 << 16)
+    }
+}
+
+/// k-th smallest (1-based) pairwise difference x_i - y_j of two ascending-sorted slices: about 25
+/// linear counting passes and one selection.
+pub fn kth_pairwise_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
+    kth_select(&Differences(x, y), k)
+}
+
+/// The reference definitions, by full enumeration (O(n^2)); for tests.
+#[doc(hidden)]
+pub fn kth_walsh_average_naive(d: &[f64], k: u64) -> f64 {
+    let mut all: Vec<f64> = (0..d.len()).flat_map(|i| (i..d.len()).map(move |j| (d[i] + d[j]) / 2.0)).collect();
+    all.sort_unstable_by(f64::total_cmp);
+    all[(k - 1) as usize]
+}
+
+#[doc(hidden)]
+pub fn kth_pairwise_difference_naive(x: &[f64], y: &[f64], k: u64) -> f64 {
+    let mut all: Vec<f64> = x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect();
+    all.sort_unstable_by(f64::total_cmp);
+    all[(k - 1) as usize]
 }
 
 /// One-sample Hodges-Lehmann estimate (median of Walsh averages) with the distribution-free
@@ -281,14 +505,16 @@ pub fn hodges_lehmann_one_sample(d: &[f64], confidence: f64) -> Interval {
     }
     let nf = n as f64;
     let total = (n as u64) * (n as u64 + 1) / 2;
-    let est = median_of_kth(total, |k| kth_walsh_average(&s, k));
+    let walsh = Walsh(&s);
+    let mut probes = Probes::new(&walsh);
+    let est = if total % 2 == 1 { probes.kth(total.div_ceil(2)) } else { (probes.kth(total / 2) + probes.kth(total / 2 + 1)) / 2.0 };
     let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
     let c = (total as f64 / 2.0 - z * (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt()).floor();
     if c < 1.0 {
         return Interval::new(est, f64::NEG_INFINITY, f64::INFINITY);
     }
     let c = c as u64;
-    Interval::new(est, kth_walsh_average(&s, c), kth_walsh_average(&s, total + 1 - c))
+    Interval::new(est, probes.kth(c), probes.kth(total + 1 - c))
 }
 
 /// Two-sample Hodges-Lehmann shift (median of x_i - y_j) with the Moses distribution-free
@@ -306,7 +532,9 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
         return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
     }
     let total = m as u64 * n as u64;
-    let est = median_of_kth(total, |k| kth_pairwise_difference(&sx, &sy, k));
+    let diffs = Differences(&sx, &sy);
+    let mut probes = Probes::new(&diffs);
+    let est = if total % 2 == 1 { probes.kth(total.div_ceil(2)) } else { (probes.kth(total / 2) + probes.kth(total / 2 + 1)) / 2.0 };
     let alpha = 1.0 - confidence;
     let has_ties = {
         let mut all: Vec<f64> = sx.iter().chain(sy.iter()).copied().collect();
@@ -330,8 +558,8 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
         if c == 0 {
             return Interval::new(est, f64::NEG_INFINITY, f64::INFINITY);
         }
-        let lower = kth_pairwise_difference(&sx, &sy, c);
-        let upper = kth_pairwise_difference(&sx, &sy, total + 1 - c);
+        let lower = probes.kth(c);
+        let upper = probes.kth(total + 1 - c);
         return Interval::new(est, lower, upper);
     }
     let (mf, nf) = (m as f64, n as f64);
@@ -341,5 +569,5 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
         return Interval::new(est, f64::NEG_INFINITY, f64::INFINITY);
     }
     let c = c as u64;
-    Interval::new(est, kth_pairwise_difference(&sx, &sy, c), kth_pairwise_difference(&sx, &sy, total + 1 - c))
+    Interval::new(est, probes.kth(c), probes.kth(total + 1 - c))
 }
