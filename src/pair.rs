@@ -1,8 +1,9 @@
 //! Pairing: per-version de-duplication (earliest row wins), the correlation-id join, coverage.
 
-use crate::ingest::Requests;
-use rustc_hash::FxHashMap;
+use crate::ingest::{Requests, StrCol};
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
+use std::hash::BuildHasher;
 
 /// Result of de-duplicating one version: the kept row indices (in first-seen order).
 #[derive(Debug, Clone, Default)]
@@ -14,32 +15,90 @@ pub struct Dedup {
     pub duplicate_ids: u64,
 }
 
+/// Number of hash partitions: pairing sorts and scans each partition independently (in
+/// parallel), and a partition of a 10M-row version (~40k rows) stays in cache while it is sorted.
+const PARTITIONS: usize = 256;
+
+fn hash_ids(ids: &StrCol) -> Vec<u64> {
+    use rayon::prelude::*;
+    (0..ids.len()).into_par_iter().with_min_len(1 << 14).map(|i| FxBuildHasher.hash_one(ids.get(i))).collect()
+}
+
+/// (hash, row) of the given rows, grouped into partitions by the top bits of the hash, each
+/// partition sorted by (hash, row): equal ids are adjacent, and within them rows keep file order.
+fn partitioned(hashes: &[u64], rows: impl Iterator<Item = u32>, capacity: usize) -> Vec<Vec<(u64, u32)>> {
+    use rayon::prelude::*;
+    let mut parts: Vec<Vec<(u64, u32)>> = (0..PARTITIONS).map(|_| Vec::with_capacity(capacity / PARTITIONS + 16)).collect();
+    for i in rows {
+        let h = hashes[i as usize];
+        parts[(h >> 56) as usize % PARTITIONS].push((h, i));
+    }
+    parts.par_iter_mut().for_each(|p| p.sort_unstable());
+    parts
+}
+
+/// Runs of equal hash in a sorted partition.
+fn runs(p: &[(u64, u32)]) -> impl Iterator<Item = &[(u64, u32)]> {
+    p.chunk_by(|a, b| a.0 == b.0)
+}
+
+/// Per partition: (first row, kept row) per distinct id, duplicate rows, duplicate ids.
+type PartitionDedup = (Vec<(u32, u32)>, u64, u64);
+
 /// Keeps, for each correlation id, its earliest row by timestamp (the first in file order on a
-/// tie). O(n) expected.
+/// tie). Ids are hashed once; each hash partition is sorted and scanned in parallel, and texts
+/// are compared only where hashes are equal (duplicates, or a 64-bit collision between distinct
+/// ids, which is told apart exactly). O(n log n) in cache-sized pieces.
 pub fn dedup(r: &Requests) -> Dedup {
-    let mut map: FxHashMap<&str, (u32, u32)> = FxHashMap::with_capacity_and_hasher(r.len(), Default::default());
-    let mut order: Vec<&str> = Vec::with_capacity(r.len());
+    use rayon::prelude::*;
+    let hashes = hash_ids(&r.id);
+    let parts = partitioned(&hashes, 0..r.len() as u32, r.len());
+    let results: Vec<PartitionDedup> = parts
+        .par_iter()
+        .map(|p| {
+            let mut kept = Vec::with_capacity(p.len());
+            let (mut dup_rows, mut dup_ids) = (0u64, 0u64);
+            for run in runs(p) {
+                if let [(_, row)] = run {
+                    kept.push((*row, *row));
+                    continue;
+                }
+                // (first row, best row, extra rows) per distinct id text in this run
+                let mut ids: Vec<(u32, u32, u64)> = Vec::new();
+                for &(_, row) in run {
+                    let text = r.id.get(row as usize);
+                    match ids.iter_mut().find(|x| r.id.get(x.0 as usize) == text) {
+                        Some(x) => {
+                            x.2 += 1;
+                            if r.ts_ms[row as usize] < r.ts_ms[x.1 as usize] {
+                                x.1 = row;
+                            }
+                        }
+                        None => ids.push((row, row, 0)),
+                    }
+                }
+                for (first, best, extra) in ids {
+                    if extra > 0 {
+                        dup_ids += 1;
+                        dup_rows += extra;
+                    }
+                    kept.push((first, best));
+                }
+            }
+            (kept, dup_rows, dup_ids)
+        })
+        .collect();
+    // Back to first-seen order: scatter by first row, then read in row order.
+    let mut slot = vec![u32::MAX; r.len()];
     let mut out = Dedup::default();
-    for (i, id) in r.id.iter().enumerate() {
-        let i = i as u32;
-        match map.get_mut(id.as_str()) {
-            Some((best, dups)) => {
-                out.duplicate_rows += 1;
-                if *dups == 0 {
-                    out.duplicate_ids += 1;
-                }
-                *dups += 1;
-                if r.ts_ms[i as usize] < r.ts_ms[*best as usize] {
-                    *best = i;
-                }
-            }
-            None => {
-                map.insert(id.as_str(), (i, 0));
-                order.push(id.as_str());
-            }
+    for (pairs, dr, di) in results {
+        out.duplicate_rows += dr;
+        out.duplicate_ids += di;
+        for (f, b) in pairs {
+            slot[f as usize] = b;
         }
     }
-    out.keep = order.iter().map(|id| map[id].0).collect();
+    out.keep = slot.into_iter().filter(|&b| b != u32::MAX).collect();
     out
 }
 
@@ -64,15 +123,53 @@ pub struct Pairing {
     pub v2_index: Vec<u32>,
 }
 
-/// Joins de-duplicated rows on correlation id; pairs come in V1's first-seen order.
+/// Joins de-duplicated rows on correlation id; pairs come in V1's first-seen order. Both sides
+/// are partitioned and sorted by id hash and merged per partition in parallel; every match is
+/// confirmed by comparing the id texts.
 pub fn join(v1: &Requests, d1: &Dedup, v2: &Requests, d2: &Dedup) -> Pairing {
-    let mut map: FxHashMap<&str, u32> = FxHashMap::with_capacity_and_hasher(d2.keep.len(), Default::default());
-    for &i in &d2.keep {
-        map.insert(v2.id[i as usize].as_str(), i);
+    use rayon::prelude::*;
+    let (h1, h2) = rayon::join(|| hash_ids(&v1.id), || hash_ids(&v2.id));
+    let (p1, p2) = rayon::join(
+        || partitioned(&h1, d1.keep.iter().copied(), d1.keep.len()),
+        || partitioned(&h2, d2.keep.iter().copied(), d2.keep.len()),
+    );
+    let matches: Vec<Vec<(u32, u32)>> = p1
+        .par_iter()
+        .zip(p2.par_iter())
+        .map(|(a, b)| {
+            let mut out = Vec::with_capacity(a.len().min(b.len()));
+            let (mut ra, mut rb) = (runs(a).peekable(), runs(b).peekable());
+            while let (Some(x), Some(y)) = (ra.peek(), rb.peek()) {
+                match x[0].0.cmp(&y[0].0) {
+                    std::cmp::Ordering::Less => {
+                        ra.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        rb.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        for &(_, i) in x.iter() {
+                            let text = v1.id.get(i as usize);
+                            if let Some(&(_, j)) = y.iter().find(|(_, j)| v2.id.get(*j as usize) == text) {
+                                out.push((i, j));
+                            }
+                        }
+                        ra.next();
+                        rb.next();
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut twin = vec![u32::MAX; v1.len()];
+    for (i, j) in matches.into_iter().flatten() {
+        twin[i as usize] = j;
     }
     let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
     for &i in &d1.keep {
-        if let Some(&j) = map.get(v1.id[i as usize].as_str()) {
+        let j = twin[i as usize];
+        if j != u32::MAX {
             p.v1_index.push(i);
             p.v2_index.push(j);
         }
