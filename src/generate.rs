@@ -384,11 +384,11 @@ pub fn to_ingested(rows: &[GenRow], segment_names: &[String]) -> crate::ingest::
         _ => None,
     };
     let requests = Requests {
-        id: rows.iter().map(|r| r.correlation_id.clone()).collect(),
+        id: rows.iter().map(|r| r.correlation_id.as_str()).collect(),
         ts_ms: rows.iter().map(|r| r.timestamp_ms).collect(),
         latency_ms: rows.iter().map(|r| r.latency_ms).collect(),
         ok: rows.iter().map(|r| r.status == "ok").collect(),
-        error_code: rows.iter().map(|r| r.error_code.map(str::to_string)).collect(),
+        error_code: rows.iter().map(|r| r.error_code).collect(),
         result: rows.iter().map(|r| r.result.as_deref().map(crate::metrics::canonical::canonical_str)).collect(),
         cpu_ms: rows.iter().map(|r| r.cpu_ms).collect(),
         memory_mb: rows.iter().map(|r| r.memory_mb).collect(),

@@ -1,7 +1,7 @@
 //! Parquet and Arrow IPC through polars' lazy scans: only the mapped columns are read
 //! (projection pushdown), then rows are validated by the shared [`Normalizer`].
 
-use super::{missing_column_error, Format, Normalized, Normalizer, RawRow, Sink, Val};
+use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Val};
 use crate::error::{Error, Result};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -40,6 +40,12 @@ fn polars_err(path: &Path, what: &str, e: PolarsError) -> Error {
 }
 
 fn check_magic(path: &Path, format: Format) -> Result<()> {
+    if !path.is_file() {
+        return Err(Error::input(
+            path,
+            "Parquet and Arrow IPC need a regular file (their readers seek); a pipe or device cannot be read. Write the data to a file first, or stream JSON Lines/CSV instead.",
+        ));
+    }
     let mut f = std::fs::File::open(path).map_err(|e| Error::input(path, format!("cannot open the file: {e}")))?;
     let mut head = [0u8; 6];
     let n = f.read(&mut head).map_err(|e| Error::input(path, format!("cannot read the file: {e}")))?;
@@ -136,48 +142,85 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
             selected.push(w);
         }
     }
-    let df = lf
-        .select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>())
-        .collect()
-        .map_err(|e| polars_err(path, "cannot read the data", e))?;
-    let height = df.height();
-    let mut data: Vec<ColData<'_>> = Vec::with_capacity(wanted.len());
-    for w in &wanted {
-        match df.column(w.as_str()) {
-            Ok(column) => data.push(convert(path, w, column)?),
-            Err(_) => data.push(ColData::Absent),
+    let projected = lf.select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>());
+    let file = path.display().to_string();
+    // The file is read BATCH rows at a time (the slice is pushed down into the reader, which
+    // skips row groups outside it), so memory holds one batch of decoded columns, not the file.
+    const BATCH: usize = 1 << 21;
+    let mut offset = 0usize;
+    loop {
+        let df =
+            projected.clone().slice(offset as i64, BATCH as IdxSize).collect().map_err(|e| polars_err(path, "cannot read the data", e))?;
+        let height = df.height();
+        if offset == 0 || height > 0 {
+            read_batch(path, &df, &wanted, offset, norm, sink, &file)?;
+        }
+        offset += height;
+        if height < BATCH {
+            return Ok(());
         }
     }
-    sink.requests.has_result |= !matches!(data[5], ColData::Absent);
-    sink.requests.has_cpu |= !matches!(data[6], ColData::Absent);
-    sink.requests.has_memory |= !matches!(data[7], ColData::Absent);
-    sink.requests.has_net |= !matches!(data[8], ColData::Absent);
-    let file = path.display().to_string();
-    let chunk = 65_536;
+}
+
+/// Validates one batch of rows (`offset` = rows before it in the file) into the sink.
+fn read_batch(
+    path: &Path,
+    df: &DataFrame,
+    wanted: &[&String],
+    offset: usize,
+    norm: &Normalizer,
+    sink: &mut Sink,
+    file: &str,
+) -> Result<()> {
+    let height = df.height();
+    let columns: Vec<Option<&Column>> = wanted.iter().map(|w| df.column(w.as_str()).ok()).collect();
+    sink.requests.has_result |= columns[5].is_some();
+    sink.requests.has_cpu |= columns[6].is_some();
+    sink.requests.has_memory |= columns[7].is_some();
+    sink.requests.has_net |= columns[8].is_some();
+    // Rows are converted and validated in parallel parts of CHUNK rows, WAVE parts at a time, and
+    // merged in order. Each part converts only its own slice of the columns, so the extra memory
+    // is one wave of parts, not a second copy of the file.
+    const CHUNK: usize = 65_536;
+    const WAVE: usize = 16;
     let mut start = 0;
     while start < height {
-        let end = (start + chunk).min(height);
-        let outcomes: Vec<Normalized> = (start..end)
-            .into_par_iter()
-            .map(|i| {
-                norm.normalize(RawRow {
-                    id: data[0].val(i),
-                    ts: data[1].val(i),
-                    latency: data[2].val(i),
-                    status: data[3].val(i),
-                    error_code: data[4].val(i),
-                    result: data[5].val(i),
-                    cpu: data[6].val(i),
-                    memory: data[7].val(i),
-                    net: data[8].val(i),
-                    segments: data[9..].iter().map(|d| d.val(i)).collect(),
-                })
+        let ranges: Vec<(usize, usize)> =
+            (0..WAVE).map(|w| start + w * CHUNK).take_while(|s| *s < height).map(|s| (s, (s + CHUNK).min(height))).collect();
+        let parts: Vec<Part> = ranges
+            .par_iter()
+            .map(|&(s, e)| -> Result<Part> {
+                let sliced: Vec<Option<Column>> = columns.iter().map(|c| c.map(|c| c.slice(s as i64, e - s))).collect();
+                let mut data: Vec<ColData<'_>> = Vec::with_capacity(sliced.len());
+                for (w, c) in wanted.iter().zip(&sliced) {
+                    data.push(match c {
+                        Some(c) => convert(path, w, c)?,
+                        None => ColData::Absent,
+                    });
+                }
+                let mut part = sink.part();
+                for i in 0..e - s {
+                    let raw = RawRow {
+                        id: data[0].val(i),
+                        ts: data[1].val(i),
+                        latency: data[2].val(i),
+                        status: data[3].val(i),
+                        error_code: data[4].val(i),
+                        result: data[5].val(i),
+                        cpu: data[6].val(i),
+                        memory: data[7].val(i),
+                        net: data[8].val(i),
+                        segments: data[9..].iter().map(|d| d.val(i)).collect(),
+                    };
+                    part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
+                }
+                Ok(part)
             })
-            .collect();
-        for (i, outcome) in (start..end).zip(outcomes) {
-            sink.record(&file, i as u64 + 1, outcome, || render_row(&wanted, &data, i));
+            .collect::<Result<_>>()?;
+        for part in parts {
+            sink.absorb(file, part);
         }
-        start = end;
+        start = ranges.last().map_or(height, |r| r.1);
     }
     Ok(())
 }

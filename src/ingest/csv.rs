@@ -2,7 +2,7 @@
 //! delimiter sniffed from the header (`,`, `;`, tab or `|`).
 
 use super::jsonl::open_text;
-use super::{missing_column_error, Normalizer, RawRow, Reason, Sink, Val};
+use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -126,37 +126,39 @@ fn cell<'a>(rec: &'a csv::StringRecord, i: Option<usize>) -> Val<'a> {
 }
 
 fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols, norm: &Normalizer, sink: &mut Sink, file: &str) {
-    let outcomes: Vec<Option<super::Normalized>> = batch
-        .par_iter()
-        .map(|(_, rec)| {
-            rec.as_ref().ok().map(|rec| {
-                norm.normalize(RawRow {
-                    id: cell(rec, cols.id),
-                    ts: cell(rec, cols.ts),
-                    latency: cell(rec, cols.latency),
-                    status: cell(rec, cols.status),
-                    error_code: cell(rec, cols.error_code),
-                    result: cell(rec, cols.result),
-                    cpu: cell(rec, cols.cpu),
-                    memory: cell(rec, cols.memory),
-                    net: cell(rec, cols.net),
-                    segments: cols.segments.iter().map(|i| cell(rec, *i)).collect(),
-                })
-            })
+    let render = |rec: &Result<csv::StringRecord, String>| match rec {
+        Ok(r) => r.iter().collect::<Vec<_>>().join(","),
+        Err(_) => String::new(),
+    };
+    let parts: Vec<Part> = batch
+        .par_chunks(4096)
+        .map(|records| {
+            let mut part = sink.part();
+            for (line, rec) in records {
+                match rec {
+                    Ok(r) => {
+                        let raw = RawRow {
+                            id: cell(r, cols.id),
+                            ts: cell(r, cols.ts),
+                            latency: cell(r, cols.latency),
+                            status: cell(r, cols.status),
+                            error_code: cell(r, cols.error_code),
+                            result: cell(r, cols.result),
+                            cpu: cell(r, cols.cpu),
+                            memory: cell(r, cols.memory),
+                            net: cell(r, cols.net),
+                            segments: cols.segments.iter().map(|i| cell(r, *i)).collect(),
+                        };
+                        part.row(norm, *line, raw, || render(rec));
+                    }
+                    Err(detail) => part.malformed(*line, format!("bad CSV record: {detail}"), || render(rec)),
+                }
+            }
+            part
         })
         .collect();
-    for ((line, rec), outcome) in batch.drain(..).zip(outcomes) {
-        let render = |rec: &Result<csv::StringRecord, String>| match rec {
-            Ok(r) => r.iter().collect::<Vec<_>>().join(","),
-            Err(_) => String::new(),
-        };
-        match (outcome, &rec) {
-            (Some(o), _) => sink.record(file, line, o, || render(&rec)),
-            (None, Err(detail)) => {
-                sink.stats.rows_read += 1;
-                sink.reject(file, line, Reason::Malformed, format!("bad CSV record: {detail}"), || render(&rec));
-            }
-            (None, Ok(_)) => {}
-        }
+    for part in parts {
+        sink.absorb(file, part);
     }
+    batch.clear();
 }

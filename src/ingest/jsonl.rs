@@ -1,7 +1,7 @@
 //! JSON Lines reader: plain, gzip or zstd; parsed in parallel chunks, one line at a time, so a
 //! malformed line costs only that line.
 
-use super::{missing_column_error, Normalized, Normalizer, RawRow, Reason, Sink, Val};
+use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::io::{BufReader, Read};
@@ -62,25 +62,26 @@ fn lookup<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
     Some(cur)
 }
 
-enum Line {
-    Blank,
-    Malformed(String),
-    Parsed { outcome: Normalized, present: u16 },
-}
-
-fn parse_line(bytes: &[u8], norm: &Normalizer) -> Line {
+/// Parses and validates one line into `part`; for a JSON object, returns which mapped fields it
+/// had (bit i for the i-th of id, timestamp, latency, status, result, cpu, memory, net).
+fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) -> Option<u16> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     // A UTF-8 byte-order mark (Windows exports) is not part of the JSON.
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Line::Blank;
+        return None;
     }
+    let render = || String::from_utf8_lossy(bytes).into_owned();
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(e) => return Line::Malformed(format!("not valid JSON: {e}")),
+        Err(e) => {
+            part.malformed(line_no, format!("not valid JSON: {e}"), render);
+            return None;
+        }
     };
     let Some(obj) = value.as_object() else {
-        return Line::Malformed("the line is valid JSON but not an object".into());
+        part.malformed(line_no, "the line is valid JSON but not an object".into(), render);
+        return None;
     };
     let c = &norm.columns;
     let get = |name: &str| lookup(obj, name);
@@ -103,7 +104,8 @@ fn parse_line(bytes: &[u8], norm: &Normalizer) -> Line {
         net: Val::from_json(get(&c.net_bytes)),
         segments: norm.segment_names.iter().map(|s| Val::from_json(get(s))).collect(),
     };
-    Line::Parsed { outcome: norm.normalize(raw), present }
+    part.row(norm, line_no, raw, render);
+    Some(present)
 }
 
 /// Reads one JSON Lines file into the sink.
@@ -143,7 +145,25 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
         let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
         // split() yields a trailing empty slice when body ends with '\n'
         let lines = if body.ends_with(b"\n") { &lines[..lines.len() - 1] } else { &lines[..] };
-        let outcomes: Vec<Line> = lines.par_iter().map(|l| parse_line(l, norm)).collect();
+        // Parts of 4,096 lines, validated in parallel and merged in order.
+        let base = line_no;
+        let results: Vec<(Part, u16, u64)> = lines
+            .par_chunks(4096)
+            .enumerate()
+            .map(|(k, ls)| {
+                let mut part = sink.part();
+                let mut present = 0u16;
+                let mut rows = 0u64;
+                for (off, l) in ls.iter().enumerate() {
+                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, &mut part) {
+                        present |= p;
+                        rows += 1;
+                    }
+                }
+                (part, present, rows)
+            })
+            .collect();
+        line_no += lines.len() as u64;
         if keys_seen.is_empty() {
             if let Some(first) = lines.iter().find_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok()) {
                 if let Some(o) = first.as_object() {
@@ -151,21 +171,10 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                 }
             }
         }
-        for (line, outcome) in lines.iter().zip(outcomes) {
-            line_no += 1;
-            let raw = || String::from_utf8_lossy(line).into_owned();
-            match outcome {
-                Line::Blank => {}
-                Line::Malformed(detail) => {
-                    sink.stats.rows_read += 1;
-                    sink.reject(&file, line_no, Reason::Malformed, detail, raw);
-                }
-                Line::Parsed { outcome, present } => {
-                    present_any |= present;
-                    parsed_rows += 1;
-                    sink.record(&file, line_no, outcome, raw);
-                }
-            }
+        for (part, present, rows) in results {
+            present_any |= present;
+            parsed_rows += rows;
+            sink.absorb(&file, part);
         }
         buf.drain(..cut);
     }

@@ -8,6 +8,7 @@
 //! values to [`Normalizer`], so the rejection rules of DESIGN.md section 2 are applied once.
 
 pub mod columnar;
+pub mod columns;
 pub mod csv;
 pub mod jsonl;
 pub mod paths;
@@ -15,7 +16,10 @@ pub mod samples;
 pub mod value;
 
 use crate::error::{Error, Result};
+use crate::metrics::canonical::canonical_str;
 use crate::policy::{Columns, LatencyUnit};
+pub use columns::{DictCol, StrCol};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -88,18 +92,18 @@ pub struct Rejected {
 /// Rows of one version after validation. Optional numeric fields use NaN for "missing".
 #[derive(Debug, Default, Clone)]
 pub struct Requests {
-    pub id: Vec<String>,
+    pub id: StrCol,
     pub ts_ms: Vec<i64>,
     pub latency_ms: Vec<f64>,
     pub ok: Vec<bool>,
-    pub error_code: Vec<Option<String>>,
+    pub error_code: DictCol,
     /// Canonical JSON text of the result (a plain string result is stored as a JSON string).
-    pub result: Vec<Option<String>>,
+    pub result: DictCol,
     pub cpu_ms: Vec<f64>,
     pub memory_mb: Vec<f64>,
     pub net_bytes: Vec<f64>,
-    /// One vector per segment column, in the order of `segment_names`.
-    pub segments: Vec<Vec<Option<String>>>,
+    /// One column per segment, in the order of `segment_names`.
+    pub segments: Vec<DictCol>,
     pub segment_names: Vec<String>,
     /// Which optional columns appeared in at least one file.
     pub has_result: bool,
@@ -109,24 +113,28 @@ pub struct Requests {
 }
 
 impl Requests {
+    pub fn new(segment_names: &[String]) -> Self {
+        Requests { segments: vec![DictCol::default(); segment_names.len()], segment_names: segment_names.to_vec(), ..Default::default() }
+    }
     pub fn len(&self) -> usize {
         self.id.len()
     }
     pub fn is_empty(&self) -> bool {
         self.id.is_empty()
     }
-    fn push(&mut self, r: Row) {
-        self.id.push(r.id);
-        self.ts_ms.push(r.ts_ms);
-        self.latency_ms.push(r.latency_ms);
-        self.ok.push(r.ok);
-        self.error_code.push(r.error_code);
-        self.result.push(r.result);
-        self.cpu_ms.push(r.cpu_ms);
-        self.memory_mb.push(r.memory_mb);
-        self.net_bytes.push(r.net_bytes);
-        for (col, v) in self.segments.iter_mut().zip(r.segments) {
-            col.push(v);
+    /// Moves the rows of `other` (same segment columns) to the end.
+    pub fn append(&mut self, other: &Requests) {
+        self.id.append(&other.id);
+        self.ts_ms.extend_from_slice(&other.ts_ms);
+        self.latency_ms.extend_from_slice(&other.latency_ms);
+        self.ok.extend_from_slice(&other.ok);
+        self.error_code.append(&other.error_code);
+        self.result.append(&other.result);
+        self.cpu_ms.extend_from_slice(&other.cpu_ms);
+        self.memory_mb.extend_from_slice(&other.memory_mb);
+        self.net_bytes.extend_from_slice(&other.net_bytes);
+        for (col, o) in self.segments.iter_mut().zip(&other.segments) {
+            col.append(o);
         }
     }
 }
@@ -148,21 +156,6 @@ pub struct IngestStats {
     pub duplicate_rows: u64,
     /// Filled in by pairing: distinct correlation ids that occurred more than once.
     pub duplicate_ids: u64,
-}
-
-/// One validated row.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub id: String,
-    pub ts_ms: i64,
-    pub latency_ms: f64,
-    pub ok: bool,
-    pub error_code: Option<String>,
-    pub result: Option<String>,
-    pub cpu_ms: f64,
-    pub memory_mb: f64,
-    pub net_bytes: f64,
-    pub segments: Vec<Option<String>>,
 }
 
 /// The raw values of one row, in the mapped order, as a reader found them.
@@ -192,10 +185,6 @@ pub struct Normalizer {
     latency_factor: f64,
 }
 
-/// Outcome of normalizing one row: the row or the reason it was rejected, plus the unit a numeric
-/// timestamp was read in.
-pub type Normalized = (std::result::Result<Row, (Reason, String)>, Option<&'static str>);
-
 impl Normalizer {
     pub fn new(columns: &Columns, segment_names: &[String]) -> Self {
         Normalizer {
@@ -216,47 +205,120 @@ impl Normalizer {
         ]
     }
 
-    /// Applies the rejection rules in the order of DESIGN.md section 2.
-    pub fn normalize(&self, raw: RawRow<'_>) -> Normalized {
+    /// Applies the rejection rules in the order of DESIGN.md section 2 and appends a valid row to
+    /// `part` (or counts it as sampled out).
+    pub fn normalize_into(&self, raw: RawRow<'_>, part: &mut Part) -> std::result::Result<(), (Reason, String)> {
         let Some(id) = raw.id.as_id() else {
-            return (Err((Reason::MissingCorrelationId, format!("{} is {}", self.columns.correlation_id, raw.id.describe()))), None);
+            return Err((Reason::MissingCorrelationId, format!("{} is {}", self.columns.correlation_id, raw.id.describe())));
         };
         let latency = match raw.latency.as_f64().map(|v| v * self.latency_factor) {
             Some(v) if v.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&v) => v,
             Some(v) if v.is_finite() && v > MAX_LATENCY_MS => {
-                return (
-                    Err((
-                        Reason::InvalidLatency,
-                        format!(
-                            "{} is {v:e} ms, more than a plausible {MAX_LATENCY_MS:e} ms (11.6 days); check latency_unit",
-                            self.columns.latency_ms
-                        ),
-                    )),
-                    None,
-                )
+                return Err((
+                    Reason::InvalidLatency,
+                    format!(
+                        "{} is {v:e} ms, more than a plausible {MAX_LATENCY_MS:e} ms (11.6 days); check latency_unit",
+                        self.columns.latency_ms
+                    ),
+                ))
             }
-            _ => return (Err((Reason::InvalidLatency, format!("{} is {}", self.columns.latency_ms, raw.latency.describe()))), None),
+            _ => return Err((Reason::InvalidLatency, format!("{} is {}", self.columns.latency_ms, raw.latency.describe()))),
         };
-        let (ts_ms, unit) = match raw.ts.as_epoch_ms(self.columns.timestamp_unit) {
-            Some(t) => t,
-            None => return (Err((Reason::InvalidTimestamp, format!("{} is {}", self.columns.timestamp, raw.ts.describe()))), None),
+        let Some((ts_ms, unit)) = raw.ts.as_epoch_ms(self.columns.timestamp_unit) else {
+            return Err((Reason::InvalidTimestamp, format!("{} is {}", self.columns.timestamp, raw.ts.describe())));
         };
+        if let Some(unit) = unit {
+            part.count_unit(unit);
+        }
         let Some(ok) = raw.status.as_status(&self.ok_values) else {
-            return (Err((Reason::InvalidStatus, format!("{} is {}", self.columns.status, raw.status.describe()))), unit);
+            return Err((Reason::InvalidStatus, format!("{} is {}", self.columns.status, raw.status.describe())));
         };
-        let row = Row {
-            id,
-            ts_ms,
-            latency_ms: latency,
-            ok,
-            error_code: raw.error_code.as_text(),
-            result: raw.result.as_canonical_json(),
-            cpu_ms: raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
-            memory_mb: raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
-            net_bytes: raw.net.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN),
-            segments: raw.segments.iter().map(|v| v.as_text()).collect(),
+        part.rows_accepted += 1;
+        if part.sample_threshold.is_some_and(|t| sample_hash(&id) > t) {
+            part.rows_sampled_out += 1;
+            return Ok(());
+        }
+        let r = &mut part.rows;
+        r.id.push(&id);
+        r.ts_ms.push(ts_ms);
+        r.latency_ms.push(latency);
+        r.ok.push(ok);
+        r.error_code.push(raw.error_code.text().as_deref());
+        let result = match &raw.result {
+            Val::Str(s) => match part.result_cache.get(s.as_ref()) {
+                Some(&code) => code,
+                None => {
+                    let code = r.result.intern(&canonical_str(s));
+                    if part.result_cache.len() < RESULT_CACHE_MAX {
+                        part.result_cache.insert(s.to_string(), code);
+                    }
+                    code
+                }
+            },
+            other => other.as_canonical_json().map_or(columns::NONE, |c| r.result.intern(&c)),
         };
-        (Ok(row), unit)
+        r.result.push_code(result);
+        r.cpu_ms.push(raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
+        r.memory_mb.push(raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
+        r.net_bytes.push(raw.net.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
+        for (col, v) in r.segments.iter_mut().zip(&raw.segments) {
+            col.push(v.text().as_deref());
+        }
+        Ok(())
+    }
+}
+
+/// Distinct raw result texts remembered per part (a bound for inputs where every result differs).
+const RESULT_CACHE_MAX: usize = 1 << 16;
+
+/// Rows, counts and the first rejections of one chunk of input, built by one parallel task and
+/// merged into the [`Sink`] in input order, so line numbers and the rejected sample stay exact.
+pub struct Part {
+    pub rows: Requests,
+    /// Raw result text -> its code in `rows.result`: each distinct raw text is parsed and
+    /// canonicalized once per part, not once per row.
+    result_cache: FxHashMap<String, u32>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_sampled_out: u64,
+    pub rejected_by_reason: [u64; Reason::ALL.len()],
+    pub timestamp_units: Vec<(&'static str, u64)>,
+    /// The first rejections: (line, reason, detail, raw rendering).
+    pub rejected: Vec<(u64, Reason, String, String)>,
+    max_rejected: usize,
+    sample_threshold: Option<u64>,
+}
+
+impl Part {
+    fn count_unit(&mut self, unit: &'static str) {
+        match self.timestamp_units.iter_mut().find(|(u, _)| *u == unit) {
+            Some((_, n)) => *n += 1,
+            None => self.timestamp_units.push((unit, 1)),
+        }
+    }
+
+    /// Validates one row and records its outcome. `render` is called only for a rejected row
+    /// that the rejected sample still has room for.
+    pub fn row(&mut self, norm: &Normalizer, line: u64, raw: RawRow<'_>, render: impl FnOnce() -> String) {
+        self.rows_read += 1;
+        if let Err((reason, detail)) = norm.normalize_into(raw, self) {
+            self.reject(line, reason, detail, render);
+        }
+    }
+
+    /// Counts a row that failed before validation (unparsable line or record).
+    pub fn malformed(&mut self, line: u64, detail: String, render: impl FnOnce() -> String) {
+        self.rows_read += 1;
+        self.reject(line, Reason::Malformed, detail, render);
+    }
+
+    fn reject(&mut self, line: u64, reason: Reason, detail: String, render: impl FnOnce() -> String) {
+        self.rejected_by_reason[reason as usize] += 1;
+        if self.rejected.len() < self.max_rejected {
+            let mut raw = render();
+            truncate_utf8(&mut raw, 2000);
+            self.rejected.push((line, reason, detail, raw));
+        }
     }
 }
 
@@ -289,43 +351,48 @@ pub fn sample_hash(id: &str) -> u64 {
 
 impl Sink {
     pub fn new(version: &'static str, segment_names: &[String], max_rejected: usize) -> Self {
-        let requests =
-            Requests { segments: vec![Vec::new(); segment_names.len()], segment_names: segment_names.to_vec(), ..Default::default() };
         let mut stats = IngestStats::default();
         for r in Reason::ALL {
             stats.rejected_by_reason.insert(r.as_str(), 0);
         }
-        Sink { version, requests, stats, rejected: Vec::new(), max_rejected, sample_threshold: None }
+        Sink { version, requests: Requests::new(segment_names), stats, rejected: Vec::new(), max_rejected, sample_threshold: None }
     }
 
-    /// Records one row's outcome. `raw` is only rendered when the row is rejected and the sample
-    /// still has room.
-    pub fn record(&mut self, file: &str, line: u64, outcome: Normalized, raw: impl FnOnce() -> String) {
-        self.stats.rows_read += 1;
-        if let Some(unit) = outcome.1 {
-            *self.stats.timestamp_units.entry(unit).or_insert(0) += 1;
+    /// An empty part with this sink's settings, for one parallel task.
+    pub fn part(&self) -> Part {
+        Part {
+            rows: Requests::new(&self.requests.segment_names),
+            result_cache: FxHashMap::default(),
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_sampled_out: 0,
+            rejected_by_reason: [0; Reason::ALL.len()],
+            timestamp_units: Vec::new(),
+            rejected: Vec::new(),
+            max_rejected: self.max_rejected.saturating_sub(self.rejected.len()),
+            sample_threshold: self.sample_threshold,
         }
-        match outcome.0 {
-            Ok(row) => {
-                self.stats.rows_accepted += 1;
-                if self.sample_threshold.is_some_and(|t| sample_hash(&row.id) > t) {
-                    self.stats.rows_sampled_out += 1;
-                } else {
-                    self.requests.push(row);
-                }
+    }
+
+    /// Merges a part; parts must arrive in input order.
+    pub fn absorb(&mut self, file: &str, part: Part) {
+        crate::progress::rows(part.rows_read);
+        self.stats.rows_read += part.rows_read;
+        self.stats.rows_accepted += part.rows_accepted;
+        self.stats.rows_sampled_out += part.rows_sampled_out;
+        for (r, n) in Reason::ALL.iter().zip(part.rejected_by_reason) {
+            self.stats.rows_rejected += n;
+            *self.stats.rejected_by_reason.entry(r.as_str()).or_insert(0) += n;
+        }
+        for (unit, n) in part.timestamp_units {
+            *self.stats.timestamp_units.entry(unit).or_insert(0) += n;
+        }
+        for (line, reason, detail, raw) in part.rejected {
+            if self.rejected.len() < self.max_rejected {
+                self.rejected.push(Rejected { version: self.version, file: file.to_string(), line, reason, detail, raw });
             }
-            Err((reason, detail)) => self.reject(file, line, reason, detail, raw),
         }
-    }
-
-    pub fn reject(&mut self, file: &str, line: u64, reason: Reason, detail: String, raw: impl FnOnce() -> String) {
-        self.stats.rows_rejected += 1;
-        *self.stats.rejected_by_reason.entry(reason.as_str()).or_insert(0) += 1;
-        if self.rejected.len() < self.max_rejected {
-            let mut raw = raw();
-            truncate_utf8(&mut raw, 2000);
-            self.rejected.push(Rejected { version: self.version, file: file.to_string(), line, reason, detail, raw });
-        }
+        self.requests.append(&part.rows);
     }
 }
 

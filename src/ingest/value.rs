@@ -65,14 +65,14 @@ impl<'a> Val<'a> {
     }
 
     /// A correlation id: a non-empty string (trimmed) or an integer.
-    pub fn as_id(&self) -> Option<String> {
+    pub fn as_id(&self) -> Option<Cow<'_, str>> {
         match self {
             Val::Str(s) => {
                 let t = s.trim();
-                (!t.is_empty()).then(|| t.to_string())
+                (!t.is_empty()).then_some(Cow::Borrowed(t))
             }
-            Val::I64(i) => Some(i.to_string()),
-            Val::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(format!("{}", *f as i64)),
+            Val::I64(i) => Some(Cow::Owned(i.to_string())),
+            Val::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(Cow::Owned(format!("{}", *f as i64))),
             _ => None,
         }
     }
@@ -97,17 +97,22 @@ impl<'a> Val<'a> {
 
     /// Text for optional string fields (error code, segment values).
     pub fn as_text(&self) -> Option<String> {
+        self.text().map(Cow::into_owned)
+    }
+
+    /// [`Val::as_text`] without copying a string that is already there.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
         match self {
             Val::Absent | Val::Null => None,
             Val::Str(s) => {
                 let t = s.trim();
-                (!t.is_empty()).then(|| t.to_string())
+                (!t.is_empty()).then_some(Cow::Borrowed(t))
             }
-            Val::I64(i) => Some(i.to_string()),
-            Val::F64(f) => Some(f.to_string()),
-            Val::Bool(b) => Some(b.to_string()),
-            Val::EpochMs(t) => Some(t.to_string()),
-            Val::Json(j) => Some(crate::metrics::canonical::canonical_string(j)),
+            Val::I64(i) => Some(Cow::Owned(i.to_string())),
+            Val::F64(f) => Some(Cow::Owned(f.to_string())),
+            Val::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Val::EpochMs(t) => Some(Cow::Owned(t.to_string())),
+            Val::Json(j) => Some(Cow::Owned(crate::metrics::canonical::canonical_string(j))),
         }
     }
 

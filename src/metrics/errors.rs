@@ -18,7 +18,7 @@ pub struct Rate {
     pub top_error_codes: Vec<(String, u64)>,
 }
 
-pub fn rate(ok: impl Iterator<Item = bool>, codes: impl Iterator<Item = Option<String>>, confidence: f64) -> Rate {
+pub fn rate<'a>(ok: impl Iterator<Item = bool>, codes: impl Iterator<Item = Option<&'a str>>, confidence: f64) -> Rate {
     let mut n = 0u64;
     let mut errors = 0u64;
     let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
@@ -26,7 +26,7 @@ pub fn rate(ok: impl Iterator<Item = bool>, codes: impl Iterator<Item = Option<S
         n += 1;
         if !ok {
             errors += 1;
-            *by_code.entry(code.unwrap_or_else(|| "(none)".into())).or_insert(0) += 1;
+            *by_code.entry(code.unwrap_or("(none)").to_string()).or_insert(0) += 1;
         }
     }
     let (rate, method) = rate_interval(errors, n, confidence);

@@ -77,13 +77,13 @@ fn pair_views<'a>(first: &'a Requests, second: &'a Requests, fi: &[u32], si: &[u
         .map(|(&a, &b)| {
             let (a, b) = (a as usize, b as usize);
             discrepancy::PairView {
-                id: &first.id[a],
+                id: first.id.get(a),
                 v1_ok: first.ok[a],
                 v2_ok: second.ok[b],
-                v1_result: first.result[a].as_deref(),
-                v2_result: second.result[b].as_deref(),
+                v1_result: first.result.get(a),
+                v2_result: second.result.get(b),
                 segments: (0..first.segments.len())
-                    .map(|s| first.segments[s][a].as_deref().or(second.segments.get(s).and_then(|c| c[b].as_deref())))
+                    .map(|s| first.segments[s].get(a).or(second.segments.get(s).and_then(|c| c.get(b))))
                     .collect(),
             }
         })
@@ -112,7 +112,7 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
         latency::compare_unpaired(&lat1, &lat2, conf, seed)
     };
     let rate = |r: &Requests, keep: &[u32]| {
-        errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code[i as usize].clone()), conf)
+        errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code.get(i as usize)), conf)
     };
     let e1 = rate(v1, &ds.d1.keep);
     let e2 = rate(v2, &ds.d2.keep);
