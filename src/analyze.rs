@@ -147,6 +147,7 @@ pub fn run_ingested(
     let segment_by = &policy.analysis.segment_by;
     let mut timings = Vec::new();
     let t = Instant::now();
+    crate::progress::stage("pairing V1 and V2");
     let (d1, d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
     i1.stats.duplicate_rows = d1.duplicate_rows;
     i1.stats.duplicate_ids = d1.duplicate_ids;
@@ -164,6 +165,7 @@ pub fn run_ingested(
 
     let ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
     let t = Instant::now();
+    crate::progress::stage("computing metrics and intervals");
     let baseline = replay.map(|(r, file)| metrics::replay_baseline(&ds.v1, &ds.d1, &r.requests, policy, file));
     let (m, w) = rayon::join(|| metrics::compute(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
     timings.push(("metrics", t.elapsed().as_secs_f64()));

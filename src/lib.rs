@@ -10,9 +10,11 @@ pub mod error;
 pub mod generate;
 pub mod history;
 pub mod ingest;
+pub mod interrupt;
 pub mod metrics;
 pub mod pair;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod stats;
 pub mod verdict;
@@ -71,6 +73,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 )));
             }
             let policy = effective_policy(&a)?;
+            interrupt::install();
+            if !a.quiet {
+                progress::enable();
+            }
             let req = analyze::Request {
                 v1: a.v1.clone(),
                 v2: a.v2.clone(),
@@ -82,12 +88,16 @@ pub fn run(cli: Cli) -> Result<i32> {
                 v1_replay: a.v1_replay.clone(),
                 sample_rate: a.sample_rate,
             };
-            let mut outcome = analyze::run(&req)?;
+            let outcome = analyze::run(&req);
+            progress::stage("writing the report");
+            let mut outcome = outcome.inspect_err(|_| progress::clear())?;
             let t = std::time::Instant::now();
             if let Some(dir) = &a.history {
                 outcome.verdict.history = Some(history::compare(dir, &outcome.verdict)?);
             }
-            let out = report::write_all(&a.out, &outcome)?;
+            let out = report::write_all(&a.out, &outcome);
+            progress::clear();
+            let out = out?;
             if let Some(dir) = &a.history {
                 history::append(dir, &outcome.verdict)?;
             }

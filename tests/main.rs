@@ -9,6 +9,7 @@ mod exit_codes;
 mod formats;
 mod fuzz;
 mod hostile;
+mod interrupt;
 mod outputs;
 mod policy;
 mod rejection;

@@ -33,7 +33,8 @@ pub fn resolve(path: &Path, format: Option<Format>) -> Result<Vec<(PathBuf, Form
                 "the directory holds no log files (.jsonl, .ndjson, .json, .csv, .tsv, .parquet, .arrow, .ipc, optionally .gz/.zst). Pass a file, a glob, or --format.",
             ));
         }
-    } else if path.is_file() {
+    } else if path.exists() {
+        // A regular file, or a pipe such as `--v1 <(zcat v1.jsonl.gz)` (text formats only).
         files.push(path.to_path_buf());
     } else {
         return Err(Error::input(path, "no such file or directory. Check the path given to --v1/--v2."));

@@ -54,6 +54,7 @@ pub fn write_all(out: &Path, outcome: &Outcome) -> Result<PathBuf> {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     std::fs::create_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+    let _registered = crate::interrupt::register(tmp.clone());
     let result = (|| {
         let charts = charts::all(outcome)?;
         let chart_dir = tmp.join("charts");
@@ -67,7 +68,9 @@ pub fn write_all(out: &Path, outcome: &Outcome) -> Result<PathBuf> {
             let path = tmp.join(ex.file_name());
             std::fs::write(&path, bytes).map_err(|e| Error::output(&path, e))?;
         }
-        // Replace the previous report only now that the new one is complete.
+        // Replace the previous report only now that the new one is complete; an interrupt waits
+        // for the swap.
+        let _swap = crate::interrupt::swap_guard();
         if out.exists() {
             let old = parent.join(format!(".{name}.old-{}", std::process::id()));
             std::fs::rename(out, &old).map_err(|e| Error::output(out, e))?;

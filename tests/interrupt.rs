@@ -1,0 +1,94 @@
+//! Interrupts and pipes: SIGINT / SIGTERM stop a run with a message and 128 + signal, leaving a
+//! previous report untouched and no temporary directory; text logs can be read from a pipe
+//! (`--v1 <(zcat v1.jsonl.gz)`). A FIFO makes the timing deterministic: the run blocks opening it
+//! until the test decides.
+
+use crate::common::{analyze, generate};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().expect("mkfifo runs").success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+        .collect()
+}
+
+fn interrupted_by(signal: &str, code: i32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = generate(dir.path(), "jsonl", &["--pairs", "300", "--seed", "5"]);
+    let out = dir.path().join("report");
+    let first = analyze(&v1, &v2, &out, &["--quiet"]);
+    assert!(matches!(first.code, 0 | 1 | 3), "{}", first.stderr);
+    let before = std::fs::read(out.join("verdict.json")).expect("first verdict");
+
+    let fifo = dir.path().join("pipe.jsonl");
+    mkfifo(&fifo);
+    let mut cmd: Command = std::process::Command::new(assert_cmd::cargo::cargo_bin("shadowgate"));
+    cmd.args(["analyze", "--v1"]).arg(&fifo).arg("--v2").arg(&v2).arg("--out").arg(&out).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawns");
+    // The run is now blocked opening the FIFO (no writer yet); give it time to install handlers.
+    std::thread::sleep(Duration::from_millis(400));
+    let ok = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill runs").success();
+    assert!(ok, "kill -{signal}");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "the run did not stop after {signal}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status.code(), Some(code), "{signal}: {stderr}");
+    assert!(stderr.contains(&format!("interrupted (SIG{signal})")) && stderr.contains("unchanged"), "{stderr}");
+    assert_eq!(std::fs::read(out.join("verdict.json")).expect("verdict still there"), before, "previous report changed");
+    assert!(leftovers(dir.path()).is_empty(), "left behind: {:?}", leftovers(dir.path()));
+}
+
+#[test]
+fn sigint_stops_the_run_and_keeps_the_previous_report() {
+    interrupted_by("INT", 130);
+}
+
+#[test]
+fn sigterm_stops_the_run_and_keeps_the_previous_report() {
+    interrupted_by("TERM", 143);
+}
+
+#[test]
+fn text_logs_can_come_from_a_pipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = generate(dir.path(), "jsonl", &["--pairs", "400", "--seed", "6"]);
+    let direct = analyze(&v1, &v2, &dir.path().join("direct"), &["--quiet"]);
+    let fifo = dir.path().join("v1-pipe.jsonl");
+    mkfifo(&fifo);
+    let (src, dst) = (v1.clone(), fifo.clone());
+    let writer = std::thread::spawn(move || {
+        let data = std::fs::read(&src).expect("read v1");
+        std::fs::write(&dst, data).expect("write into the pipe");
+    });
+    let piped = analyze(&fifo, &v2, &dir.path().join("piped"), &["--quiet"]);
+    writer.join().expect("writer");
+    assert_eq!(piped.code, direct.code, "{}", piped.stderr);
+    let (a, b) = (direct.verdict(), piped.verdict());
+    assert_eq!(a["pairing"], b["pairing"]);
+    assert_eq!(a["metrics"], b["metrics"]);
+
+    // Parquet cannot stream through a pipe: a clear error, not a hang or a polars message.
+    let (p1, _) = generate(&dir.path().join("pq"), "parquet", &["--pairs", "50"]);
+    let pq_fifo = dir.path().join("v1-pipe.parquet");
+    mkfifo(&pq_fifo);
+    let run = analyze(&pq_fifo, &p1, &dir.path().join("pq-out"), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("regular file"), "{}", run.stderr);
+}
