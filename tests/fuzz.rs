@@ -42,8 +42,14 @@ fn log_line() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Cases per property: 200 in the normal test run; CI's fuzz smoke step raises it with
+/// SHADOWGATE_FUZZ_CASES (see .ci/run).
+fn cases() -> u32 {
+    std::env::var("SHADOWGATE_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn the_jsonl_reader_never_panics_and_counts_every_line(lines in prop::collection::vec(log_line(), 1..40)) {

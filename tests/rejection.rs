@@ -139,3 +139,27 @@ fn the_earliest_duplicate_wins() {
     assert_eq!(v["metrics"]["errors"]["v2"]["errors"], 0, "the earlier, ok row must win");
     assert_eq!(v["metrics"]["latency_ms"]["v2"]["max"], 100.0);
 }
+
+/// A runaway line (longer than the 64 MiB line cap: a lost newline in a big export) costs one
+/// malformed row, is not held in memory, and every line after it is still read with its own line
+/// number.
+#[test]
+fn a_runaway_line_is_one_malformed_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = format!(r#"{{"correlation_id":"id-huge","result":"{}"}}"#, "x".repeat(shadowgate::ingest::jsonl::MAX_LINE_BYTES + 1000));
+    let (v1, v2) = write_pair(tmp.path(), 800, &[&huge, "{broken"]);
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &[]);
+    assert!(matches!(run.code, 0 | 1 | 3), "{}", run.stderr);
+    let v = run.verdict();
+    let r = &v["inputs"]["v2"];
+    assert_eq!(r["rows_read"], 800 + 2);
+    assert_eq!(r["rejected_by_reason"]["malformed"], 2);
+    assert_eq!(v["pairing"]["pairs"], 800);
+    let sample = std::fs::read_to_string(tmp.path().join("out/rejected.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = sample.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["line"], 402);
+    assert!(lines[0]["detail"].as_str().unwrap().contains("longer than 64 MiB"), "{}", lines[0]);
+    assert!(lines[0]["raw"].as_str().unwrap().len() < 2100);
+    assert_eq!(lines[1]["line"], 403);
+}

@@ -142,6 +142,12 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
             selected.push(w);
         }
     }
+    // The row count is in the file's metadata: reserve the columns once instead of growing them
+    // (growth re-copies and re-faults every page of a multi-GB column).
+    if let Ok(n) = lf.clone().select([len()]).collect().and_then(|df| df.column("len").and_then(|c| c.get(0).map(|v| v.extract::<usize>())))
+    {
+        sink.requests.reserve(n.unwrap_or(0));
+    }
     let projected = lf.select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>());
     let file = path.display().to_string();
     // The file is read BATCH rows at a time (the slice is pushed down into the reader, which
@@ -199,7 +205,10 @@ fn read_batch(
                     });
                 }
                 let mut part = sink.part();
+                let mut segments = Vec::with_capacity(data.len() - 9);
                 for i in 0..e - s {
+                    segments.clear();
+                    segments.extend(data[9..].iter().map(|d| d.val(i)));
                     let raw = RawRow {
                         id: data[0].val(i),
                         ts: data[1].val(i),
@@ -210,7 +219,7 @@ fn read_batch(
                         cpu: data[6].val(i),
                         memory: data[7].val(i),
                         net: data[8].val(i),
-                        segments: data[9..].iter().map(|d| d.val(i)).collect(),
+                        segments: &segments,
                     };
                     part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
                 }

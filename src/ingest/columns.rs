@@ -24,6 +24,13 @@ impl StrCol {
     pub fn len(&self) -> usize {
         self.ends.len()
     }
+    /// Room for `rows` more values; the text buffer grows by the average length seen so far (or
+    /// 24 bytes per value before any).
+    pub fn reserve(&mut self, rows: usize) {
+        let avg = if self.ends.is_empty() { 24 } else { self.data.len() / self.ends.len() + 1 };
+        self.ends.reserve(rows);
+        self.data.reserve(rows * avg);
+    }
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }

@@ -137,6 +137,7 @@ fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols,
             for (line, rec) in records {
                 match rec {
                     Ok(r) => {
+                        let segments: Vec<Val<'_>> = cols.segments.iter().map(|i| cell(r, *i)).collect();
                         let raw = RawRow {
                             id: cell(r, cols.id),
                             ts: cell(r, cols.ts),
@@ -147,7 +148,7 @@ fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols,
                             cpu: cell(r, cols.cpu),
                             memory: cell(r, cols.memory),
                             net: cell(r, cols.net),
-                            segments: cols.segments.iter().map(|i| cell(r, *i)).collect(),
+                            segments: &segments,
                         };
                         part.row(norm, *line, raw, || render(rec));
                     }

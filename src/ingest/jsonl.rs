@@ -71,7 +71,11 @@ fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) ->
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return None;
     }
-    let render = || String::from_utf8_lossy(bytes).into_owned();
+    let render = || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned();
+    if bytes.len() > MAX_LINE_BYTES {
+        part.malformed(line_no, too_long(), render);
+        return None;
+    }
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -92,6 +96,7 @@ fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) ->
             present |= 1 << i;
         }
     }
+    let segments: Vec<Val<'_>> = norm.segment_names.iter().map(|s| Val::from_json(get(s))).collect();
     let raw = RawRow {
         id: Val::from_json(get(&c.correlation_id)),
         ts: Val::from_json(get(&c.timestamp)),
@@ -102,10 +107,25 @@ fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) ->
         cpu: Val::from_json(get(&c.cpu_ms)),
         memory: Val::from_json(get(&c.memory_mb)),
         net: Val::from_json(get(&c.net_bytes)),
-        segments: norm.segment_names.iter().map(|s| Val::from_json(get(s))).collect(),
+        segments: &segments,
     };
     part.row(norm, line_no, raw, render);
     Some(present)
+}
+
+/// Longest line accepted (64 MiB): longer lines are counted as malformed and skipped as they
+/// stream past, so one runaway line (a missing newline in a 10 GB export) cannot exhaust memory.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+fn too_long() -> String {
+    format!("the line is longer than {} MiB; a log line that long is not a request record", MAX_LINE_BYTES >> 20)
+}
+
+fn read_error(path: &Path, line_no: u64, e: std::io::Error) -> Error {
+    Error::input(
+        path,
+        format!("reading stopped after line {line_no}: {e}. The file may be truncated or its compression corrupt; re-export it."),
+    )
 }
 
 /// Reads one JSON Lines file into the sink.
@@ -120,24 +140,52 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut keys_seen: Vec<String> = Vec::new();
     while !eof {
         // Fill the buffer up to CHUNK bytes (or EOF), and past that until it holds a complete
-        // line: a single line may be longer than CHUNK (a 10 MB result).
+        // line: a single line may be longer than CHUNK (a 10 MB result), but not longer than
+        // MAX_LINE_BYTES: such a line is counted as malformed and skipped without holding it.
         let mut chunk = [0u8; 1 << 16];
-        while buf.len() < CHUNK || !buf.contains(&b'\n') {
+        let mut has_newline = buf.contains(&b'\n');
+        while buf.len() < CHUNK || !has_newline {
+            if !has_newline && buf.len() > MAX_LINE_BYTES {
+                line_no += 1;
+                let mut part = sink.part();
+                let head = String::from_utf8_lossy(&buf[..2000.min(buf.len())]).into_owned();
+                part.malformed(line_no, too_long(), || head);
+                sink.absorb(&file, part);
+                buf.clear();
+                // Discard the rest of the line.
+                loop {
+                    match reader.read(&mut chunk) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(k) => {
+                            if let Some(p) = chunk[..k].iter().position(|b| *b == b'\n') {
+                                buf.extend_from_slice(&chunk[p + 1..k]);
+                                break;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(read_error(path, line_no, e)),
+                    }
+                }
+                has_newline = buf.contains(&b'\n');
+                if eof {
+                    break;
+                }
+                continue;
+            }
             match reader.read(&mut chunk) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
-                Ok(k) => buf.extend_from_slice(&chunk[..k]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::input(
-                        path,
-                        format!(
-                        "reading stopped after line {line_no}: {e}. The file may be truncated or its compression corrupt; re-export it."
-                    ),
-                    ))
+                Ok(k) => {
+                    has_newline |= chunk[..k].contains(&b'\n');
+                    buf.extend_from_slice(&chunk[..k]);
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(path, line_no, e)),
             }
         }
         let cut = if eof { buf.len() } else { buf.iter().rposition(|b| *b == b'\n').map_or(buf.len(), |p| p + 1) };

@@ -122,6 +122,22 @@ impl Requests {
     pub fn is_empty(&self) -> bool {
         self.id.is_empty()
     }
+    /// Makes room for `rows` more rows without reallocating.
+    pub fn reserve(&mut self, rows: usize) {
+        self.id.reserve(rows);
+        self.ts_ms.reserve(rows);
+        self.latency_ms.reserve(rows);
+        self.ok.reserve(rows);
+        self.error_code.codes.reserve(rows);
+        self.result.codes.reserve(rows);
+        self.cpu_ms.reserve(rows);
+        self.memory_mb.reserve(rows);
+        self.net_bytes.reserve(rows);
+        for c in &mut self.segments {
+            c.codes.reserve(rows);
+        }
+    }
+
     /// Moves the rows of `other` (same segment columns) to the end.
     pub fn append(&mut self, other: &Requests) {
         self.id.append(&other.id);
@@ -169,7 +185,7 @@ pub struct RawRow<'a> {
     pub cpu: Val<'a>,
     pub memory: Val<'a>,
     pub net: Val<'a>,
-    pub segments: Vec<Val<'a>>,
+    pub segments: &'a [Val<'a>],
 }
 
 /// Latencies above this (1e9 ms, 11.6 days) are rejected as implausible: they are unit mistakes
@@ -261,7 +277,7 @@ impl Normalizer {
         r.cpu_ms.push(raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
         r.memory_mb.push(raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
         r.net_bytes.push(raw.net.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
-        for (col, v) in r.segments.iter_mut().zip(&raw.segments) {
+        for (col, v) in r.segments.iter_mut().zip(raw.segments) {
             col.push(v.text().as_deref());
         }
         Ok(())

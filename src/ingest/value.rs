@@ -125,8 +125,7 @@ impl<'a> Val<'a> {
                 if t.is_empty() {
                     return None;
                 }
-                let lower = t.to_ascii_lowercase();
-                Some(ok_values.contains(&lower))
+                Some(ok_values.iter().any(|v| v.eq_ignore_ascii_case(t)))
             }
             Val::Bool(b) => Some(*b),
             Val::I64(i) => Some(ok_values.iter().any(|v| *v == i.to_string()) || (200..300).contains(i)),
