@@ -148,12 +148,12 @@ pub fn run_ingested(
     let mut timings = Vec::new();
     let t = Instant::now();
     crate::progress::stage("pairing V1 and V2");
-    let (d1, d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
+    let (mut d1, mut d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
     i1.stats.duplicate_rows = d1.duplicate_rows;
     i1.stats.duplicate_ids = d1.duplicate_ids;
     i2.stats.duplicate_rows = d2.duplicate_rows;
     i2.stats.duplicate_ids = d2.duplicate_ids;
-    let pairing = pair::join(&i1.requests, &d1, &i2.requests, &d2);
+    let pairing = pair::join(&i1.requests, &mut d1, &i2.requests, &mut d2);
     let mode = policy.analysis.mode;
     if mode == Mode::Shadow && pairing.pairs == 0 {
         return Err(Error::Usage(format!(

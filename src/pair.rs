@@ -13,6 +13,9 @@ pub struct Dedup {
     pub duplicate_rows: u64,
     /// Distinct ids that occurred more than once.
     pub duplicate_ids: u64,
+    /// (id hash, kept row) per hash partition, sorted by hash: what [`join`] merges. Taken (left
+    /// empty) by the join.
+    pub by_hash: Vec<Vec<(u64, u32)>>,
 }
 
 /// Number of hash partitions: pairing sorts and scans each partition independently (in
@@ -42,8 +45,9 @@ fn runs(p: &[(u64, u32)]) -> impl Iterator<Item = &[(u64, u32)]> {
     p.chunk_by(|a, b| a.0 == b.0)
 }
 
-/// Per partition: (first row, kept row) per distinct id, duplicate rows, duplicate ids.
-type PartitionDedup = (Vec<(u32, u32)>, u64, u64);
+/// Per partition: (first row, kept row) per distinct id, (hash, kept row) in hash order,
+/// duplicate rows, duplicate ids.
+type PartitionDedup = (Vec<(u32, u32)>, Vec<(u64, u32)>, u64, u64);
 
 /// Keeps, for each correlation id, its earliest row by timestamp (the first in file order on a
 /// tie). Ids are hashed once; each hash partition is sorted and scanned in parallel, and texts
@@ -57,10 +61,12 @@ pub fn dedup(r: &Requests) -> Dedup {
         .par_iter()
         .map(|p| {
             let mut kept = Vec::with_capacity(p.len());
+            let mut hashed = Vec::with_capacity(p.len());
             let (mut dup_rows, mut dup_ids) = (0u64, 0u64);
             for run in runs(p) {
-                if let [(_, row)] = run {
+                if let [(h, row)] = run {
                     kept.push((*row, *row));
+                    hashed.push((*h, *row));
                     continue;
                 }
                 // (first row, best row, extra rows) per distinct id text in this run
@@ -83,20 +89,22 @@ pub fn dedup(r: &Requests) -> Dedup {
                         dup_rows += extra;
                     }
                     kept.push((first, best));
+                    hashed.push((run[0].0, best));
                 }
             }
-            (kept, dup_rows, dup_ids)
+            (kept, hashed, dup_rows, dup_ids)
         })
         .collect();
     // Back to first-seen order: scatter by first row, then read in row order.
     let mut slot = vec![u32::MAX; r.len()];
     let mut out = Dedup::default();
-    for (pairs, dr, di) in results {
+    for (pairs, hashed, dr, di) in results {
         out.duplicate_rows += dr;
         out.duplicate_ids += di;
         for (f, b) in pairs {
             slot[f as usize] = b;
         }
+        out.by_hash.push(hashed);
     }
     out.keep = slot.into_iter().filter(|&b| b != u32::MAX).collect();
     out
@@ -125,14 +133,18 @@ pub struct Pairing {
 
 /// Joins de-duplicated rows on correlation id; pairs come in V1's first-seen order. Both sides
 /// are partitioned and sorted by id hash and merged per partition in parallel; every match is
-/// confirmed by comparing the id texts.
-pub fn join(v1: &Requests, d1: &Dedup, v2: &Requests, d2: &Dedup) -> Pairing {
+/// confirmed by comparing the id texts. Uses (and takes) the hash partitions [`dedup`] left.
+pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pairing {
     use rayon::prelude::*;
-    let (h1, h2) = rayon::join(|| hash_ids(&v1.id), || hash_ids(&v2.id));
-    let (p1, p2) = rayon::join(
-        || partitioned(&h1, d1.keep.iter().copied(), d1.keep.len()),
-        || partitioned(&h2, d2.keep.iter().copied(), d2.keep.len()),
-    );
+    let sides = |r: &Requests, d: &mut Dedup| {
+        let parts = std::mem::take(&mut d.by_hash);
+        if parts.len() == PARTITIONS {
+            parts
+        } else {
+            partitioned(&hash_ids(&r.id), d.keep.iter().copied(), d.keep.len())
+        }
+    };
+    let (p1, p2) = (sides(v1, d1), sides(v2, d2));
     let matches: Vec<Vec<(u32, u32)>> = p1
         .par_iter()
         .zip(p2.par_iter())

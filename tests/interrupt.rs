@@ -92,3 +92,43 @@ fn text_logs_can_come_from_a_pipe() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("regular file"), "{}", run.stderr);
 }
+
+/// Unmounts on drop, so a failing assertion does not leave a mount behind.
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk (a 256 KiB tmpfs; the report needs about 1 MB) fails with exit 2 and a message
+/// naming the file and the OS error, leaves no temporary directory, and leaves a previous report
+/// untouched. Needs root (CAP_SYS_ADMIN) to mount; elsewhere the test says so and skips.
+#[test]
+fn a_full_disk_fails_cleanly_and_keeps_the_previous_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&disk)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); the full-disk behaviour is untested on this machine");
+        return;
+    }
+    let _mount = Mount(disk.clone());
+    let (v1, v2) = generate(&dir.path().join("data"), "jsonl", &["--pairs", "400", "--seed", "8"]);
+    // A small previous "report" that fits, to check it survives.
+    let out = disk.join("report");
+    std::fs::create_dir(&out).expect("mkdir report");
+    std::fs::write(out.join("verdict.json"), b"{\"previous\":true}").expect("write previous");
+    let run = analyze(&v1, &v2, &out, &["--quiet"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("No space left on device") && run.stderr.contains("cannot write"), "{}", run.stderr);
+    assert_eq!(std::fs::read(out.join("verdict.json")).expect("previous kept"), b"{\"previous\":true}");
+    assert!(leftovers(&disk).is_empty(), "left behind: {:?}", leftovers(&disk));
+}

@@ -2,10 +2,12 @@
 //! broken down by field and by segment, with example correlation ids.
 
 use super::canonical::{diff_with, CompareOptions, FieldDiff};
+use crate::ingest::DictCol;
 use crate::stats::multiple::benjamini_hochberg;
 use crate::stats::proportion::{rate_interval, two_proportion_z};
 use crate::stats::Interval;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -17,7 +19,23 @@ pub struct PairView<'a> {
     pub v1_result: Option<&'a str>,
     pub v2_result: Option<&'a str>,
     /// Segment values (from V1's row, else V2's), in the order of the segment columns.
-    pub segments: Vec<Option<&'a str>>,
+    pub segments: Segments<'a>,
+}
+
+/// The segment values of one pair, looked up on demand (no allocation per pair).
+#[derive(Clone, Copy)]
+pub struct Segments<'a> {
+    pub v1: &'a [DictCol],
+    pub v2: &'a [DictCol],
+    pub v1_row: usize,
+    pub v2_row: usize,
+}
+
+impl<'a> Segments<'a> {
+    /// Value of segment column `s`: V1's, else V2's.
+    pub fn get(&self, s: usize) -> Option<&'a str> {
+        self.v1.get(s).and_then(|c| c.get(self.v1_row)).or_else(|| self.v2.get(s).and_then(|c| c.get(self.v2_row)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -340,9 +358,9 @@ fn segments(
     let mut rows = Vec::new();
     for (s, name) in names.iter().enumerate() {
         // value -> (pairs, comparable, mismatches, v2 failures)
-        let mut groups: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
+        let mut groups: FxHashMap<&str, (u64, u64, u64, u64)> = FxHashMap::default();
         for (i, p) in pairs.iter().enumerate() {
-            let g = groups.entry(p.segments[s].unwrap_or("(missing)")).or_insert((0, 0, 0, 0));
+            let g = groups.entry(p.segments.get(s).unwrap_or("(missing)")).or_insert((0, 0, 0, 0));
             g.0 += 1;
             let comparable = applicable && p.v1_ok && p.v2_ok;
             if comparable {
@@ -355,6 +373,8 @@ fn segments(
                 g.3 += 1;
             }
         }
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (value, (n, comp, mis, fail)) in groups {
             let (rate, _) = rate_interval(mis, comp, confidence);
             let (_, p) = two_proportion_z(mis, comp, n_mis - mis, n_comp - comp);
@@ -372,7 +392,7 @@ fn segments(
                 failure_rate,
                 examples: sample_examples(
                     pairs,
-                    mismatched.iter().filter(|(i, _)| pairs[*i].segments[s].unwrap_or("(missing)") == value),
+                    mismatched.iter().filter(|(i, _)| pairs[*i].segments.get(s).unwrap_or("(missing)") == value),
                     5,
                     seed,
                 ),

@@ -1,7 +1,9 @@
 //! Latency: per-version percentiles with distribution-free intervals, and V2-vs-V1 comparison
 //! (paired in shadow mode, two-sample in canary mode).
 
-use crate::stats::nonparametric::{hodges_lehmann_one_sample, hodges_lehmann_two_sample, mann_whitney, wilcoxon_signed_rank, RankTest};
+use crate::stats::nonparametric::{
+    hodges_lehmann_one_sample_sorted, hodges_lehmann_two_sample, mann_whitney, wilcoxon_signed_rank_sorted, RankTest,
+};
 use crate::stats::quantile::quantile_with_ci;
 use crate::stats::resample::{mean_ratio, quantile_ratios, RatioInterval};
 use crate::stats::{sorted, variance, z_two_sided, Interval};
@@ -90,19 +92,21 @@ pub const LOG_OFFSET_MS: f64 = 1e-3;
 
 /// Paired comparison over (V1, V2) latencies of the same requests.
 pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
-    let logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
+    let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
+    // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.
+    crate::stats::sort_in_place(&mut logs);
     let mut ratios = BTreeMap::new();
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
     for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios(v1, v2, &qs, true, confidence, seed)) {
         ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
-    let hl = hodges_lehmann_one_sample(&logs, confidence);
+    let hl = hodges_lehmann_one_sample_sorted(&logs, confidence);
     LatencyComparison {
         paired: true,
         n: v1.len() as u64,
         ratios,
-        test: wilcoxon_signed_rank(&logs),
+        test: wilcoxon_signed_rank_sorted(&logs),
         shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) },
     }
 }

@@ -82,9 +82,7 @@ fn pair_views<'a>(first: &'a Requests, second: &'a Requests, fi: &[u32], si: &[u
                 v2_ok: second.ok[b],
                 v1_result: first.result.get(a),
                 v2_result: second.result.get(b),
-                segments: (0..first.segments.len())
-                    .map(|s| first.segments[s].get(a).or(second.segments.get(s).and_then(|c| c.get(b))))
-                    .collect(),
+                segments: discrepancy::Segments { v1: &first.segments, v2: &second.segments, v1_row: a, v2_row: b },
             }
         })
         .collect()
@@ -92,8 +90,8 @@ fn pair_views<'a>(first: &'a Requests, second: &'a Requests, fi: &[u32], si: &[u
 
 /// The noise floor from a replay of V1 (`--v1-replay`), joined with V1 by correlation id.
 pub fn replay_baseline(v1: &Requests, d1: &Dedup, replay: &Requests, policy: &Policy, file: String) -> discrepancy::Baseline {
-    let dr = crate::pair::dedup(replay);
-    let p = crate::pair::join(v1, d1, replay, &dr);
+    let mut dr = crate::pair::dedup(replay);
+    let p = crate::pair::join(v1, &mut d1.clone(), replay, &mut dr);
     discrepancy::baseline(&pair_views(v1, replay, &p.v1_index, &p.v2_index), &policy.compare, file)
 }
 
@@ -122,28 +120,33 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
         errors::diff_unpaired(&e1, &e2, conf)
     };
 
-    let views: Vec<discrepancy::PairView<'_>> = if shadow { pair_views(v1, v2, pi1, pi2) } else { Vec::new() };
-    let applicable = shadow && v1.has_result && v2.has_result;
-    let disc = discrepancy::analyze(&views, &v1.segment_names, applicable, &policy.compare, baseline, conf, seed);
-
-    let mut res = BTreeMap::new();
-    for (name, has1, has2, col1, col2) in [
-        ("cpu_ms", v1.has_cpu, v2.has_cpu, &v1.cpu_ms, &v2.cpu_ms),
-        ("memory_mb", v1.has_memory, v2.has_memory, &v1.memory_mb, &v2.memory_mb),
-        ("net_bytes", v1.has_net, v2.has_net, &v1.net_bytes, &v2.net_bytes),
-    ] {
-        if !(has1 && has2) {
-            continue;
-        }
-        let m = if shadow {
-            resources::compare(&pick(col1, pi1), &pick(col2, pi2), true, conf)
-        } else {
-            resources::compare(&pick(col1, &ds.d1.keep), &pick(col2, &ds.d2.keep), false, conf)
-        };
-        if let Some(m) = m {
-            res.insert(name, m);
-        }
-    }
+    // Discrepancies and resource ratios are independent: run them side by side.
+    let discrepancies = || {
+        let views: Vec<discrepancy::PairView<'_>> = if shadow { pair_views(v1, v2, pi1, pi2) } else { Vec::new() };
+        let applicable = shadow && v1.has_result && v2.has_result;
+        discrepancy::analyze(&views, &v1.segment_names, applicable, &policy.compare, baseline, conf, seed)
+    };
+    let resources = || {
+        use rayon::prelude::*;
+        let columns = [
+            ("cpu_ms", v1.has_cpu, v2.has_cpu, &v1.cpu_ms, &v2.cpu_ms),
+            ("memory_mb", v1.has_memory, v2.has_memory, &v1.memory_mb, &v2.memory_mb),
+            ("net_bytes", v1.has_net, v2.has_net, &v1.net_bytes, &v2.net_bytes),
+        ];
+        columns
+            .par_iter()
+            .filter(|c| c.1 && c.2)
+            .filter_map(|&(name, _, _, col1, col2)| {
+                let m = if shadow {
+                    resources::compare(&pick(col1, pi1), &pick(col2, pi2), true, conf)
+                } else {
+                    resources::compare(&pick(col1, &ds.d1.keep), &pick(col2, &ds.d2.keep), false, conf)
+                };
+                m.map(|m| (name, m))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (disc, res) = rayon::join(discrepancies, resources);
     Metrics {
         latency_ms: LatencyMetrics { v1: s1, v2: s2, comparison },
         errors: ErrorMetrics { v1: e1, v2: e2, diff },

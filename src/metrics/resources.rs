@@ -16,16 +16,13 @@ pub struct ResourceMetric {
 
 /// `v1`, `v2`: per-request values (NaN = missing); paired when the slices are aligned pairs.
 pub fn compare(v1: &[f64], v2: &[f64], paired: bool, confidence: f64) -> Option<ResourceMetric> {
-    let finite = |x: &[f64]| x.iter().copied().filter(|v| v.is_finite()).collect::<Vec<f64>>();
-    let (a, b) = (finite(v1), finite(v2));
-    if a.is_empty() || b.is_empty() {
+    let finite = |x: &[f64]| -> (u64, f64) {
+        let (n, sum) = x.iter().filter(|v| v.is_finite()).fold((0u64, 0.0f64), |(n, s), v| (n + 1, s + v));
+        (n, if n == 0 { f64::NAN } else { sum / n as f64 })
+    };
+    let ((n1, m1), (n2, m2)) = (finite(v1), finite(v2));
+    if n1 == 0 || n2 == 0 {
         return None;
     }
-    Some(ResourceMetric {
-        v1_n: a.len() as u64,
-        v2_n: b.len() as u64,
-        v1_mean: crate::stats::mean(&a),
-        v2_mean: crate::stats::mean(&b),
-        ratio: mean_ratio(v1, v2, paired, confidence),
-    })
+    Some(ResourceMetric { v1_n: n1, v2_n: n2, v1_mean: m1, v2_mean: m2, ratio: mean_ratio(v1, v2, paired, confidence) })
 }

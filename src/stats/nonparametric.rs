@@ -69,15 +69,67 @@ fn signed_rank_counts(n: usize) -> Vec<f64> {
 /// approximation with tie correction and a 0.5 continuity correction (SciPy's `correction=True`).
 /// O(n log n).
 pub fn wilcoxon_signed_rank(d: &[f64]) -> RankTest {
-    let mut abs: Vec<(f64, bool)> = d.iter().filter(|v| **v != 0.0 && !v.is_nan()).map(|v| (v.abs(), *v > 0.0)).collect();
-    let n = abs.len();
+    wilcoxon_signed_rank_sorted(&sorted(d))
+}
+
+/// [`wilcoxon_signed_rank`] of an ascending-sorted slice: the absolute values come out in order
+/// by merging the negatives (walked backwards) with the positives, so no second sort is needed
+/// (the Hodges-Lehmann estimate sorts the same differences). O(n).
+pub fn wilcoxon_signed_rank_sorted(d: &[f64]) -> RankTest {
+    let d: &[f64] = {
+        // NaN sorts last under total_cmp (positive NaN) or first (negative NaN): drop both ends
+        let start = d.iter().position(|v| !v.is_nan()).unwrap_or(d.len());
+        let end = d.iter().rposition(|v| !v.is_nan()).map_or(start, |e| e + 1);
+        &d[start..end.max(start)]
+    };
+    let neg_end = d.partition_point(|v| *v < 0.0);
+    let pos_start = d.partition_point(|v| *v <= 0.0);
+    let n = neg_end + (d.len() - pos_start);
     if n == 0 {
         return RankTest { test: "wilcoxon-signed-rank", statistic: 0.0, z: 0.0, p_value: 1.0, method: "normal", n: 0, effect_size: 0.0 };
     }
-    abs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let values: Vec<f64> = abs.iter().map(|a| a.0).collect();
-    let (ranks, ties) = average_ranks_sorted(&values);
-    let w_plus: f64 = abs.iter().zip(&ranks).filter(|(a, _)| a.1).map(|(_, r)| *r).sum();
+    // Merge |negatives| (ascending = walking d[..neg_end] backwards) with d[pos_start..].
+    let (mut i, mut j) = (neg_end, pos_start);
+    let next = |i: &mut usize, j: &mut usize| -> Option<(f64, bool)> {
+        let neg = (*i > 0).then(|| -d[*i - 1]);
+        let pos = (*j < d.len()).then(|| d[*j]);
+        match (neg, pos) {
+            (Some(a), Some(b)) if a <= b => {
+                *i -= 1;
+                Some((a, false))
+            }
+            (_, Some(b)) => {
+                *j += 1;
+                Some((b, true))
+            }
+            (Some(a), None) => {
+                *i -= 1;
+                Some((a, false))
+            }
+            (None, None) => None,
+        }
+    };
+    let (mut w_plus, mut ties) = (0.0f64, 0.0f64);
+    let mut rank = 0usize; // ranks assigned so far
+    let mut pending = next(&mut i, &mut j);
+    while let Some((value, positive)) = pending {
+        // one group of equal absolute values
+        let (mut count, mut positives) = (1usize, usize::from(positive));
+        pending = next(&mut i, &mut j);
+        while let Some((v, p)) = pending {
+            if v != value {
+                break;
+            }
+            count += 1;
+            positives += usize::from(p);
+            pending = next(&mut i, &mut j);
+        }
+        let average = (2 * rank + count + 1) as f64 / 2.0; // mean of ranks rank+1 ..= rank+count
+        w_plus += average * positives as f64;
+        let t = count as f64;
+        ties += t * t * t - t;
+        rank += count;
+    }
     let nf = n as f64;
     let total = nf * (nf + 1.0) / 2.0;
     let effect_size = (2.0 * w_plus - total) / total;
@@ -498,14 +550,18 @@ pub fn kth_pairwise_difference_naive(x: &[f64], y: &[f64], k: u64) -> f64 {
 /// of the sorted Walsh averages, M = n(n+1)/2 (Hollander, Wolfe & Chicken 2014, sec. 3.3; this
 /// matches the exact interval or is one rank wider, never narrower). C < 1: unbounded. O(n log n).
 pub fn hodges_lehmann_one_sample(d: &[f64], confidence: f64) -> Interval {
-    let s = sorted(d);
+    hodges_lehmann_one_sample_sorted(&sorted(d), confidence)
+}
+
+/// [`hodges_lehmann_one_sample`] of an ascending-sorted slice.
+pub fn hodges_lehmann_one_sample_sorted(s: &[f64], confidence: f64) -> Interval {
     let n = s.len();
     if n == 0 {
         return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
     }
     let nf = n as f64;
     let total = (n as u64) * (n as u64 + 1) / 2;
-    let walsh = Walsh(&s);
+    let walsh = Walsh(s);
     let mut probes = Probes::new(&walsh);
     let est = if total % 2 == 1 { probes.kth(total.div_ceil(2)) } else { (probes.kth(total / 2) + probes.kth(total / 2 + 1)) / 2.0 };
     let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
