@@ -229,6 +229,7 @@ fn read_batch(
         for part in parts {
             sink.absorb(file, part);
         }
+        sink.share_learned();
         start = ranges.last().map_or(height, |r| r.1);
     }
     Ok(())

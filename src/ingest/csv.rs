@@ -161,5 +161,6 @@ fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols,
     for part in parts {
         sink.absorb(file, part);
     }
+    sink.share_learned();
     batch.clear();
 }

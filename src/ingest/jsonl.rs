@@ -224,6 +224,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
             parsed_rows += rows;
             sink.absorb(&file, part);
         }
+        sink.share_learned();
         buf.drain(..cut);
     }
     if parsed_rows > 0 {

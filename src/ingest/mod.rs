@@ -23,6 +23,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 pub use value::Val;
 
 /// Input file formats.
@@ -264,7 +265,17 @@ impl Normalizer {
             Val::Str(s) => match part.result_cache.get(s.as_ref()) {
                 Some(&code) => code,
                 None => {
-                    let code = r.result.intern(&canonical_str(s));
+                    let code = match part.known.get(s.as_ref()) {
+                        Some(canonical) => r.result.intern(canonical),
+                        None => {
+                            let canonical = canonical_str(s);
+                            let code = r.result.intern(&canonical);
+                            if part.known.len() + part.learned.len() < KNOWN_RESULTS_MAX {
+                                part.learned.push((s.to_string(), canonical));
+                            }
+                            code
+                        }
+                    };
                     if part.result_cache.len() < RESULT_CACHE_MAX {
                         part.result_cache.insert(s.to_string(), code);
                     }
@@ -287,6 +298,10 @@ impl Normalizer {
 /// Distinct raw result texts remembered per part (a bound for inputs where every result differs).
 const RESULT_CACHE_MAX: usize = 1 << 16;
 
+/// Raw -> canonical result texts remembered across parts of one version (a bound for inputs
+/// where every result differs, where remembering would only cost memory).
+const KNOWN_RESULTS_MAX: usize = 200_000;
+
 /// Rows, counts and the first rejections of one chunk of input, built by one parallel task and
 /// merged into the [`Sink`] in input order, so line numbers and the rejected sample stay exact.
 pub struct Part {
@@ -294,6 +309,10 @@ pub struct Part {
     /// Raw result text -> its code in `rows.result`: each distinct raw text is parsed and
     /// canonicalized once per part, not once per row.
     result_cache: FxHashMap<String, u32>,
+    /// Raw -> canonical texts learned by earlier parts (shared, read-only while parts run).
+    known: Arc<FxHashMap<String, String>>,
+    /// Raw -> canonical texts this part computed, handed to the sink for later parts.
+    learned: Vec<(String, String)>,
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_sampled_out: u64,
@@ -347,6 +366,10 @@ pub struct Sink {
     pub max_rejected: usize,
     /// Keep a valid row only if the hash of its id is at most this (`--sample-rate`).
     pub sample_threshold: Option<u64>,
+    /// Raw -> canonical result texts seen so far, so each distinct result is parsed about once
+    /// per version rather than once per part.
+    known_results: Arc<FxHashMap<String, String>>,
+    learned_results: Vec<(String, String)>,
 }
 
 /// FNV-1a of a correlation id: stable across versions, runs and platforms, so a sample keeps
@@ -371,7 +394,16 @@ impl Sink {
         for r in Reason::ALL {
             stats.rejected_by_reason.insert(r.as_str(), 0);
         }
-        Sink { version, requests: Requests::new(segment_names), stats, rejected: Vec::new(), max_rejected, sample_threshold: None }
+        Sink {
+            version,
+            requests: Requests::new(segment_names),
+            stats,
+            rejected: Vec::new(),
+            max_rejected,
+            sample_threshold: None,
+            known_results: Arc::default(),
+            learned_results: Vec::new(),
+        }
     }
 
     /// An empty part with this sink's settings, for one parallel task.
@@ -379,6 +411,8 @@ impl Sink {
         Part {
             rows: Requests::new(&self.requests.segment_names),
             result_cache: FxHashMap::default(),
+            known: Arc::clone(&self.known_results),
+            learned: Vec::new(),
             rows_read: 0,
             rows_accepted: 0,
             rows_sampled_out: 0,
@@ -390,9 +424,22 @@ impl Sink {
         }
     }
 
+    /// Makes the results learned by absorbed parts known to the next parts. Call between waves
+    /// of parts (when no part holds the shared map, so it is updated in place).
+    pub fn share_learned(&mut self) {
+        if self.learned_results.is_empty() {
+            return;
+        }
+        let known = Arc::make_mut(&mut self.known_results);
+        for (raw, canonical) in self.learned_results.drain(..) {
+            known.insert(raw, canonical);
+        }
+    }
+
     /// Merges a part; parts must arrive in input order.
     pub fn absorb(&mut self, file: &str, part: Part) {
         crate::progress::rows(part.rows_read);
+        self.learned_results.extend(part.learned);
         self.stats.rows_read += part.rows_read;
         self.stats.rows_accepted += part.rows_accepted;
         self.stats.rows_sampled_out += part.rows_sampled_out;
