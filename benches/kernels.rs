@@ -41,5 +41,36 @@ fn kernels(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kernels);
+/// Ingest and pairing on generated logs: reading a JSON Lines file (parse, validate, canonicalize,
+/// column storage) and de-duplicating plus joining two versions by correlation id.
+fn pipeline(c: &mut Criterion) {
+    use clap::Parser;
+    use shadowgate::cli::{Cli, Command};
+    use shadowgate::ingest::{read_version, ReadOptions};
+    use shadowgate::policy::Policy;
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(10);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pairs = 200_000;
+    let out = dir.path().display().to_string();
+    let cli = Cli::try_parse_from(["shadowgate", "generate", "--out", &out, "--format", "jsonl", "--pairs", "200000", "--seed", "1"])
+        .expect("generate flags");
+    let Command::Generate(args) = cli.command else { unreachable!("parsed a generate command") };
+    let (p1, p2) = shadowgate::generate::run(&args).expect("generate");
+    let policy = Policy::default();
+    let opts =
+        |version| ReadOptions { version, columns: &policy.columns, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0 };
+    g.bench_function(BenchmarkId::new("ingest_jsonl_rows", pairs), |b| b.iter(|| black_box(read_version(&p1, &opts("v1")).expect("read"))));
+    let i1 = read_version(&p1, &opts("v1")).expect("read v1");
+    let i2 = read_version(&p2, &opts("v2")).expect("read v2");
+    g.bench_function(BenchmarkId::new("dedup_and_join", pairs), |b| {
+        b.iter(|| {
+            let (mut d1, mut d2) = (shadowgate::pair::dedup(&i1.requests), shadowgate::pair::dedup(&i2.requests));
+            black_box(shadowgate::pair::join(&i1.requests, &mut d1, &i2.requests, &mut d2))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kernels, pipeline);
 criterion_main!(benches);
