@@ -26,7 +26,9 @@ impl ColData<'_> {
         match self {
             ColData::Absent => Val::Absent,
             ColData::Null => Val::Null,
-            ColData::Str(v) => v[i].map_or(Val::Null, |s| if s.trim().is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) }),
+            ColData::Str(v) => {
+                v[i].map_or(Val::Null, |s| if super::value::trim(s).is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) })
+            }
             ColData::I64(v) => opt(v[i].map(Val::I64)),
             ColData::F64(v) => opt(v[i].map(Val::F64)),
             ColData::Bool(v) => opt(v[i].map(Val::Bool)),
@@ -205,6 +207,8 @@ fn read_batch(
                     });
                 }
                 let mut part = sink.part();
+                // The batch's strings stay put while this part runs: results may be cached by address.
+                part.stable_strings = true;
                 let mut segments = Vec::with_capacity(data.len() - 9);
                 for i in 0..e - s {
                     segments.clear();

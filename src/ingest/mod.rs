@@ -255,35 +255,13 @@ impl Normalizer {
             part.rows_sampled_out += 1;
             return Ok(());
         }
+        let result = part.result_code(&raw.result);
         let r = &mut part.rows;
         r.id.push(&id);
         r.ts_ms.push(ts_ms);
         r.latency_ms.push(latency);
         r.ok.push(ok);
         r.error_code.push(raw.error_code.text().as_deref());
-        let result = match &raw.result {
-            Val::Str(s) => match part.result_cache.get(s.as_ref()) {
-                Some(&code) => code,
-                None => {
-                    let code = match part.known.get(s.as_ref()) {
-                        Some(canonical) => r.result.intern(canonical),
-                        None => {
-                            let canonical = canonical_str(s);
-                            let code = r.result.intern(&canonical);
-                            if part.known.len() + part.learned.len() < KNOWN_RESULTS_MAX {
-                                part.learned.push((s.to_string(), canonical));
-                            }
-                            code
-                        }
-                    };
-                    if part.result_cache.len() < RESULT_CACHE_MAX {
-                        part.result_cache.insert(s.to_string(), code);
-                    }
-                    code
-                }
-            },
-            other => other.as_canonical_json().map_or(columns::NONE, |c| r.result.intern(&c)),
-        };
         r.result.push_code(result);
         r.cpu_ms.push(raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
         r.memory_mb.push(raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
@@ -313,6 +291,12 @@ pub struct Part {
     known: Arc<FxHashMap<String, String>>,
     /// Raw -> canonical texts this part computed, handed to the sink for later parts.
     learned: Vec<(String, String)>,
+    /// Set by readers whose strings do not move or get reused while the part runs (a Parquet
+    /// batch): then a result text already seen at the same address and length is the same text,
+    /// and its code is found without hashing or comparing it (dictionary-encoded columns point
+    /// every repeat of a value at one place).
+    pub stable_strings: bool,
+    by_address: FxHashMap<usize, (usize, u32)>,
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_sampled_out: u64,
@@ -325,6 +309,56 @@ pub struct Part {
 }
 
 impl Part {
+    /// The dictionary code of a row's result, canonicalizing each distinct raw text once: found
+    /// by address (stable strings), else by text in this part, else in what earlier parts
+    /// learned, else parsed here.
+    fn result_code(&mut self, v: &Val<'_>) -> u32 {
+        let Val::Str(s) = v else {
+            return v.as_canonical_json().map_or(columns::NONE, |c| self.rows.result.intern(&c));
+        };
+        if let Some(code) = self.by_address(s) {
+            return code;
+        }
+        let code = match self.result_cache.get(s.as_ref()) {
+            Some(&code) => code,
+            None => {
+                let code = match self.known.get(s.as_ref()) {
+                    Some(canonical) => self.rows.result.intern(canonical),
+                    None => {
+                        let canonical = canonical_str(s);
+                        let code = self.rows.result.intern(&canonical);
+                        if self.known.len() + self.learned.len() < KNOWN_RESULTS_MAX {
+                            self.learned.push((s.to_string(), canonical));
+                        }
+                        code
+                    }
+                };
+                if self.result_cache.len() < RESULT_CACHE_MAX {
+                    self.result_cache.insert(s.to_string(), code);
+                }
+                code
+            }
+        };
+        self.remember_address(s, code);
+        code
+    }
+
+    fn by_address(&self, s: &str) -> Option<u32> {
+        if !self.stable_strings {
+            return None;
+        }
+        match self.by_address.get(&(s.as_ptr() as usize)) {
+            Some(&(len, code)) if len == s.len() => Some(code),
+            _ => None,
+        }
+    }
+
+    fn remember_address(&mut self, s: &str, code: u32) {
+        if self.stable_strings && self.by_address.len() < RESULT_CACHE_MAX {
+            self.by_address.insert(s.as_ptr() as usize, (s.len(), code));
+        }
+    }
+
     fn count_unit(&mut self, unit: &'static str) {
         match self.timestamp_units.iter_mut().find(|(u, _)| *u == unit) {
             Some((_, n)) => *n += 1,
@@ -413,6 +447,8 @@ impl Sink {
             result_cache: FxHashMap::default(),
             known: Arc::clone(&self.known_results),
             learned: Vec::new(),
+            stable_strings: false,
+            by_address: FxHashMap::default(),
             rows_read: 0,
             rows_accepted: 0,
             rows_sampled_out: 0,

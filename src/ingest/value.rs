@@ -3,6 +3,15 @@
 use crate::policy::TimestampUnit;
 use std::borrow::Cow;
 
+/// `s.trim()`, answering without the Unicode scan when both ends are visible ASCII (the usual
+/// case: ids, statuses and results rarely carry padding).
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// One raw cell.
 #[derive(Debug, Clone)]
 pub enum Val<'a> {
@@ -68,7 +77,7 @@ impl<'a> Val<'a> {
     pub fn as_id(&self) -> Option<Cow<'_, str>> {
         match self {
             Val::Str(s) => {
-                let t = s.trim();
+                let t = trim(s);
                 (!t.is_empty()).then_some(Cow::Borrowed(t))
             }
             Val::I64(i) => Some(Cow::Owned(i.to_string())),
@@ -105,7 +114,7 @@ impl<'a> Val<'a> {
         match self {
             Val::Absent | Val::Null => None,
             Val::Str(s) => {
-                let t = s.trim();
+                let t = trim(s);
                 (!t.is_empty()).then_some(Cow::Borrowed(t))
             }
             Val::I64(i) => Some(Cow::Owned(i.to_string())),
@@ -121,7 +130,7 @@ impl<'a> Val<'a> {
     pub fn as_status(&self, ok_values: &[String]) -> Option<bool> {
         match self {
             Val::Str(s) => {
-                let t = s.trim();
+                let t = trim(s);
                 if t.is_empty() {
                     return None;
                 }

@@ -2,7 +2,7 @@
 //! broken down by field and by segment, with example correlation ids.
 
 use super::canonical::{diff_with, CompareOptions, FieldDiff};
-use crate::ingest::DictCol;
+use crate::ingest::Requests;
 use crate::stats::multiple::benjamini_hochberg;
 use crate::stats::proportion::{rate_interval, two_proportion_z};
 use crate::stats::Interval;
@@ -11,30 +11,46 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Everything the discrepancy analysis needs about one pair.
-pub struct PairView<'a> {
-    pub id: &'a str,
-    pub v1_ok: bool,
-    pub v2_ok: bool,
-    pub v1_result: Option<&'a str>,
-    pub v2_result: Option<&'a str>,
-    /// Segment values (from V1's row, else V2's), in the order of the segment columns.
-    pub segments: Segments<'a>,
-}
-
-/// The segment values of one pair, looked up on demand (no allocation per pair).
+/// The joined pairs as the discrepancy analysis reads them: row indices into both versions, with
+/// accessors (nothing is copied per pair; at 10M pairs a per-pair struct was a gigabyte).
 #[derive(Clone, Copy)]
-pub struct Segments<'a> {
-    pub v1: &'a [DictCol],
-    pub v2: &'a [DictCol],
-    pub v1_row: usize,
-    pub v2_row: usize,
+pub struct Pairs<'a> {
+    pub v1: &'a Requests,
+    pub v2: &'a Requests,
+    /// V1's and V2's row of each pair.
+    pub v1_rows: &'a [u32],
+    pub v2_rows: &'a [u32],
 }
 
-impl<'a> Segments<'a> {
-    /// Value of segment column `s`: V1's, else V2's.
-    pub fn get(&self, s: usize) -> Option<&'a str> {
-        self.v1.get(s).and_then(|c| c.get(self.v1_row)).or_else(|| self.v2.get(s).and_then(|c| c.get(self.v2_row)))
+impl<'a> Pairs<'a> {
+    pub fn len(&self) -> usize {
+        self.v1_rows.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.v1_rows.is_empty()
+    }
+    fn rows(&self, i: usize) -> (usize, usize) {
+        (self.v1_rows[i] as usize, self.v2_rows[i] as usize)
+    }
+    pub fn id(&self, i: usize) -> &'a str {
+        self.v1.id.get(self.rows(i).0)
+    }
+    pub fn v1_ok(&self, i: usize) -> bool {
+        self.v1.ok[self.rows(i).0]
+    }
+    pub fn v2_ok(&self, i: usize) -> bool {
+        self.v2.ok[self.rows(i).1]
+    }
+    pub fn v1_result(&self, i: usize) -> Option<&'a str> {
+        self.v1.result.get(self.rows(i).0)
+    }
+    pub fn v2_result(&self, i: usize) -> Option<&'a str> {
+        self.v2.result.get(self.rows(i).1)
+    }
+    /// Value of segment column `s` for pair `i`: V1's, else V2's.
+    pub fn segment(&self, i: usize, s: usize) -> Option<&'a str> {
+        let (a, b) = self.rows(i);
+        self.v1.segments.get(s).and_then(|c| c.get(a)).or_else(|| self.v2.segments.get(s).and_then(|c| c.get(b)))
     }
 }
 
@@ -114,12 +130,12 @@ pub struct Baseline {
 }
 
 /// Counts, per path, the comparable pairs whose results differ there (V1 vs its replay).
-pub fn baseline(pairs: &[PairView<'_>], opts: &CompareOptions, file: String) -> Baseline {
-    let comparable: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].v1_ok && pairs[i].v2_ok).collect();
+pub fn baseline(pairs: &Pairs<'_>, opts: &CompareOptions, file: String) -> Baseline {
+    let comparable: Vec<usize> = (0..pairs.len()).filter(|&i| pairs.v1_ok(i) && pairs.v2_ok(i)).collect();
     let diffs: Vec<Vec<FieldDiff>> = comparable
         .par_iter()
-        .filter(|&&i| pairs[i].v1_result != pairs[i].v2_result)
-        .map(|&i| match (pairs[i].v1_result, pairs[i].v2_result) {
+        .filter(|&&i| pairs.v1_result(i) != pairs.v2_result(i))
+        .map(|&i| match (pairs.v1_result(i), pairs.v2_result(i)) {
             (Some(a), Some(b)) => diff_with(a, b, opts),
             _ => vec![FieldDiff { path: "$".into(), kind: "value_changed" }],
         })
@@ -176,13 +192,8 @@ fn example_rank(id: &str, seed: u64) -> u64 {
 /// Up to `k` mismatched pairs with the smallest seeded hash of their id: a deterministic sample
 /// that does not depend on row order (a bottom-k reservoir), with both results cut to
 /// [`EXAMPLE_RESULT_BYTES`].
-fn sample_examples<'a>(
-    pairs: &[PairView<'_>],
-    chosen: impl Iterator<Item = &'a (usize, Vec<FieldDiff>)>,
-    k: usize,
-    seed: u64,
-) -> Vec<Example> {
-    let mut ranked: Vec<(u64, &'a (usize, Vec<FieldDiff>))> = chosen.map(|m| (example_rank(pairs[m.0].id, seed), m)).collect();
+fn sample_examples<'a>(pairs: &Pairs<'_>, chosen: impl Iterator<Item = &'a (usize, Vec<FieldDiff>)>, k: usize, seed: u64) -> Vec<Example> {
+    let mut ranked: Vec<(u64, &'a (usize, Vec<FieldDiff>))> = chosen.map(|m| (example_rank(pairs.id(m.0), seed), m)).collect();
     ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1 .0.cmp(&b.1 .0)));
     let cut = |s: Option<&str>| {
         s.map(|s| {
@@ -195,10 +206,10 @@ fn sample_examples<'a>(
         .into_iter()
         .take(k)
         .map(|(_, (i, d))| Example {
-            correlation_id: pairs[*i].id.to_string(),
+            correlation_id: pairs.id(*i).to_string(),
             paths: d.iter().map(|f| f.path.clone()).collect(),
-            v1_result: cut(pairs[*i].v1_result),
-            v2_result: cut(pairs[*i].v2_result),
+            v1_result: cut(pairs.v1_result(*i)),
+            v2_result: cut(pairs.v2_result(*i)),
         })
         .collect()
 }
@@ -239,7 +250,7 @@ fn classify_noise(mismatched: &[(usize, Vec<FieldDiff>)], n_comp: u64, base: &Ba
 
 #[allow(clippy::too_many_arguments)] // the discrepancy analysis has this many independent inputs
 pub fn analyze(
-    pairs: &[PairView<'_>],
+    pairs: &Pairs<'_>,
     segment_names: &[String],
     applicable: bool,
     opts: &CompareOptions,
@@ -248,22 +259,26 @@ pub fn analyze(
     seed: u64,
 ) -> Discrepancy {
     let mut status = StatusChanges { v1_ok_v2_error: 0, v1_error_v2_ok: 0 };
-    for p in pairs {
-        match (p.v1_ok, p.v2_ok) {
+    for i in 0..pairs.len() {
+        match (pairs.v1_ok(i), pairs.v2_ok(i)) {
             (true, false) => status.v1_ok_v2_error += 1,
             (false, true) => status.v1_error_v2_ok += 1,
             _ => {}
         }
     }
-    let comparable: Vec<usize> =
-        if applicable { (0..pairs.len()).filter(|&i| pairs[i].v1_ok && pairs[i].v2_ok).collect() } else { Vec::new() };
+    let comparable: Vec<usize> = if applicable {
+        (0..pairs.len()).into_par_iter().with_min_len(1 << 16).filter(|&i| pairs.v1_ok(i) && pairs.v2_ok(i)).collect()
+    } else {
+        Vec::new()
+    };
     // Equal canonical texts are equal results (the common case, no parsing); the rest are diffed
     // under the comparison options, which may find no difference that counts.
-    let differing: Vec<usize> = comparable.iter().copied().filter(|&i| pairs[i].v1_result != pairs[i].v2_result).collect();
+    let differing: Vec<usize> =
+        comparable.par_iter().with_min_len(1 << 16).copied().filter(|&i| pairs.v1_result(i) != pairs.v2_result(i)).collect();
     let mismatched: Vec<(usize, Vec<FieldDiff>)> = differing
         .par_iter()
         .map(|&i| {
-            let d = match (pairs[i].v1_result, pairs[i].v2_result) {
+            let d = match (pairs.v1_result(i), pairs.v2_result(i)) {
                 (Some(a), Some(b)) => diff_with(a, b, opts),
                 (Some(_), None) => vec![FieldDiff { path: "$".into(), kind: "missing_in_v2" }],
                 (None, _) => vec![FieldDiff { path: "$".into(), kind: "extra_in_v2" }],
@@ -342,7 +357,7 @@ pub fn analyze(
 
 #[allow(clippy::too_many_arguments)] // private helper of analyze(), called once
 fn segments(
-    pairs: &[PairView<'_>],
+    pairs: &Pairs<'_>,
     names: &[String],
     mismatched: &[(usize, Vec<FieldDiff>)],
     applicable: bool,
@@ -359,17 +374,17 @@ fn segments(
     for (s, name) in names.iter().enumerate() {
         // value -> (pairs, comparable, mismatches, v2 failures)
         let mut groups: FxHashMap<&str, (u64, u64, u64, u64)> = FxHashMap::default();
-        for (i, p) in pairs.iter().enumerate() {
-            let g = groups.entry(p.segments.get(s).unwrap_or("(missing)")).or_insert((0, 0, 0, 0));
+        for (i, &mismatch) in is_mismatch.iter().enumerate() {
+            let g = groups.entry(pairs.segment(i, s).unwrap_or("(missing)")).or_insert((0, 0, 0, 0));
             g.0 += 1;
-            let comparable = applicable && p.v1_ok && p.v2_ok;
+            let comparable = applicable && pairs.v1_ok(i) && pairs.v2_ok(i);
             if comparable {
                 g.1 += 1;
             }
-            if is_mismatch[i] {
+            if mismatch {
                 g.2 += 1;
             }
-            if !p.v2_ok || is_mismatch[i] {
+            if !pairs.v2_ok(i) || mismatch {
                 g.3 += 1;
             }
         }
@@ -392,7 +407,7 @@ fn segments(
                 failure_rate,
                 examples: sample_examples(
                     pairs,
-                    mismatched.iter().filter(|(i, _)| pairs[*i].segments.get(s).unwrap_or("(missing)") == value),
+                    mismatched.iter().filter(|(i, _)| pairs.segment(*i, s).unwrap_or("(missing)") == value),
                     5,
                     seed,
                 ),

@@ -70,29 +70,12 @@ fn pick<T: Copy>(v: &[T], idx: &[u32]) -> Vec<T> {
     idx.iter().map(|&i| v[i as usize]).collect()
 }
 
-/// Builds the discrepancy view of joined pairs (`first` plays V1, `second` V2).
-fn pair_views<'a>(first: &'a Requests, second: &'a Requests, fi: &[u32], si: &[u32]) -> Vec<discrepancy::PairView<'a>> {
-    fi.iter()
-        .zip(si)
-        .map(|(&a, &b)| {
-            let (a, b) = (a as usize, b as usize);
-            discrepancy::PairView {
-                id: first.id.get(a),
-                v1_ok: first.ok[a],
-                v2_ok: second.ok[b],
-                v1_result: first.result.get(a),
-                v2_result: second.result.get(b),
-                segments: discrepancy::Segments { v1: &first.segments, v2: &second.segments, v1_row: a, v2_row: b },
-            }
-        })
-        .collect()
-}
-
 /// The noise floor from a replay of V1 (`--v1-replay`), joined with V1 by correlation id.
 pub fn replay_baseline(v1: &Requests, d1: &Dedup, replay: &Requests, policy: &Policy, file: String) -> discrepancy::Baseline {
     let mut dr = crate::pair::dedup(replay);
     let p = crate::pair::join(v1, &mut d1.clone(), replay, &mut dr);
-    discrepancy::baseline(&pair_views(v1, replay, &p.v1_index, &p.v2_index), &policy.compare, file)
+    let pairs = discrepancy::Pairs { v1, v2: replay, v1_rows: &p.v1_index, v2_rows: &p.v2_index };
+    discrepancy::baseline(&pairs, &policy.compare, file)
 }
 
 pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Baseline>) -> Metrics {
@@ -122,9 +105,10 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
 
     // Discrepancies and resource ratios are independent: run them side by side.
     let discrepancies = || {
-        let views: Vec<discrepancy::PairView<'_>> = if shadow { pair_views(v1, v2, pi1, pi2) } else { Vec::new() };
+        let (r1, r2): (&[u32], &[u32]) = if shadow { (pi1, pi2) } else { (&[], &[]) };
+        let pairs = discrepancy::Pairs { v1, v2, v1_rows: r1, v2_rows: r2 };
         let applicable = shadow && v1.has_result && v2.has_result;
-        discrepancy::analyze(&views, &v1.segment_names, applicable, &policy.compare, baseline, conf, seed)
+        discrepancy::analyze(&pairs, &v1.segment_names, applicable, &policy.compare, baseline, conf, seed)
     };
     let resources = || {
         use rayon::prelude::*;
