@@ -18,9 +18,6 @@ pub struct StrCol {
 }
 
 impl StrCol {
-    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
-        StrCol { data: String::with_capacity(bytes), ends: Vec::with_capacity(rows) }
-    }
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -42,18 +39,11 @@ impl StrCol {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.data[start..self.ends[i] as usize]
     }
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        (0..self.len()).map(move |i| self.get(i))
-    }
     /// Moves every value of `other` to the end of this column.
     pub fn append(&mut self, other: &StrCol) {
         let base = self.data.len() as u64;
         self.data.push_str(&other.data);
         self.ends.extend(other.ends.iter().map(|e| e + base));
-    }
-    /// Bytes held (for memory accounting in benchmarks).
-    pub fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.ends.capacity() * 8
     }
 }
 
@@ -91,19 +81,11 @@ impl DictCol {
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
-    /// Distinct values seen.
-    pub fn values(&self) -> &[String] {
-        &self.values
-    }
     pub fn get(&self, i: usize) -> Option<&str> {
         match self.codes[i] {
             NONE => None,
             c => Some(&self.values[c as usize]),
         }
-    }
-    /// The value behind a code.
-    pub fn value(&self, code: u32) -> Option<&str> {
-        (code != NONE).then(|| self.values[code as usize].as_str())
     }
     /// The code of `s`, adding it to the dictionary if new.
     pub fn intern(&mut self, s: &str) -> u32 {
@@ -148,9 +130,6 @@ impl DictCol {
     pub fn append(&mut self, other: &DictCol) {
         let remap: Vec<u32> = other.values.iter().map(|v| self.intern(v)).collect();
         self.codes.extend(other.codes.iter().map(|&c| if c == NONE { NONE } else { remap[c as usize] }));
-    }
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
-        (0..self.len()).map(move |i| self.get(i))
     }
 }
 

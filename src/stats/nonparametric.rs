@@ -529,21 +529,6 @@ pub fn kth_pairwise_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
     kth_select(&Differences(x, y), k)
 }
 
-/// The reference definitions, by full enumeration (O(n^2)); for tests.
-#[doc(hidden)]
-pub fn kth_walsh_average_naive(d: &[f64], k: u64) -> f64 {
-    let mut all: Vec<f64> = (0..d.len()).flat_map(|i| (i..d.len()).map(move |j| (d[i] + d[j]) / 2.0)).collect();
-    all.sort_unstable_by(f64::total_cmp);
-    all[(k - 1) as usize]
-}
-
-#[doc(hidden)]
-pub fn kth_pairwise_difference_naive(x: &[f64], y: &[f64], k: u64) -> f64 {
-    let mut all: Vec<f64> = x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect();
-    all.sort_unstable_by(f64::total_cmp);
-    all[(k - 1) as usize]
-}
-
 /// One-sample Hodges-Lehmann estimate (median of Walsh averages) with the distribution-free
 /// interval from the signed-rank distribution, normal approximation for the critical rank:
 /// C = floor(M/2 - z sqrt(n(n+1)(2n+1)/24)) used as a 1-based rank, interval [W_(C), W_(M+1-C)]
