@@ -1,6 +1,6 @@
 //! Shared drawing for horizontal bar charts with optional interval whiskers.
 
-use super::{err, png, short, FONT};
+use super::{err, frame, png, short, FONT};
 use crate::error::Result;
 use plotters::prelude::*;
 
@@ -36,13 +36,7 @@ pub fn draw(spec: &Spec<'_>, bars: &[Bar]) -> Result<Vec<u8>> {
     let percent = spec.percent;
     let name = spec.name;
     png(name, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption(spec.title, (FONT, 26))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(230)
-            .build_cartesian_2d(spec.x_min..xmax, -0.5..(n as f64 - 0.5))
-            .map_err(err(name))?;
+        let mut chart = frame(&root, spec.title, 230).build_cartesian_2d(spec.x_min..xmax, -0.5..(n as f64 - 0.5)).map_err(err(name))?;
         chart
             .configure_mesh()
             .disable_y_mesh()

@@ -1,6 +1,6 @@
 //! Latency CDF of both versions on a log axis, with V1's and V2's p50/p95/p99 marked.
 
-use super::{err, png, version_lines, Chart, FONT, V1, V2};
+use super::{err, frame, png, version_lines, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use plotters::prelude::*;
@@ -17,11 +17,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     let hi = a[a.len() - 1].0.max(b[b.len() - 1].0).max(lo * 10.0);
     let name = "latency_cdf";
     let bytes = png(name, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Latency distribution (CDF, log scale)", (FONT, 26))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, "Latency distribution (CDF, log scale)", 64)
             .build_cartesian_2d((lo..hi * 1.05).log_scale(), 0.0..1.0f64)
             .map_err(err(name))?;
         chart

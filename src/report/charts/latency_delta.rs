@@ -1,7 +1,7 @@
 //! Shadow: histogram of per-request V2/V1 latency change (paired). Canary: overlaid latency
 //! histograms of both versions on log-spaced bins.
 
-use super::{err, png, version_lines, Chart, FONT, V1, V2};
+use super::{err, frame, png, version_lines, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use crate::policy::Mode;
@@ -48,11 +48,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
         let top = h.iter().copied().fold(0.0, f64::max) * 1.1;
         let shift = &o.verdict.metrics.latency_ms.comparison.shift.interval;
         let bytes = png(name, |root| {
-            let mut chart = ChartBuilder::on(&root)
-                .caption("Per-request latency change, V2 vs V1 (same requests)", (FONT, 26))
-                .margin(16)
-                .x_label_area_size(48)
-                .y_label_area_size(64)
+            let mut chart = frame(&root, "Per-request latency change, V2 vs V1 (same requests)", 64)
                 .build_cartesian_2d(lo..hi, 0.0..top.max(1e-9))
                 .map_err(err(name))?;
             chart
@@ -109,11 +105,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     let (ha, hb) = (histogram(&a, lo, hi), histogram(&b, lo, hi));
     let top = ha.iter().chain(&hb).copied().fold(0.0, f64::max) * 1.1;
     let bytes = png(name, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Latency distributions, V1 and V2 (different requests)", (FONT, 26))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, "Latency distributions, V1 and V2 (different requests)", 64)
             .build_cartesian_2d(lo..hi, 0.0..top.max(1e-9))
             .map_err(err(name))?;
         chart

@@ -52,6 +52,18 @@ pub fn err<E: std::fmt::Display>(chart: &str) -> impl Fn(E) -> Error + '_ {
     move |e| Error::Output { path: format!("charts/{chart}.png"), source: std::io::Error::other(e.to_string()) }
 }
 
+/// The frame every chart shares: its caption, margin and label areas (`y_area` wide enough for
+/// that chart's y labels). Each chart then builds its own coordinates on it.
+pub fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(caption, (FONT, 26)).margin(16).x_label_area_size(48).y_label_area_size(y_area);
+    b
+}
+
 /// Draws into an RGB buffer and encodes it as PNG.
 pub fn png(name: &str, draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>) -> Result<Vec<u8>> {
     register_font();

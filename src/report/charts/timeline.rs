@@ -1,6 +1,6 @@
 //! Shared drawing for the per-window timelines.
 
-use super::{err, png, version_lines, Chart, BREACH, FONT, THRESHOLD};
+use super::{err, frame, png, version_lines, Chart, BREACH, FONT, THRESHOLD};
 use crate::analyze::Outcome;
 use crate::error::Result;
 use crate::metrics::windows::Window;
@@ -53,11 +53,7 @@ pub fn draw_timeline(o: &Outcome, s: &Series) -> Result<Option<Chart>> {
     let name = s.name;
     let percent = s.percent;
     let bytes = png(name, |root| {
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{} ({}-minute windows)", s.title, w.width_minutes), (FONT, 26))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(72)
+        let mut chart = frame(&root, &format!("{} ({}-minute windows)", s.title, w.width_minutes), 72)
             .build_cartesian_2d(0.0..xmax, 0.0..ymax)
             .map_err(err(name))?;
         chart
