@@ -160,10 +160,18 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
                         rb.next();
                     }
                     std::cmp::Ordering::Equal => {
-                        for &(_, i) in x.iter() {
-                            let text = v1.id.get(i as usize);
-                            if let Some(&(_, j)) = y.iter().find(|(_, j)| v2.id.get(*j as usize) == text) {
-                                out.push((i, j));
+                        if let ([(_, i)], [(_, j)]) = (x, y) {
+                            // The usual case, one row per side: the texts are compared later,
+                            // in V1's row order, where half the reads are sequential.
+                            out.push((*i, *j));
+                        } else {
+                            // Equal hashes within a version: distinct ids that collide. Told
+                            // apart by text here (rare).
+                            for &(_, i) in x.iter() {
+                                let text = v1.id.get(i as usize);
+                                if let Some(&(_, j)) = y.iter().find(|(_, j)| v2.id.get(*j as usize) == text) {
+                                    out.push((i, j));
+                                }
                             }
                         }
                         ra.next();
@@ -178,13 +186,28 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
     for (i, j) in matches.into_iter().flatten() {
         twin[i as usize] = j;
     }
+    // Candidates (equal hashes) are confirmed by comparing the id texts, so the join stays exact
+    // when distinct ids share a 64-bit hash.
+    let confirmed: Vec<Vec<(u32, u32)>> = d1
+        .keep
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|&i| {
+                    let j = twin[i as usize];
+                    (j != u32::MAX && v1.id.get(i as usize) == v2.id.get(j as usize)).then_some((i, j))
+                })
+                .collect()
+        })
+        .collect();
     let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
-    for &i in &d1.keep {
-        let j = twin[i as usize];
-        if j != u32::MAX {
-            p.v1_index.push(i);
-            p.v2_index.push(j);
-        }
+    let n: usize = confirmed.iter().map(Vec::len).sum();
+    p.v1_index.reserve_exact(n);
+    p.v2_index.reserve_exact(n);
+    for (i, j) in confirmed.into_iter().flatten() {
+        p.v1_index.push(i);
+        p.v2_index.push(j);
     }
     p.pairs = p.v1_index.len() as u64;
     p.v1_only = p.v1_ids - p.pairs;
