@@ -9,14 +9,18 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
-/// One column's values, converted once from the file's Arrow type.
+/// One column of one part, read in place from a single-chunk slice of the decoded batch (no
+/// per-part copy: `get` on a one-chunk array is a bounds check and a validity bit).
 enum ColData<'a> {
     Absent,
-    Str(Vec<Option<&'a str>>),
-    I64(Vec<Option<i64>>),
-    F64(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
-    Ms(Vec<Option<i64>>),
+    Str(&'a StringChunked),
+    I64(&'a Int64Chunked),
+    F64(&'a Float64Chunked),
+    Bool(&'a BooleanChunked),
+    /// Physical epoch values and the divisor to milliseconds.
+    Ms(&'a Int64Chunked, i64),
+    /// Days since the epoch.
+    Days(&'a Int32Chunked),
     Null,
 }
 
@@ -27,12 +31,13 @@ impl ColData<'_> {
             ColData::Absent => Val::Absent,
             ColData::Null => Val::Null,
             ColData::Str(v) => {
-                v[i].map_or(Val::Null, |s| if super::value::trim(s).is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) })
+                v.get(i).map_or(Val::Null, |s| if super::value::trim(s).is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) })
             }
-            ColData::I64(v) => opt(v[i].map(Val::I64)),
-            ColData::F64(v) => opt(v[i].map(Val::F64)),
-            ColData::Bool(v) => opt(v[i].map(Val::Bool)),
-            ColData::Ms(v) => opt(v[i].map(Val::EpochMs)),
+            ColData::I64(v) => opt(v.get(i).map(Val::I64)),
+            ColData::F64(v) => opt(v.get(i).map(Val::F64)),
+            ColData::Bool(v) => opt(v.get(i).map(Val::Bool)),
+            ColData::Ms(v, div) => opt(v.get(i).map(|t| Val::EpochMs(t.div_euclid(*div)))),
+            ColData::Days(v) => opt(v.get(i).map(|d| Val::EpochMs(d as i64 * 86_400_000))),
         }
     }
 }
@@ -89,27 +94,22 @@ fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
     lf.map_err(|e| polars_err(path, "cannot open", e))
 }
 
-fn convert<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
+/// Casts a column to the type [`view`] reads (narrow integers to i64, f32 to f64) and makes it
+/// one chunk; rejects types shadowgate cannot read.
+fn prepare(path: &Path, name: &str, c: &Column) -> Result<Column> {
     let bad = |e: PolarsError| polars_err(path, &format!("cannot read column `{name}`"), e);
-    Ok(match c.dtype() {
-        DataType::String => ColData::Str(c.str().map_err(bad)?.iter().collect()),
-        DataType::Boolean => ColData::Bool(c.bool().map_err(bad)?.iter().collect()),
-        DataType::Float64 => ColData::F64(c.f64().map_err(bad)?.iter().collect()),
-        DataType::Int64 => ColData::I64(c.i64().map_err(bad)?.iter().collect()),
-        DataType::Float32 => ColData::F64(c.cast(&DataType::Float64).map_err(bad)?.f64().map_err(bad)?.iter().collect()),
+    let c = match c.dtype() {
+        DataType::String
+        | DataType::Boolean
+        | DataType::Float64
+        | DataType::Int64
+        | DataType::Datetime(..)
+        | DataType::Date
+        | DataType::Null => c.rechunk(),
+        DataType::Float32 => c.cast(&DataType::Float64).map_err(bad)?.rechunk(),
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            ColData::I64(c.cast(&DataType::Int64).map_err(bad)?.i64().map_err(bad)?.iter().collect())
+            c.cast(&DataType::Int64).map_err(bad)?.rechunk()
         }
-        DataType::Datetime(tu, _) => {
-            let div = match tu {
-                TimeUnit::Nanoseconds => 1_000_000,
-                TimeUnit::Microseconds => 1_000,
-                TimeUnit::Milliseconds => 1,
-            };
-            ColData::Ms(c.datetime().map_err(bad)?.physical().iter().map(|o| o.map(|v| v.div_euclid(div))).collect())
-        }
-        DataType::Date => ColData::Ms(c.date().map_err(bad)?.physical().iter().map(|o| o.map(|d| d as i64 * 86_400_000)).collect()),
-        DataType::Null => ColData::Null,
         other => {
             return Err(Error::input(
                 path,
@@ -118,6 +118,29 @@ fn convert<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
             ),
             ))
         }
+    };
+    Ok(c)
+}
+
+/// Typed access to a column made by [`prepare`].
+fn view<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
+    let bad = |e: PolarsError| polars_err(path, &format!("cannot read column `{name}`"), e);
+    Ok(match c.dtype() {
+        DataType::String => ColData::Str(c.str().map_err(bad)?),
+        DataType::Boolean => ColData::Bool(c.bool().map_err(bad)?),
+        DataType::Float64 => ColData::F64(c.f64().map_err(bad)?),
+        DataType::Int64 => ColData::I64(c.i64().map_err(bad)?),
+        DataType::Datetime(tu, _) => {
+            let div = match tu {
+                TimeUnit::Nanoseconds => 1_000_000,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1,
+            };
+            ColData::Ms(c.datetime().map_err(bad)?.physical(), div)
+        }
+        DataType::Date => ColData::Days(c.date().map_err(bad)?.physical()),
+        DataType::Null => ColData::Null,
+        other => return Err(Error::input(path, format!("column `{name}` has type {other}, which shadowgate cannot read."))),
     })
 }
 
@@ -151,17 +174,19 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
         sink.requests.reserve(n.unwrap_or(0));
     }
     let projected = lf.select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>());
-    let file = path.display().to_string();
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted, norm };
     // The file is read BATCH rows at a time (the slice is pushed down into the reader, which
     // skips row groups outside it), so memory holds one batch of decoded columns, not the file.
     const BATCH: usize = 1 << 21;
     let mut offset = 0usize;
+    // Parts are reused from wave to wave and batch to batch.
+    let mut pool: Vec<Part> = Vec::new();
     loop {
         let df =
             projected.clone().slice(offset as i64, BATCH as IdxSize).collect().map_err(|e| polars_err(path, "cannot read the data", e))?;
         let height = df.height();
         if offset == 0 || height > 0 {
-            read_batch(path, &df, &wanted, offset, norm, sink, &file)?;
+            read_batch(&ctx, &df, offset, sink, &mut pool)?;
         }
         offset += height;
         if height < BATCH {
@@ -170,45 +195,63 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
     }
 }
 
-/// Validates one batch of rows (`offset` = rows before it in the file) into the sink.
-fn read_batch(
-    path: &Path,
-    df: &DataFrame,
-    wanted: &[&String],
-    offset: usize,
-    norm: &Normalizer,
-    sink: &mut Sink,
-    file: &str,
-) -> Result<()> {
+/// What every batch of one file shares.
+struct FileCtx<'a> {
+    path: &'a Path,
+    /// Its display form, for rejected rows.
+    file: String,
+    /// The mapped column names in [`RawRow`] order, segments last.
+    wanted: Vec<&'a String>,
+    norm: &'a Normalizer,
+}
+
+/// Validates one batch of rows (`offset` = rows before it in the file) into the sink, through
+/// a pool of parts reused from batch to batch.
+fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink, pool: &mut Vec<Part>) -> Result<()> {
+    let FileCtx { path, file, wanted, norm } = ctx;
+    let (path, norm) = (*path, *norm);
     let height = df.height();
     let columns: Vec<Option<&Column>> = wanted.iter().map(|w| df.column(w.as_str()).ok()).collect();
     sink.requests.has_result |= columns[5].is_some();
     sink.requests.has_cpu |= columns[6].is_some();
     sink.requests.has_memory |= columns[7].is_some();
     sink.requests.has_net |= columns[8].is_some();
-    // Rows are converted and validated in parallel parts of CHUNK rows, WAVE parts at a time, and
-    // merged in order. Each part converts only its own slice of the columns, so the extra memory
-    // is one wave of parts, not a second copy of the file.
+    // Rows are validated in parallel parts of CHUNK rows, WAVE parts at a time, and merged in
+    // order, so the extra memory is one wave of parts, not a second copy of the file.
     const CHUNK: usize = 65_536;
     const WAVE: usize = 16;
     let mut start = 0;
     while start < height {
         let ranges: Vec<(usize, usize)> =
             (0..WAVE).map(|w| start + w * CHUNK).take_while(|s| *s < height).map(|s| (s, (s + CHUNK).min(height))).collect();
-        let parts: Vec<Part> = ranges
+        while pool.len() < ranges.len() {
+            let mut part = sink.part_with_capacity(CHUNK);
+            // The batch's strings stay put while a part runs: results may be cached by address.
+            part.stable_strings = true;
+            pool.push(part);
+        }
+        let parts = &mut pool[..ranges.len()];
+        for part in parts.iter_mut() {
+            sink.recycle(part);
+        }
+        ranges
             .par_iter()
-            .map(|&(s, e)| -> Result<Part> {
-                let sliced: Vec<Option<Column>> = columns.iter().map(|c| c.map(|c| c.slice(s as i64, e - s))).collect();
+            .zip(parts.par_iter_mut())
+            .map(|(&(s, e), part)| -> Result<()> {
+                let mut sliced: Vec<Option<Column>> = Vec::with_capacity(columns.len());
+                for (w, c) in wanted.iter().zip(&columns) {
+                    sliced.push(match c {
+                        Some(c) => Some(prepare(path, w, &c.slice(s as i64, e - s))?),
+                        None => None,
+                    });
+                }
                 let mut data: Vec<ColData<'_>> = Vec::with_capacity(sliced.len());
                 for (w, c) in wanted.iter().zip(&sliced) {
                     data.push(match c {
-                        Some(c) => convert(path, w, c)?,
+                        Some(c) => view(path, w, c)?,
                         None => ColData::Absent,
                     });
                 }
-                let mut part = sink.part();
-                // The batch's strings stay put while this part runs: results may be cached by address.
-                part.stable_strings = true;
                 let mut segments = Vec::with_capacity(data.len() - 9);
                 for i in 0..e - s {
                     segments.clear();
@@ -227,11 +270,11 @@ fn read_batch(
                     };
                     part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
                 }
-                Ok(part)
+                Ok(())
             })
-            .collect::<Result<_>>()?;
-        for part in parts {
-            sink.absorb(file, part);
+            .collect::<Result<()>>()?;
+        for part in parts.iter_mut() {
+            sink.absorb_reuse(file, part);
         }
         sink.share_learned();
         start = ranges.last().map_or(height, |r| r.1);
@@ -311,12 +354,14 @@ pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<G
     let mut cols = Vec::new();
     for n in &names {
         let c = df.column(n.as_str()).map_err(|e| polars_err(path, "cannot read the data", e))?;
-        let owned = match convert(path, n, c)? {
-            ColData::Str(v) => OwnedCol::Str(v.into_iter().map(|s| s.map(str::to_string)).collect()),
-            ColData::I64(v) => OwnedCol::I64(v),
-            ColData::F64(v) => OwnedCol::F64(v),
-            ColData::Bool(v) => OwnedCol::Bool(v),
-            ColData::Ms(v) => OwnedCol::Ms(v),
+        let c = prepare(path, n, c)?;
+        let owned = match view(path, n, &c)? {
+            ColData::Str(v) => OwnedCol::Str(v.iter().map(|s| s.map(str::to_string)).collect()),
+            ColData::I64(v) => OwnedCol::I64(v.iter().collect()),
+            ColData::F64(v) => OwnedCol::F64(v.iter().collect()),
+            ColData::Bool(v) => OwnedCol::Bool(v.iter().collect()),
+            ColData::Ms(v, div) => OwnedCol::Ms(v.iter().map(|o| o.map(|t| t.div_euclid(div))).collect()),
+            ColData::Days(v) => OwnedCol::Ms(v.iter().map(|o| o.map(|d| d as i64 * 86_400_000)).collect()),
             ColData::Null | ColData::Absent => OwnedCol::Null,
         };
         cols.push((n.clone(), owned));

@@ -31,6 +31,11 @@ impl StrCol {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+    /// Removes every value, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
     pub fn push(&mut self, s: &str) {
         self.data.push_str(s);
         self.ends.push(self.data.len() as u64);
@@ -86,6 +91,13 @@ impl DictCol {
             NONE => None,
             c => Some(&self.values[c as usize]),
         }
+    }
+    /// Removes every row and value, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.codes.clear();
+        self.values.clear();
+        self.index.clear();
+        self.next.clear();
     }
     /// The code of `s`, adding it to the dictionary if new.
     pub fn intern(&mut self, s: &str) -> u32 {

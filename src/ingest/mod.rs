@@ -139,14 +139,30 @@ impl Requests {
         }
     }
 
-    /// Moves the rows of `other` (same segment columns) to the end.
-    pub fn append(&mut self, other: &Requests) {
+    /// Empties every column, keeping the allocations (a reused part's pages stay mapped).
+    pub fn clear(&mut self) {
+        self.id.clear();
+        self.ts_ms.clear();
+        self.latency_ms.clear();
+        self.ok.clear();
+        self.error_code.clear();
+        self.result.clear();
+        self.cpu_ms.clear();
+        self.memory_mb.clear();
+        self.net_bytes.clear();
+        for c in &mut self.segments {
+            c.clear();
+        }
+    }
+
+    /// Moves the rows of `other` (same segment columns) to the end; `result` is left to the
+    /// caller, which knows how `other`'s result codes relate to this one's.
+    fn append_except_result(&mut self, other: &Requests) {
         self.id.append(&other.id);
         self.ts_ms.extend_from_slice(&other.ts_ms);
         self.latency_ms.extend_from_slice(&other.latency_ms);
         self.ok.extend_from_slice(&other.ok);
         self.error_code.append(&other.error_code);
-        self.result.append(&other.result);
         self.cpu_ms.extend_from_slice(&other.cpu_ms);
         self.memory_mb.extend_from_slice(&other.memory_mb);
         self.net_bytes.extend_from_slice(&other.net_bytes);
@@ -280,17 +296,26 @@ const RESULT_CACHE_MAX: usize = 1 << 16;
 /// where every result differs, where remembering would only cost memory).
 const KNOWN_RESULTS_MAX: usize = 200_000;
 
+/// Result codes with this bit are local to a [`Part`] (an index into its `learned` list) until
+/// the sink absorbs the part and gives them version-wide codes.
+const LOCAL: u32 = 1 << 31;
+
 /// Rows, counts and the first rejections of one chunk of input, built by one parallel task and
 /// merged into the [`Sink`] in input order, so line numbers and the rejected sample stay exact.
 pub struct Part {
+    /// The part's rows. `rows.result` holds only codes: version-wide codes of the sink's result
+    /// dictionary for results it already knew, `LOCAL | k` for `learned[k]`.
     pub rows: Requests,
-    /// Raw result text -> its code in `rows.result`: each distinct raw text is parsed and
-    /// canonicalized once per part, not once per row.
-    result_cache: FxHashMap<String, u32>,
-    /// Raw -> canonical texts learned by earlier parts (shared, read-only while parts run).
-    known: Arc<FxHashMap<String, String>>,
-    /// Raw -> canonical texts this part computed, handed to the sink for later parts.
-    learned: Vec<(String, String)>,
+    /// Raw result text -> version-wide code, for the results earlier parts found (shared,
+    /// read-only while parts run): each distinct raw result is parsed and canonicalized about
+    /// once per version, not once per row or per part.
+    known: Arc<FxHashMap<String, u32>>,
+    /// Results new to this part: (raw text when it may be shared, canonical text).
+    learned: Vec<(Option<String>, String)>,
+    /// Raw text -> local code of results new to this part.
+    fresh_raw: FxHashMap<String, u32>,
+    /// Canonical text -> local code, so two spellings of one result share a code.
+    fresh_canonical: FxHashMap<String, u32>,
     /// Set by readers whose strings do not move or get reused while the part runs (a Parquet
     /// batch): then a result text already seen at the same address and length is the same text,
     /// and its code is found without hashing or comparing it (dictionary-encoded columns point
@@ -309,37 +334,44 @@ pub struct Part {
 }
 
 impl Part {
-    /// The dictionary code of a row's result, canonicalizing each distinct raw text once: found
-    /// by address (stable strings), else by text in this part, else in what earlier parts
-    /// learned, else parsed here.
+    /// The code of a row's result: found by address (stable strings), else among the results
+    /// the sink knows, else among this part's new ones, else canonicalized here.
     fn result_code(&mut self, v: &Val<'_>) -> u32 {
         let Val::Str(s) = v else {
-            return v.as_canonical_json().map_or(columns::NONE, |c| self.rows.result.intern(&c));
+            return match v.as_canonical_json() {
+                Some(c) => self.local_code(None, c),
+                None => columns::NONE,
+            };
         };
         if let Some(code) = self.by_address(s) {
             return code;
         }
-        let code = match self.result_cache.get(s.as_ref()) {
+        let code = match self.known.get(s.as_ref()).or_else(|| self.fresh_raw.get(s.as_ref())) {
             Some(&code) => code,
             None => {
-                let code = match self.known.get(s.as_ref()) {
-                    Some(canonical) => self.rows.result.intern(canonical),
-                    None => {
-                        let canonical = canonical_str(s);
-                        let code = self.rows.result.intern(&canonical);
-                        if self.known.len() + self.learned.len() < KNOWN_RESULTS_MAX {
-                            self.learned.push((s.to_string(), canonical));
-                        }
-                        code
-                    }
-                };
-                if self.result_cache.len() < RESULT_CACHE_MAX {
-                    self.result_cache.insert(s.to_string(), code);
+                let code = self.local_code(Some(s), canonical_str(s));
+                if self.fresh_raw.len() < RESULT_CACHE_MAX {
+                    self.fresh_raw.insert(s.to_string(), code);
                 }
                 code
             }
         };
         self.remember_address(s, code);
+        code
+    }
+
+    /// The local code of a canonical result new to this part.
+    fn local_code(&mut self, raw: Option<&str>, canonical: String) -> u32 {
+        if let Some(&code) = self.fresh_canonical.get(&canonical) {
+            if let Some(raw) = raw {
+                // Another spelling of a result already learned: remember it for later parts too.
+                self.learned.push((Some(raw.to_string()), canonical));
+            }
+            return code;
+        }
+        let code = LOCAL | self.learned.len() as u32;
+        self.learned.push((raw.map(str::to_string), canonical.clone()));
+        self.fresh_canonical.insert(canonical, code);
         code
     }
 
@@ -400,10 +432,10 @@ pub struct Sink {
     pub max_rejected: usize,
     /// Keep a valid row only if the hash of its id is at most this (`--sample-rate`).
     pub sample_threshold: Option<u64>,
-    /// Raw -> canonical result texts seen so far, so each distinct result is parsed about once
-    /// per version rather than once per part.
-    known_results: Arc<FxHashMap<String, String>>,
-    learned_results: Vec<(String, String)>,
+    /// Raw result text -> code in `requests.result`, for results seen so far, so each distinct
+    /// result is parsed about once per version rather than once per part.
+    known_results: Arc<FxHashMap<String, u32>>,
+    learned_results: Vec<(String, u32)>,
 }
 
 /// FNV-1a of a correlation id: stable across versions, runs and platforms, so a sample keeps
@@ -444,9 +476,10 @@ impl Sink {
     pub fn part(&self) -> Part {
         Part {
             rows: Requests::new(&self.requests.segment_names),
-            result_cache: FxHashMap::default(),
             known: Arc::clone(&self.known_results),
             learned: Vec::new(),
+            fresh_raw: FxHashMap::default(),
+            fresh_canonical: FxHashMap::default(),
             stable_strings: false,
             by_address: FxHashMap::default(),
             rows_read: 0,
@@ -467,15 +500,28 @@ impl Sink {
             return;
         }
         let known = Arc::make_mut(&mut self.known_results);
-        for (raw, canonical) in self.learned_results.drain(..) {
-            known.insert(raw, canonical);
+        for (raw, code) in self.learned_results.drain(..) {
+            known.insert(raw, code);
         }
     }
 
+    /// An empty part with room for `rows` rows, so filling it does not regrow its columns.
+    pub fn part_with_capacity(&self, rows: usize) -> Part {
+        let mut part = self.part();
+        part.rows.reserve(rows);
+        part
+    }
+
     /// Merges a part; parts must arrive in input order.
-    pub fn absorb(&mut self, file: &str, part: Part) {
+    pub fn absorb(&mut self, file: &str, mut part: Part) {
+        self.absorb_reuse(file, &mut part);
+    }
+
+    /// Merges a part (parts must arrive in input order) and leaves it empty but with its
+    /// allocations, ready for [`Sink::recycle`]: a reader that reuses its parts touches fresh
+    /// memory once instead of once per part.
+    pub fn absorb_reuse(&mut self, file: &str, part: &mut Part) {
         crate::progress::rows(part.rows_read);
-        self.learned_results.extend(part.learned);
         self.stats.rows_read += part.rows_read;
         self.stats.rows_accepted += part.rows_accepted;
         self.stats.rows_sampled_out += part.rows_sampled_out;
@@ -483,15 +529,54 @@ impl Sink {
             self.stats.rows_rejected += n;
             *self.stats.rejected_by_reason.entry(r.as_str()).or_insert(0) += n;
         }
-        for (unit, n) in part.timestamp_units {
+        for (unit, n) in part.timestamp_units.drain(..) {
             *self.stats.timestamp_units.entry(unit).or_insert(0) += n;
         }
-        for (line, reason, detail, raw) in part.rejected {
+        for (line, reason, detail, raw) in part.rejected.drain(..) {
             if self.rejected.len() < self.max_rejected {
                 self.rejected.push(Rejected { version: self.version, file: file.to_string(), line, reason, detail, raw });
             }
         }
-        self.requests.append(&part.rows);
+        // The part's new results get version-wide codes; their raw texts become known to later
+        // parts (up to a bound: where every result differs, remembering only costs memory).
+        let mut room = KNOWN_RESULTS_MAX.saturating_sub(self.known_results.len() + self.learned_results.len());
+        let mut global = Vec::with_capacity(part.learned.len());
+        for (raw, canonical) in part.learned.drain(..) {
+            let code = self.requests.result.intern(&canonical);
+            global.push(code);
+            if let Some(raw) = raw.filter(|_| room > 0) {
+                room -= 1;
+                self.learned_results.push((raw, code));
+            }
+        }
+        let codes = &mut self.requests.result.codes;
+        codes.extend(part.rows.result.codes.iter().map(|&c| {
+            if c != columns::NONE && c & LOCAL != 0 {
+                global[(c & !LOCAL) as usize]
+            } else {
+                c
+            }
+        }));
+        self.requests.append_except_result(&part.rows);
+        part.rows.clear();
+        part.rows_read = 0;
+        part.rows_accepted = 0;
+        part.rows_sampled_out = 0;
+        part.rejected_by_reason = [0; Reason::ALL.len()];
+        // Codes in both caches refer to the part's emptied dictionary (and addresses to a batch
+        // that may be freed).
+        part.fresh_raw.clear();
+        part.fresh_canonical.clear();
+        part.by_address.clear();
+        // Drop the part's hold on the shared map, so share_learned can update it in place.
+        part.known = Arc::default();
+    }
+
+    /// Readies an absorbed part for the next wave: the latest shared results and the rejected
+    /// sample's remaining room.
+    pub fn recycle(&self, part: &mut Part) {
+        part.known = Arc::clone(&self.known_results);
+        part.max_rejected = self.max_rejected.saturating_sub(self.rejected.len());
     }
 }
 
