@@ -146,3 +146,47 @@ fn custom_sustained_rule_on_memory_and_the_optional_throughput_gate() {
     let w = &run.verdict()["windows"]["v2"][0];
     assert!(w["memory_mean"].as_f64().unwrap() > 280.0, "{w}");
 }
+
+/// The window series (dense buckets, or a sorted map when timestamps are years apart) against a
+/// per-window computation written the obvious way.
+#[test]
+fn window_series_match_a_naive_grouping() {
+    use shadowgate::metrics::windows::{series, SeriesInput};
+    use shadowgate::stats::quantile::quantile_sorted;
+    let width = 60_000;
+    for stray in [false, true] {
+        let n = 5_000usize;
+        let mut ts: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + (i * 7_919) % 3_600_000).collect();
+        if stray {
+            // Two rows decades away force the sparse path.
+            ts[10] = 1_000;
+            ts[20] = 4_000_000_000_000;
+        }
+        let latency: Vec<f64> = (0..n).map(|i| ((i * 37) % 1000) as f64 / 3.0).collect();
+        let ok: Vec<bool> = (0..n).map(|i| i % 13 != 0).collect();
+        let cpu: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { f64::NAN } else { i as f64 }).collect();
+        let memory: Vec<f64> = vec![f64::NAN; n];
+        let rows: Vec<u32> = (0..n as u32).filter(|i| i % 4 != 1).collect();
+        let input = SeriesInput { ts_ms: &ts, latency: &latency, ok: &ok, cpu: &cpu, memory: &memory };
+        let got = series(&input, &rows, width);
+        let mut keys: Vec<i64> = rows.iter().map(|&i| ts[i as usize].div_euclid(width)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(got.keys().copied().collect::<Vec<_>>(), keys, "stray={stray}");
+        for k in keys {
+            let in_w: Vec<usize> = rows.iter().map(|&i| i as usize).filter(|&i| ts[i].div_euclid(width) == k).collect();
+            let w = &got[&k];
+            let mut lat: Vec<f64> = in_w.iter().map(|&i| latency[i]).collect();
+            assert_eq!(w.requests, in_w.len() as u64);
+            assert_eq!(w.errors, in_w.iter().filter(|&&i| !ok[i]).count() as u64);
+            assert_eq!(w.start_ms, k * width);
+            assert_eq!(w.latency_mean, lat.iter().sum::<f64>() / lat.len() as f64);
+            lat.sort_by(f64::total_cmp);
+            assert_eq!(w.latency_p95, quantile_sorted(&lat, 0.95));
+            let c: Vec<f64> = in_w.iter().map(|&i| cpu[i]).filter(|v| v.is_finite()).collect();
+            let want = if c.is_empty() { f64::NAN } else { c.iter().sum::<f64>() / c.len() as f64 };
+            assert!(w.cpu_mean == want || (w.cpu_mean.is_nan() && want.is_nan()));
+            assert!(w.memory_mean.is_nan());
+        }
+    }
+}

@@ -5,7 +5,7 @@ use crate::stats::nonparametric::{
     hodges_lehmann_one_sample_sorted, hodges_lehmann_two_sample, mann_whitney, wilcoxon_signed_rank_sorted, RankTest,
 };
 use crate::stats::quantile::quantile_with_ci;
-use crate::stats::resample::{mean_ratio, quantile_ratios, RatioInterval};
+use crate::stats::resample::{mean_ratio, quantile_ratios_sorted, RatioInterval};
 use crate::stats::{sorted, variance, z_two_sided, Interval};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,19 +46,23 @@ impl LatencySummary {
 /// Summary of latencies in ms: type-7 percentiles with order-statistic intervals (binomial
 /// ranks) and the mean with mean +- z s / sqrt(n).
 pub fn summarize(latency: &[f64], confidence: f64) -> LatencySummary {
-    let s = sorted(latency);
+    summarize_sorted(&sorted(latency), confidence)
+}
+
+/// [`summarize`] of latencies already sorted ascending.
+pub fn summarize_sorted(s: &[f64], confidence: f64) -> LatencySummary {
     let n = s.len();
-    let mean = crate::stats::mean(&s);
-    let half = if n > 1 { z_two_sided(confidence) * (variance(&s) / n as f64).sqrt() } else { f64::INFINITY };
+    let mean = crate::stats::mean(s);
+    let half = if n > 1 { z_two_sided(confidence) * (variance(s) / n as f64).sqrt() } else { f64::INFINITY };
     LatencySummary {
         n: n as u64,
         mean: Interval::new(mean, mean - half, mean + half),
         max: s.last().copied().unwrap_or(f64::NAN),
-        p50: quantile_with_ci(&s, 0.50, confidence),
-        p90: quantile_with_ci(&s, 0.90, confidence),
-        p95: quantile_with_ci(&s, 0.95, confidence),
-        p99: quantile_with_ci(&s, 0.99, confidence),
-        ecdf: crate::stats::quantile::evenly_spaced_quantiles(&s, 600),
+        p50: quantile_with_ci(s, 0.50, confidence),
+        p90: quantile_with_ci(s, 0.90, confidence),
+        p95: quantile_with_ci(s, 0.95, confidence),
+        p99: quantile_with_ci(s, 0.99, confidence),
+        ecdf: crate::stats::quantile::evenly_spaced_quantiles(s, 600),
     }
 }
 
@@ -92,12 +96,18 @@ pub const LOG_OFFSET_MS: f64 = 1e-3;
 
 /// Paired comparison over (V1, V2) latencies of the same requests.
 pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
+    let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
+    compare_paired_sorted(v1, v2, &s1, &s2, confidence, seed)
+}
+
+/// [`compare_paired`] for a caller that already has both samples sorted (`s1`, `s2`).
+pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
     // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.
     crate::stats::sort_in_place(&mut logs);
     let mut ratios = BTreeMap::new();
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
-    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios(v1, v2, &qs, true, confidence, seed)) {
+    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios_sorted(v1, v2, s1, s2, &qs, true, confidence, seed)) {
         ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
@@ -113,9 +123,15 @@ pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> Lat
 
 /// Two-sample comparison (canary mode).
 pub fn compare_unpaired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
+    let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
+    compare_unpaired_sorted(v1, v2, &s1, &s2, confidence, seed)
+}
+
+/// [`compare_unpaired`] for a caller that already has both samples sorted (`s1`, `s2`).
+pub fn compare_unpaired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let mut ratios = BTreeMap::new();
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
-    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios(v1, v2, &qs, false, confidence, seed)) {
+    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios_sorted(v1, v2, s1, s2, &qs, false, confidence, seed)) {
         ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, false, confidence));

@@ -84,13 +84,23 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
     let (v1, v2) = (&ds.v1, &ds.v2);
     let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
     let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
-    let (s1, s2) = rayon::join(|| latency::summarize(&lat1, conf), || latency::summarize(&lat2, conf));
+    let (sorted1, sorted2) = rayon::join(|| crate::stats::sorted(&lat1), || crate::stats::sorted(&lat2));
+    let (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
     let shadow = ds.mode == Mode::Shadow;
     let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
     let comparison = if shadow {
-        latency::compare_paired(&pick(&v1.latency_ms, pi1), &pick(&v2.latency_ms, pi2), conf, seed)
+        let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
+        drop((lat1, lat2));
+        // Every kept row paired (the usual shadow run): the paired samples are the kept samples
+        // in another order, so their sorts are the ones just made.
+        if pi1.len() == ds.d1.keep.len() && pi2.len() == ds.d2.keep.len() {
+            latency::compare_paired_sorted(&p1, &p2, &sorted1, &sorted2, conf, seed)
+        } else {
+            drop((sorted1, sorted2));
+            latency::compare_paired(&p1, &p2, conf, seed)
+        }
     } else {
-        latency::compare_unpaired(&lat1, &lat2, conf, seed)
+        latency::compare_unpaired_sorted(&lat1, &lat2, &sorted1, &sorted2, conf, seed)
     };
     let rate = |r: &Requests, keep: &[u32]| {
         errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code.get(i as usize)), conf)
@@ -144,12 +154,10 @@ pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
     let width_ms = policy.analysis.window_minutes as i64 * 60_000;
     let min = policy.analysis.min_window_requests;
     let series = |r: &Requests, keep: &[u32]| {
-        let (ts, lat, ok, cpu, mem) =
-            (pick(&r.ts_ms, keep), pick(&r.latency_ms, keep), pick(&r.ok, keep), pick(&r.cpu_ms, keep), pick(&r.memory_mb, keep));
-        windows::series(&windows::SeriesInput { ts_ms: &ts, latency: &lat, ok: &ok, cpu: &cpu, memory: &mem }, width_ms)
+        let input = windows::SeriesInput { ts_ms: &r.ts_ms, latency: &r.latency_ms, ok: &r.ok, cpu: &r.cpu_ms, memory: &r.memory_mb };
+        windows::series(&input, keep, width_ms)
     };
-    let w1 = series(&ds.v1, &ds.d1.keep);
-    let w2 = series(&ds.v2, &ds.d2.keep);
+    let (w1, w2) = rayon::join(|| series(&ds.v1, &ds.d1.keep), || series(&ds.v2, &ds.d2.keep));
     let mut rules = BTreeMap::new();
     let mut breaches = Vec::new();
     for (id, g) in &policy.gates {

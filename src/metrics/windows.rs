@@ -22,7 +22,6 @@ pub struct Window {
     pub memory_mean: f64,
 }
 
-/// Buckets rows by `floor(ts / width)`; windows without rows are absent from the map.
 /// Per-request columns of one version, aligned by index, that the window series read.
 pub struct SeriesInput<'a> {
     pub ts_ms: &'a [i64],
@@ -33,60 +32,103 @@ pub struct SeriesInput<'a> {
     pub memory: &'a [f64],
 }
 
-/// Mean of the finite values, NaN when there are none.
-fn finite_mean(v: &[f64]) -> f64 {
-    let (sum, n) = v.iter().filter(|x| x.is_finite()).fold((0.0, 0u64), |(s, n), x| (s + x, n + 1));
-    if n == 0 {
-        f64::NAN
-    } else {
-        sum / n as f64
+/// Running sums of one window. Means add values in row order, as a sum over the window's rows
+/// in order would (the latency sum starts at -0.0, as `Iterator::sum` does).
+#[derive(Clone)]
+struct Acc {
+    requests: u64,
+    errors: u64,
+    latency_sum: f64,
+    cpu: (f64, u64),
+    memory: (f64, u64),
+}
+
+impl Acc {
+    fn new() -> Self {
+        Acc { requests: 0, errors: 0, latency_sum: -0.0, cpu: (0.0, 0), memory: (0.0, 0) }
+    }
+
+    fn add(&mut self, input: &SeriesInput<'_>, i: usize) {
+        self.requests += 1;
+        self.errors += u64::from(!input.ok[i]);
+        self.latency_sum += input.latency[i];
+        for (sum, v) in [(&mut self.cpu, input.cpu[i]), (&mut self.memory, input.memory[i])] {
+            if v.is_finite() {
+                sum.0 += v;
+                sum.1 += 1;
+            }
+        }
+    }
+
+    fn window(&self, key: i64, width_ms: i64, latencies: &mut [f64]) -> Window {
+        let n = self.requests;
+        let mean = |(sum, n): (f64, u64)| if n == 0 { f64::NAN } else { sum / n as f64 };
+        Window {
+            start_ms: key * width_ms,
+            requests: n,
+            errors: self.errors,
+            error_rate: self.errors as f64 / n as f64,
+            latency_mean: self.latency_sum / n as f64,
+            latency_p95: quantile_select(latencies, 0.95),
+            cpu_mean: mean(self.cpu),
+            memory_mean: mean(self.memory),
+        }
     }
 }
 
-pub fn series(input: &SeriesInput<'_>, width_ms: i64) -> BTreeMap<i64, Window> {
-    struct Acc {
-        errors: u64,
-        lat: Vec<f64>,
-        cpu: Vec<f64>,
-        mem: Vec<f64>,
+/// Buckets the given rows by `floor(ts / width)`; windows without rows are absent from the map.
+/// When the windows span no more than the rows (the usual night of logs), the buckets are a
+/// dense array filled by a counting pass, so the latencies of each window are gathered into one
+/// buffer without per-window vectors; otherwise a sorted map holds the windows that occur.
+pub fn series(input: &SeriesInput<'_>, rows: &[u32], width_ms: i64) -> BTreeMap<i64, Window> {
+    let key = |i: u32| input.ts_ms[i as usize].div_euclid(width_ms);
+    let Some((lo, hi)) = rows.iter().map(|&i| key(i)).fold(None, |r, k| match r {
+        None => Some((k, k)),
+        Some((lo, hi)) => Some((k.min(lo), k.max(hi))),
+    }) else {
+        return BTreeMap::new();
+    };
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    if span > rows.len().max(1 << 16) as u128 {
+        return sparse_series(input, rows, width_ms);
     }
-    let mut groups: BTreeMap<i64, Acc> = BTreeMap::new();
-    for i in 0..input.ts_ms.len() {
-        let g = groups.entry(input.ts_ms[i].div_euclid(width_ms)).or_insert_with(|| Acc {
-            errors: 0,
-            lat: Vec::new(),
-            cpu: Vec::new(),
-            mem: Vec::new(),
-        });
-        if !input.ok[i] {
-            g.errors += 1;
+    let span = span as usize;
+    let mut accs = vec![Acc::new(); span];
+    for &i in rows {
+        accs[(key(i) - lo) as usize].add(input, i as usize);
+    }
+    // Latencies grouped by window: offsets from the counts, then one scatter pass.
+    let mut start = Vec::with_capacity(span + 1);
+    start.push(0usize);
+    for a in &accs {
+        start.push(start[start.len() - 1] + a.requests as usize);
+    }
+    let mut fill = start.clone();
+    let mut grouped = vec![0.0; rows.len()];
+    for &i in rows {
+        let w = (key(i) - lo) as usize;
+        grouped[fill[w]] = input.latency[i as usize];
+        fill[w] += 1;
+    }
+    let mut out = BTreeMap::new();
+    for (w, a) in accs.iter().enumerate() {
+        if a.requests > 0 {
+            let k = lo + w as i64;
+            out.insert(k, a.window(k, width_ms, &mut grouped[start[w]..start[w + 1]]));
         }
-        g.lat.push(input.latency[i]);
-        g.cpu.push(input.cpu[i]);
-        g.mem.push(input.memory[i]);
     }
-    groups
-        .into_iter()
-        .map(|(k, mut acc)| {
-            let errors = acc.errors;
-            let n = acc.lat.len() as u64;
-            let mean = crate::stats::mean(&acc.lat);
-            let p95 = quantile_select(&mut acc.lat, 0.95);
-            (
-                k,
-                Window {
-                    start_ms: k * width_ms,
-                    requests: n,
-                    errors,
-                    error_rate: errors as f64 / n as f64,
-                    latency_mean: mean,
-                    latency_p95: p95,
-                    cpu_mean: finite_mean(&acc.cpu),
-                    memory_mean: finite_mean(&acc.mem),
-                },
-            )
-        })
-        .collect()
+    out
+}
+
+/// [`series`] for windows spread far apart in time (a few stray timestamps years away).
+fn sparse_series(input: &SeriesInput<'_>, rows: &[u32], width_ms: i64) -> BTreeMap<i64, Window> {
+    let mut groups: BTreeMap<i64, (Acc, Vec<f64>)> = BTreeMap::new();
+    for &i in rows {
+        let g = groups.entry(input.ts_ms[i as usize].div_euclid(width_ms)).or_insert_with(|| (Acc::new(), Vec::new()));
+        g.0.add(input, i as usize);
+        g.1.push(input.latency[i as usize]);
+    }
+    groups.into_iter().map(|(k, (acc, mut lat))| (k, acc.window(k, width_ms, &mut lat))).collect()
 }
 
 /// The per-window statistic a sustained rule watches.

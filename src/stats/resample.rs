@@ -65,10 +65,27 @@ pub fn quantile_ratio(v1: &[f64], v2: &[f64], q: f64, paired: bool, confidence: 
 /// result for each quantile equals a separate [`quantile_ratio`] call with that seed.
 pub fn quantile_ratios(v1: &[f64], v2: &[f64], qs: &[f64], paired: bool, confidence: f64, seed: u64) -> Vec<RatioInterval> {
     let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
+    quantile_ratios_sorted(v1, v2, &s1, &s2, qs, paired, confidence, seed)
+}
+
+/// [`quantile_ratios`] for a caller that already has `v1` and `v2` sorted (`s1`, `s2`: the same
+/// values in ascending order), which saves both sorts.
+#[allow(clippy::too_many_arguments)]
+pub fn quantile_ratios_sorted(
+    v1: &[f64],
+    v2: &[f64],
+    s1: &[f64],
+    s2: &[f64],
+    qs: &[f64],
+    paired: bool,
+    confidence: f64,
+    seed: u64,
+) -> Vec<RatioInterval> {
+    debug_assert!(s1.len() == v1.len() && s2.len() == v2.len());
     qs.iter()
         .enumerate()
         .map(|(i, &q)| {
-            let est = quantile_sorted(&s2, q) / quantile_sorted(&s1, q);
+            let est = quantile_sorted(s2, q) / quantile_sorted(s1, q);
             let stat = |a: &mut [f64], b: &mut [f64]| (quantile_select(b, q) / quantile_select(a, q)).ln();
             ratio_interval(v1, v2, est, paired, confidence, seed.wrapping_add(i as u64), stat)
         })
@@ -152,7 +169,8 @@ fn ratio_interval(
     }
     // Batch means over random splits.
     let batches1 = split_batches(n1, seed, 0x5151);
-    let batches2 = if paired { batches1.clone() } else { split_batches(n2, seed, 0xA2A2) };
+    let batches2 = if paired { Vec::new() } else { split_batches(n2, seed, 0xA2A2) };
+    let batches2 = if paired { &batches1 } else { &batches2 };
     let logs: Vec<f64> = (0..BATCHES)
         .into_par_iter()
         .map(|k| {
@@ -172,13 +190,32 @@ fn ratio_interval(
     RatioInterval { interval: Interval::new(est, (centre - half).exp(), (centre + half).exp()), method: "batch-means", resamples: BATCHES }
 }
 
-/// Assigns indices 0..n to [`BATCHES`] batches with a seeded hash; returns the index lists.
+/// Assigns indices 0..n to [`BATCHES`] batches with a seeded hash; returns the index lists,
+/// each ascending. Built in parallel pieces that are concatenated in order, so the lists do not
+/// depend on the thread count.
 fn split_batches(n: usize, seed: u64, salt: u64) -> Vec<Vec<u32>> {
-    let mut out: Vec<Vec<u32>> = (0..BATCHES).map(|_| Vec::with_capacity(n / BATCHES + 16)).collect();
+    const PIECE: usize = 1 << 20;
     let key = splitmix(seed ^ salt);
-    for i in 0..n {
-        let b = (splitmix(key ^ i as u64) % BATCHES as u64) as usize;
-        out[b].push(i as u32);
+    let split = |range: std::ops::Range<usize>| {
+        let mut out: Vec<Vec<u32>> = (0..BATCHES).map(|_| Vec::with_capacity(range.len() / BATCHES + 16)).collect();
+        for i in range {
+            let b = (splitmix(key ^ i as u64) % BATCHES as u64) as usize;
+            out[b].push(i as u32);
+        }
+        out
+    };
+    if n <= PIECE {
+        return split(0..n);
     }
-    out
+    let pieces: Vec<Vec<Vec<u32>>> = (0..n.div_ceil(PIECE)).into_par_iter().map(|p| split(p * PIECE..((p + 1) * PIECE).min(n))).collect();
+    (0..BATCHES)
+        .into_par_iter()
+        .map(|b| {
+            let mut list = Vec::with_capacity(pieces.iter().map(|p| p[b].len()).sum());
+            for p in &pieces {
+                list.extend_from_slice(&p[b]);
+            }
+            list
+        })
+        .collect()
 }
