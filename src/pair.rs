@@ -13,65 +13,116 @@ pub struct Dedup {
     pub duplicate_rows: u64,
     /// Distinct ids that occurred more than once.
     pub duplicate_ids: u64,
-    /// (id hash, kept row) per hash partition, sorted by hash: what [`join`] merges. Taken (left
-    /// empty) by the join.
-    pub by_hash: Vec<Vec<(u64, u32)>>,
+    /// Kept rows as [`key`]s per hash partition, sorted by hash fragment: what [`join`] merges.
+    /// Taken (left empty) by the join.
+    pub by_hash: Vec<Vec<u64>>,
 }
 
 /// Number of hash partitions: pairing sorts and scans each partition independently (in
 /// parallel), and a partition of a 10M-row version (~40k rows) stays in cache while it is sorted.
 const PARTITIONS: usize = 256;
 
-fn hash_ids(ids: &StrCol) -> Vec<u64> {
-    use rayon::prelude::*;
-    (0..ids.len()).into_par_iter().with_min_len(1 << 14).map(|i| FxBuildHasher.hash_one(ids.get(i))).collect()
+fn hash_id(id: &str) -> u64 {
+    FxBuildHasher.hash_one(id)
 }
 
-/// (hash, row) of the given rows, grouped into partitions by the top bits of the hash, each
-/// partition sorted by (hash, row): equal ids are adjacent, and within them rows keep file order.
-fn partitioned(hashes: &[u64], rows: impl Iterator<Item = u32>, capacity: usize) -> Vec<Vec<(u64, u32)>> {
+/// The partition of an id hash (its top 8 bits).
+fn partition(h: u64) -> usize {
+    (h >> 56) as usize % PARTITIONS
+}
+
+/// A row as pairing sorts it: the next 32 bits of its id hash above the row index, in one u64.
+/// Sorting keys sorts by hash fragment and, within equal fragments, by row (file order). With
+/// the partition that is 40 bits of hash: distinct ids share a fragment now and then (about
+/// n^2 / 2^41 times), and every such run is told apart by comparing the texts.
+fn key(h: u64, row: u32) -> u64 {
+    ((h >> 24) & 0xFFFF_FFFF) << 32 | u64::from(row)
+}
+
+fn frag(key: u64) -> u64 {
+    key >> 32
+}
+
+fn row(key: u64) -> u32 {
+    key as u32
+}
+
+/// Keys of the given rows (all rows when `rows` is None), grouped into partitions, each sorted.
+/// Two parallel passes (count, then scatter into exact-size partitions) hash each id twice
+/// rather than keep an array of hashes: 8 bytes per row in all.
+fn partitioned(ids: &StrCol, rows: Option<&[u32]>) -> Vec<Vec<u64>> {
     use rayon::prelude::*;
-    let mut parts: Vec<Vec<(u64, u32)>> = (0..PARTITIONS).map(|_| Vec::with_capacity(capacity / PARTITIONS + 16)).collect();
-    for i in rows {
-        let h = hashes[i as usize];
-        parts[(h >> 56) as usize % PARTITIONS].push((h, i));
+    const CHUNK: usize = 1 << 18;
+    let n = rows.map_or(ids.len(), <[u32]>::len);
+    let row_at = |k: usize| rows.map_or(k as u32, |r| r[k]);
+    let chunks = n.div_ceil(CHUNK);
+    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(n);
+    let counts: Vec<Vec<usize>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let mut k = vec![0usize; PARTITIONS];
+            for j in range(c) {
+                k[partition(hash_id(ids.get(row_at(j) as usize)))] += 1;
+            }
+            k
+        })
+        .collect();
+    let mut parts: Vec<Vec<u64>> = (0..PARTITIONS).map(|p| vec![0u64; counts.iter().map(|c| c[p]).sum()]).collect();
+    // Each chunk writes its own stretch of every partition, in chunk order.
+    let mut slices: Vec<Vec<&mut [u64]>> = (0..chunks).map(|_| Vec::with_capacity(PARTITIONS)).collect();
+    for (p, part) in parts.iter_mut().enumerate() {
+        let mut rest: &mut [u64] = part;
+        for (c, s) in slices.iter_mut().enumerate() {
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(counts[c][p]);
+            s.push(mine);
+            rest = tail;
+        }
     }
+    slices.into_par_iter().enumerate().for_each(|(c, mut out)| {
+        let mut fill = vec![0usize; PARTITIONS];
+        for j in range(c) {
+            let r = row_at(j);
+            let h = hash_id(ids.get(r as usize));
+            let p = partition(h);
+            out[p][fill[p]] = key(h, r);
+            fill[p] += 1;
+        }
+    });
     parts.par_iter_mut().for_each(|p| p.sort_unstable());
     parts
 }
 
-/// Runs of equal hash in a sorted partition.
-fn runs(p: &[(u64, u32)]) -> impl Iterator<Item = &[(u64, u32)]> {
-    p.chunk_by(|a, b| a.0 == b.0)
+/// Runs of equal hash fragment in a sorted partition.
+fn runs(p: &[u64]) -> impl Iterator<Item = &[u64]> {
+    p.chunk_by(|a, b| frag(*a) == frag(*b))
 }
 
-/// Per partition: (first row, kept row) per distinct id, (hash, kept row) in hash order,
-/// duplicate rows, duplicate ids.
-type PartitionDedup = (Vec<(u32, u32)>, Vec<(u64, u32)>, u64, u64);
+/// Per partition: kept rows as keys (hash order), (first row, kept row) for ids whose kept row
+/// is not their first, duplicate rows, duplicate ids.
+type PartitionDedup = (Vec<u64>, Vec<(u32, u32)>, u64, u64);
 
 /// Keeps, for each correlation id, its earliest row by timestamp (the first in file order on a
-/// tie). Ids are hashed once; each hash partition is sorted and scanned in parallel, and texts
-/// are compared only where hashes are equal (duplicates, or a 64-bit collision between distinct
-/// ids, which is told apart exactly). O(n log n) in cache-sized pieces.
+/// tie). Each hash partition is sorted and scanned in parallel, and texts are compared only
+/// where hash fragments are equal (duplicates, or distinct ids that share a fragment, which are
+/// told apart exactly). O(n log n) in cache-sized pieces.
 pub fn dedup(r: &Requests) -> Dedup {
     use rayon::prelude::*;
-    let hashes = hash_ids(&r.id);
-    let parts = partitioned(&hashes, 0..r.len() as u32, r.len());
+    let parts = partitioned(&r.id, None);
     let results: Vec<PartitionDedup> = parts
         .par_iter()
         .map(|p| {
-            let mut kept = Vec::with_capacity(p.len());
             let mut hashed = Vec::with_capacity(p.len());
+            let mut moved = Vec::new();
             let (mut dup_rows, mut dup_ids) = (0u64, 0u64);
             for run in runs(p) {
-                if let [(h, row)] = run {
-                    kept.push((*row, *row));
-                    hashed.push((*h, *row));
+                if let [k] = run {
+                    hashed.push(*k);
                     continue;
                 }
                 // (first row, best row, extra rows) per distinct id text in this run
                 let mut ids: Vec<(u32, u32, u64)> = Vec::new();
-                for &(_, row) in run {
+                for &k in run {
+                    let row = row(k);
                     let text = r.id.get(row as usize);
                     match ids.iter_mut().find(|x| r.id.get(x.0 as usize) == text) {
                         Some(x) => {
@@ -88,21 +139,28 @@ pub fn dedup(r: &Requests) -> Dedup {
                         dup_ids += 1;
                         dup_rows += extra;
                     }
-                    kept.push((first, best));
-                    hashed.push((run[0].0, best));
+                    if first != best {
+                        moved.push((first, best));
+                    }
+                    hashed.push(frag(run[0]) << 32 | u64::from(best));
                 }
             }
-            (kept, hashed, dup_rows, dup_ids)
+            (hashed, moved, dup_rows, dup_ids)
         })
         .collect();
-    // Back to first-seen order: scatter by first row, then read in row order.
+    drop(parts);
+    // Back to first-seen order: mark each kept row at its id's first row, then read in order.
     let mut slot = vec![u32::MAX; r.len()];
     let mut out = Dedup::default();
-    for (pairs, hashed, dr, di) in results {
+    for (hashed, moved, dr, di) in results {
         out.duplicate_rows += dr;
         out.duplicate_ids += di;
-        for (f, b) in pairs {
-            slot[f as usize] = b;
+        for &k in &hashed {
+            slot[row(k) as usize] = row(k);
+        }
+        for (first, best) in moved {
+            slot[best as usize] = u32::MAX;
+            slot[first as usize] = best;
         }
         out.by_hash.push(hashed);
     }
@@ -141,7 +199,7 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
         if parts.len() == PARTITIONS {
             parts
         } else {
-            partitioned(&hash_ids(&r.id), d.keep.iter().copied(), d.keep.len())
+            partitioned(&r.id, Some(&d.keep))
         }
     };
     let (p1, p2) = (sides(v1, d1), sides(v2, d2));
@@ -152,7 +210,7 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
             let mut out = Vec::with_capacity(a.len().min(b.len()));
             let (mut ra, mut rb) = (runs(a).peekable(), runs(b).peekable());
             while let (Some(x), Some(y)) = (ra.peek(), rb.peek()) {
-                match x[0].0.cmp(&y[0].0) {
+                match frag(x[0]).cmp(&frag(y[0])) {
                     std::cmp::Ordering::Less => {
                         ra.next();
                     }
@@ -160,17 +218,17 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
                         rb.next();
                     }
                     std::cmp::Ordering::Equal => {
-                        if let ([(_, i)], [(_, j)]) = (x, y) {
+                        if let ([i], [j]) = (x, y) {
                             // The usual case, one row per side: the texts are compared later,
                             // in V1's row order, where half the reads are sequential.
-                            out.push((*i, *j));
+                            out.push((row(*i), row(*j)));
                         } else {
-                            // Equal hashes within a version: distinct ids that collide. Told
-                            // apart by text here (rare).
-                            for &(_, i) in x.iter() {
-                                let text = v1.id.get(i as usize);
-                                if let Some(&(_, j)) = y.iter().find(|(_, j)| v2.id.get(*j as usize) == text) {
-                                    out.push((i, j));
+                            // Equal fragments within a version: distinct ids that share one.
+                            // Told apart by text here (rare).
+                            for &i in x.iter() {
+                                let text = v1.id.get(row(i) as usize);
+                                if let Some(&j) = y.iter().find(|&&j| v2.id.get(row(j) as usize) == text) {
+                                    out.push((row(i), row(j)));
                                 }
                             }
                         }
@@ -182,6 +240,7 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
             out
         })
         .collect();
+    drop((p1, p2));
     let mut twin = vec![u32::MAX; v1.len()];
     for (i, j) in matches.into_iter().flatten() {
         twin[i as usize] = j;

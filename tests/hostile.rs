@@ -498,3 +498,56 @@ fn unreadable_output_is_reported_without_a_partial_report() {
         "no temp dir left behind"
     );
 }
+
+/// Pairing sorts ids by 40 bits of their hash and confirms by text; ids that share those bits
+/// must stay distinct through de-duplication and the join, in every arrangement.
+#[test]
+fn ids_sharing_a_hash_fragment_stay_distinct() {
+    use rustc_hash::FxBuildHasher;
+    use shadowgate::ingest::Requests;
+    use shadowgate::pair::{dedup, join};
+    use std::collections::HashMap;
+    use std::hash::BuildHasher;
+    // The bits pairing keys on (pair.rs: partition = top 8 bits, fragment = the next 32).
+    let bits = |s: &str| FxBuildHasher.hash_one(s) >> 24;
+    let mut seen: HashMap<u64, String> = HashMap::new();
+    let (a, b) = (0u64..)
+        .find_map(|i| {
+            let id = format!("req-{i}");
+            seen.insert(bits(&id), id.clone()).map(|other| (other, id))
+        })
+        .expect("a shared fragment exists");
+    assert_ne!(a, b);
+    let reqs = |rows: &[(&str, i64)]| {
+        let mut r = Requests::new(&[]);
+        r.id = rows.iter().map(|(id, _)| *id).collect();
+        r.ts_ms = rows.iter().map(|(_, t)| *t).collect();
+        r.latency_ms = vec![1.0; rows.len()];
+        r.ok = vec![true; rows.len()];
+        r.error_code = rows.iter().map(|_| None::<&str>).collect();
+        r.result = rows.iter().map(|_| None::<&str>).collect();
+        r.cpu_ms = vec![f64::NAN; rows.len()];
+        r.memory_mb = vec![f64::NAN; rows.len()];
+        r.net_bytes = vec![f64::NAN; rows.len()];
+        r
+    };
+    // V1: a, b, then a again with an earlier timestamp (it wins); V2 has only b.
+    let v1 = reqs(&[(&a, 10), (&b, 11), ("other", 12), (&a, 5)]);
+    let v2 = reqs(&[(&b, 20), ("other", 21)]);
+    let (mut d1, mut d2) = (dedup(&v1), dedup(&v2));
+    assert_eq!(d1.keep, vec![3, 1, 2], "a's earliest row (3) in a's first place, then b and other");
+    assert_eq!((d1.duplicate_rows, d1.duplicate_ids), (1, 1));
+    let p = join(&v1, &mut d1, &v2, &mut d2);
+    assert_eq!((p.pairs, p.v1_only, p.v2_only), (2, 1, 0));
+    assert_eq!((p.v1_index.clone(), p.v2_index.clone()), (vec![1, 2], vec![0, 1]));
+    // One id per side, sharing the fragment but not the text: no pair.
+    let (v1, v2) = (reqs(&[(&a, 1)]), reqs(&[(&b, 1)]));
+    let (mut d1, mut d2) = (dedup(&v1), dedup(&v2));
+    let p = join(&v1, &mut d1, &v2, &mut d2);
+    assert_eq!((p.pairs, p.v1_only, p.v2_only), (0, 1, 1));
+    // Both on both sides, in opposite orders: each pairs with its own twin.
+    let (v1, v2) = (reqs(&[(&a, 1), (&b, 2)]), reqs(&[(&b, 3), (&a, 4)]));
+    let (mut d1, mut d2) = (dedup(&v1), dedup(&v2));
+    let p = join(&v1, &mut d1, &v2, &mut d2);
+    assert_eq!((p.v1_index.clone(), p.v2_index.clone()), (vec![0, 1], vec![1, 0]));
+}
