@@ -162,6 +162,8 @@ pub fn run_ingested(
         )));
     }
     timings.push(("pair", t.elapsed().as_secs_f64()));
+    // V2's ids have done their work: a pair is named by V1's id (the same text) from here on.
+    i2.requests.release_ids();
 
     let ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
     let t = Instant::now();

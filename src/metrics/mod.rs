@@ -82,26 +82,32 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
     let conf = policy.analysis.confidence;
     let seed = policy.analysis.seed;
     let (v1, v2) = (&ds.v1, &ds.v2);
-    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
-    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
-    let (sorted1, sorted2) = rayon::join(|| crate::stats::sorted(&lat1), || crate::stats::sorted(&lat2));
-    let (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
     let shadow = ds.mode == Mode::Shadow;
     let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
-    let comparison = if shadow {
+    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
+    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
+    let comparison;
+    let (s1, s2);
+    if shadow {
+        // The kept samples are only needed sorted: sort them in place.
+        let (mut sorted1, mut sorted2) = (lat1, lat2);
+        rayon::join(|| crate::stats::sort_in_place(&mut sorted1), || crate::stats::sort_in_place(&mut sorted2));
+        (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
         let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
-        drop((lat1, lat2));
         // Every kept row paired (the usual shadow run): the paired samples are the kept samples
         // in another order, so their sorts are the ones just made.
-        if pi1.len() == ds.d1.keep.len() && pi2.len() == ds.d2.keep.len() {
+        comparison = if pi1.len() == ds.d1.keep.len() && pi2.len() == ds.d2.keep.len() {
             latency::compare_paired_sorted(&p1, &p2, &sorted1, &sorted2, conf, seed)
         } else {
             drop((sorted1, sorted2));
             latency::compare_paired(&p1, &p2, conf, seed)
-        }
+        };
     } else {
-        latency::compare_unpaired_sorted(&lat1, &lat2, &sorted1, &sorted2, conf, seed)
-    };
+        // Canary intervals split each sample by position, so keep them in input order too.
+        let (sorted1, sorted2) = rayon::join(|| crate::stats::sorted(&lat1), || crate::stats::sorted(&lat2));
+        (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
+        comparison = latency::compare_unpaired_sorted(&lat1, &lat2, &sorted1, &sorted2, conf, seed);
+    }
     let rate = |r: &Requests, keep: &[u32]| {
         errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code.get(i as usize)), conf)
     };
