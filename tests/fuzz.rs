@@ -116,3 +116,87 @@ proptest! {
         let _ = Policy::from_toml(&text);
     }
 }
+
+/// Keys the differential JSON test draws from: the mapped ones, near misses, and others.
+const JSON_KEYS: [&str; 8] = ["correlation_id", "latency_ms", "result", "status", "region", "latency_ms ", "Result", "other"];
+
+fn json_any() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        any::<i64>().prop_map(J::from),
+        any::<u64>().prop_map(J::from),
+        (-1e12f64..1e12).prop_map(J::from),
+        "[ -~\u{e9}\u{1F600}\"\\\\]{0,12}".prop_map(J::String),
+        Just(J::String("{\"b\": [1, 2.0], \"a\": null}".into())),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
+            prop::collection::vec((prop::sample::select(&JSON_KEYS[..]), inner), 0..4)
+                .prop_map(|kv| J::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// The one-pass JSON Lines parser reads every mapped field exactly as the general parser
+    /// (a full serde_json::Value) does: same value, and for the result the same canonical text;
+    /// whitespace, escaped keys and repeated keys included.
+    #[test]
+    fn one_pass_json_fields_match_the_general_parser(
+        entries in prop::collection::vec((prop::sample::select(&JSON_KEYS[..]), json_any()), 0..8),
+        spaced in any::<bool>(),
+        escape_key in any::<bool>(),
+    ) {
+        use shadowgate::ingest::json_row::{value_span, Field, Selection};
+        use shadowgate::ingest::Val;
+        // Serialize by hand so keys can repeat (last wins) and be written with escapes.
+        let sep = if spaced { " , " } else { "," };
+        let body: Vec<String> = entries
+            .iter()
+            .map(|(k, v)| {
+                let key = serde_json::to_string(k).unwrap_or_default();
+                let key = if escape_key { key.replace('_', "\\u005f").replace('s', "\\u0073") } else { key };
+                let val = if spaced { serde_json::to_string_pretty(v) } else { serde_json::to_string(v) }.unwrap_or_default();
+                format!("{key}{}:{}{val}", if spaced { " " } else { "" }, if spaced { "\t" } else { "" })
+            })
+            .collect();
+        let line = format!("{{{}}}", body.join(sep));
+        let names: Vec<String> = ["correlation_id", "latency_ms", "result", "status", "region"].iter().map(|s| s.to_string()).collect();
+        let refs: Vec<&String> = names.iter().collect();
+        let sel = Selection::new(&refs, 2).expect("plain names");
+        let fields = sel.parse(&line).expect("a JSON object");
+        let parsed: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        let obj = parsed.as_object().expect("object");
+        for (i, name) in names.iter().enumerate() {
+            let span = matches!(fields[i], Field::Unbuilt).then(|| value_span(&line, name)).flatten();
+            let fast = fields[i].val(span);
+            let slow = Val::from_json(obj.get(name));
+            if i == 2 {
+                prop_assert_eq!(fast.as_canonical_json(), slow.as_canonical_json(), "result of {}", line);
+            } else {
+                prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{} of {}", name, line);
+            }
+        }
+    }
+}
+
+#[test]
+fn one_pass_json_declines_what_is_not_an_object() {
+    use shadowgate::ingest::json_row::Selection;
+    let names = ["a".to_string()];
+    let sel = Selection::new(&[&names[0]], 0).expect("plain names");
+    for line in ["[1]", "null", "{\"a\":1} x", "{\"a\":1,}", "{\"a\":tru}", "{\"a\":\"\\ud800\"}", "", "{\"a\":1}{}"] {
+        assert!(sel.parse(line).is_none(), "{line}");
+    }
+    // Nesting past serde_json's recursion limit, mapped or not: the general parser rejects it.
+    for key in ["a", "b"] {
+        let deep = format!("{{\"{key}\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(sel.parse(&deep).is_none(), "{key} nested 200 deep");
+    }
+    assert!(Selection::new(&[&"request.id".to_string()], 0).is_none(), "dotted names take the general parser");
+}

@@ -1,6 +1,7 @@
 //! JSON Lines reader: plain, gzip or zstd; parsed in parallel chunks, one line at a time, so a
 //! malformed line costs only that line.
 
+use super::json_row::{value_span, Field, Selection};
 use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -62,9 +63,50 @@ fn lookup<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
     Some(cur)
 }
 
+/// The mapped keys in [`RawRow`] order (segments last), for the one-pass parser.
+fn selection(norm: &Normalizer) -> Option<Selection> {
+    let c = &norm.columns;
+    let columns: Vec<&String> =
+        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
+            .into_iter()
+            .chain(norm.segment_names.iter())
+            .collect();
+    Selection::new(&columns, 5)
+}
+
+/// [`parse_line`] through the one-pass parser; None (nothing recorded) when the line needs the
+/// general parser: not UTF-8, not valid JSON, or not an object.
+fn parse_line_fast(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: &Selection, part: &mut Part) -> Option<u16> {
+    let line = std::str::from_utf8(bytes).ok()?;
+    let fields = sel.parse(line)?;
+    let c = &norm.columns;
+    let span = matches!(fields[5], Field::Unbuilt).then(|| value_span(line, &c.result)).flatten();
+    let mut present = 0u16;
+    for (bit, i) in [0usize, 1, 2, 3, 5, 6, 7, 8].into_iter().enumerate() {
+        if !matches!(fields[i], Field::Absent) {
+            present |= 1 << bit;
+        }
+    }
+    let segments: Vec<Val<'_>> = fields[9..].iter().map(|f| f.val(None)).collect();
+    let raw = RawRow {
+        id: fields[0].val(None),
+        ts: fields[1].val(None),
+        latency: fields[2].val(None),
+        status: fields[3].val(None),
+        error_code: fields[4].val(None),
+        result: fields[5].val(span),
+        cpu: fields[6].val(None),
+        memory: fields[7].val(None),
+        net: fields[8].val(None),
+        segments: &segments,
+    };
+    part.row(norm, line_no, raw, || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned());
+    Some(present)
+}
+
 /// Parses and validates one line into `part`; for a JSON object, returns which mapped fields it
 /// had (bit i for the i-th of id, timestamp, latency, status, result, cpu, memory, net).
-fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) -> Option<u16> {
+fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: Option<&Selection>, part: &mut Part) -> Option<u16> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     // A UTF-8 byte-order mark (Windows exports) is not part of the JSON.
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
@@ -75,6 +117,9 @@ fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, part: &mut Part) ->
     if bytes.len() > MAX_LINE_BYTES {
         part.malformed(line_no, too_long(), render);
         return None;
+    }
+    if let Some(present) = sel.and_then(|sel| parse_line_fast(bytes, line_no, norm, sel, part)) {
+        return Some(present);
     }
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
@@ -138,6 +183,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut parsed_rows = 0u64;
     let mut eof = false;
     let mut keys_seen: Vec<String> = Vec::new();
+    let sel = selection(norm);
     while !eof {
         // Fill the buffer up to CHUNK bytes (or EOF), and past that until it holds a complete
         // line: a single line may be longer than CHUNK (a 10 MB result), but not longer than
@@ -199,11 +245,11 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
             .par_chunks(4096)
             .enumerate()
             .map(|(k, ls)| {
-                let mut part = sink.part();
+                let mut part = sink.part_with_capacity(ls.len());
                 let mut present = 0u16;
                 let mut rows = 0u64;
                 for (off, l) in ls.iter().enumerate() {
-                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, &mut part) {
+                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, sel.as_ref(), &mut part) {
                         present |= p;
                         rows += 1;
                     }

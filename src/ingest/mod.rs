@@ -10,6 +10,7 @@
 pub mod columnar;
 pub mod columns;
 pub mod csv;
+pub mod json_row;
 pub mod jsonl;
 pub mod paths;
 pub mod samples;
