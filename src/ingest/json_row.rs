@@ -311,14 +311,13 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// Index just past the string that starts (with its quote) at `i`.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j + 1),
-            _ => j += 1,
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'"' {
+            return Some(k + 1);
         }
+        j = k + 2;
     }
-    None
 }
 
 /// Index just past the value that starts at `i`.
