@@ -85,11 +85,23 @@ impl Selection {
     /// The mapped fields of one line, or None when the line is not a JSON object (or not valid
     /// JSON): the caller's general parser then says exactly what is wrong with it.
     pub fn parse<'a>(&self, line: &'a str) -> Option<Vec<Field<'a>>> {
+        let mut fields = Vec::new();
+        self.parse_into(line, &mut fields).then_some(fields)
+    }
+
+    /// [`Selection::parse`] into a reused vector; false when the line needs the general parser.
+    pub fn parse_into<'a>(&self, line: &'a str, fields: &mut Vec<Field<'a>>) -> bool {
+        fields.clear();
+        fields.resize(self.fields, Field::Absent);
         let mut de = serde_json::Deserializer::from_str(line);
-        let mut fields = vec![Field::Absent; self.fields];
-        de.deserialize_map(RowVisitor { sel: self, fields: &mut fields }).ok()?;
-        de.end().ok()?;
-        Some(fields)
+        de.deserialize_map(RowVisitor { sel: self, fields }).is_ok() && de.end().is_ok()
+    }
+
+    /// The index of a record key among the mapped names (the first byte is compared before the
+    /// rest: most keys differ there).
+    fn find(&self, key: &str) -> Option<usize> {
+        let first = key.as_bytes().first();
+        self.names.iter().position(|n| n.len() == key.len() && n.as_bytes().first() == first && n == key)
     }
 }
 
@@ -105,7 +117,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let Some(k) = self.sel.names.iter().position(|n| *n == *key.0) else {
+            let Some(k) = self.sel.find(&key.0) else {
                 map.next_value_seed(Skip { depth: 1 })?;
                 continue;
             };

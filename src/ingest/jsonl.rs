@@ -76,9 +76,18 @@ fn selection(norm: &Normalizer) -> Option<Selection> {
 
 /// [`parse_line`] through the one-pass parser; None (nothing recorded) when the line needs the
 /// general parser: not UTF-8, not valid JSON, or not an object.
-fn parse_line_fast(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: &Selection, part: &mut Part) -> Option<u16> {
+fn parse_line_fast<'a>(
+    bytes: &'a [u8],
+    line_no: u64,
+    norm: &Normalizer,
+    sel: &Selection,
+    fields: &mut Vec<Field<'a>>,
+    part: &mut Part,
+) -> Option<u16> {
     let line = std::str::from_utf8(bytes).ok()?;
-    let fields = sel.parse(line)?;
+    if !sel.parse_into(line, fields) {
+        return None;
+    }
     let c = &norm.columns;
     let span = matches!(fields[5], Field::Unbuilt).then(|| value_span(line, &c.result)).flatten();
     let mut present = 0u16;
@@ -106,7 +115,14 @@ fn parse_line_fast(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: &Selectio
 
 /// Parses and validates one line into `part`; for a JSON object, returns which mapped fields it
 /// had (bit i for the i-th of id, timestamp, latency, status, result, cpu, memory, net).
-fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: Option<&Selection>, part: &mut Part) -> Option<u16> {
+fn parse_line<'a>(
+    bytes: &'a [u8],
+    line_no: u64,
+    norm: &Normalizer,
+    sel: Option<&Selection>,
+    fields: &mut Vec<Field<'a>>,
+    part: &mut Part,
+) -> Option<u16> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     // A UTF-8 byte-order mark (Windows exports) is not part of the JSON.
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
@@ -118,7 +134,7 @@ fn parse_line(bytes: &[u8], line_no: u64, norm: &Normalizer, sel: Option<&Select
         part.malformed(line_no, too_long(), render);
         return None;
     }
-    if let Some(present) = sel.and_then(|sel| parse_line_fast(bytes, line_no, norm, sel, part)) {
+    if let Some(present) = sel.and_then(|sel| parse_line_fast(bytes, line_no, norm, sel, fields, part)) {
         return Some(present);
     }
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
@@ -248,8 +264,9 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                 let mut part = sink.part_with_capacity(ls.len());
                 let mut present = 0u16;
                 let mut rows = 0u64;
+                let mut fields = Vec::new();
                 for (off, l) in ls.iter().enumerate() {
-                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, sel.as_ref(), &mut part) {
+                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, sel.as_ref(), &mut fields, &mut part) {
                         present |= p;
                         rows += 1;
                     }
