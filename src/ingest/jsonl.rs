@@ -200,12 +200,13 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut eof = false;
     let mut keys_seen: Vec<String> = Vec::new();
     let sel = selection(norm);
+    let mut pool: Vec<Part> = Vec::new();
     while !eof {
         // Fill the buffer up to CHUNK bytes (or EOF), and past that until it holds a complete
         // line: a single line may be longer than CHUNK (a 10 MB result), but not longer than
         // MAX_LINE_BYTES: such a line is counted as malformed and skipped without holding it.
         let mut chunk = [0u8; 1 << 16];
-        let mut has_newline = buf.contains(&b'\n');
+        let mut has_newline = memchr::memchr(b'\n', &buf).is_some();
         while buf.len() < CHUNK || !has_newline {
             if !has_newline && buf.len() > MAX_LINE_BYTES {
                 line_no += 1;
@@ -222,7 +223,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                             break;
                         }
                         Ok(k) => {
-                            if let Some(p) = chunk[..k].iter().position(|b| *b == b'\n') {
+                            if let Some(p) = memchr::memchr(b'\n', &chunk[..k]) {
                                 buf.extend_from_slice(&chunk[p + 1..k]);
                                 break;
                             }
@@ -231,7 +232,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                         Err(e) => return Err(read_error(path, line_no, e)),
                     }
                 }
-                has_newline = buf.contains(&b'\n');
+                has_newline = memchr::memchr(b'\n', &buf).is_some();
                 if eof {
                     break;
                 }
@@ -243,35 +244,52 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                     break;
                 }
                 Ok(k) => {
-                    has_newline |= chunk[..k].contains(&b'\n');
+                    has_newline |= memchr::memchr(b'\n', &chunk[..k]).is_some();
                     buf.extend_from_slice(&chunk[..k]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(read_error(path, line_no, e)),
             }
         }
-        let cut = if eof { buf.len() } else { buf.iter().rposition(|b| *b == b'\n').map_or(buf.len(), |p| p + 1) };
+        let cut = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1) };
         let body = &buf[..cut];
-        let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
-        // split() yields a trailing empty slice when body ends with '\n'
-        let lines = if body.ends_with(b"\n") { &lines[..lines.len() - 1] } else { &lines[..] };
+        // Lines without their '\n'; a last line without one (at EOF) counts too.
+        let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / 128);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', body) {
+            lines.push(&body[start..nl]);
+            start = nl + 1;
+        }
+        if start < body.len() {
+            lines.push(&body[start..]);
+        }
+        let lines = &lines[..];
         // Parts of 4,096 lines, validated in parallel and merged in order.
         let base = line_no;
-        let results: Vec<(Part, u16, u64)> = lines
+        // Parts are reused from chunk to chunk, so their columns are allocated once.
+        let n_parts = lines.len().div_ceil(4096);
+        while pool.len() < n_parts {
+            pool.push(sink.part_with_capacity(4096));
+        }
+        let parts = &mut pool[..n_parts];
+        for part in parts.iter_mut() {
+            sink.recycle(part);
+        }
+        let results: Vec<(u16, u64)> = lines
             .par_chunks(4096)
+            .zip(parts.par_iter_mut())
             .enumerate()
-            .map(|(k, ls)| {
-                let mut part = sink.part_with_capacity(ls.len());
+            .map(|(k, (ls, part))| {
                 let mut present = 0u16;
                 let mut rows = 0u64;
                 let mut fields = Vec::new();
                 for (off, l) in ls.iter().enumerate() {
-                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, sel.as_ref(), &mut fields, &mut part) {
+                    if let Some(p) = parse_line(l, base + (k * 4096 + off) as u64 + 1, norm, sel.as_ref(), &mut fields, part) {
                         present |= p;
                         rows += 1;
                     }
                 }
-                (part, present, rows)
+                (present, rows)
             })
             .collect();
         line_no += lines.len() as u64;
@@ -282,10 +300,10 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                 }
             }
         }
-        for (part, present, rows) in results {
+        for (part, (present, rows)) in parts.iter_mut().zip(results) {
             present_any |= present;
             parsed_rows += rows;
-            sink.absorb(&file, part);
+            sink.absorb_reuse(&file, part);
         }
         sink.share_learned();
         buf.drain(..cut);
