@@ -97,24 +97,36 @@ pub fn quantile_ratios_sorted(
 /// for pairs, without the covariance term and with each sample's own n when unpaired.
 /// Values that are NaN are skipped (pairwise when paired). O(n).
 pub fn mean_ratio(v1: &[f64], v2: &[f64], paired: bool, confidence: f64) -> RatioInterval {
-    let (x, y): (Vec<f64>, Vec<f64>) = if paired {
-        v1.iter().zip(v2).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a, *b)).unzip()
+    // Copies without the NaNs only when there are any (latencies never have them).
+    let all_finite = |v: &[f64]| v.iter().all(|a| a.is_finite());
+    let owned: (Vec<f64>, Vec<f64>);
+    let (x, y): (&[f64], &[f64]) = if all_finite(v1) && all_finite(v2) && (!paired || v1.len() == v2.len()) {
+        (v1, v2)
+    } else if paired {
+        let (mut x, mut y) = (Vec::with_capacity(v1.len()), Vec::with_capacity(v2.len()));
+        for (a, b) in v1.iter().zip(v2).filter(|(a, b)| a.is_finite() && b.is_finite()) {
+            x.push(*a);
+            y.push(*b);
+        }
+        owned = (x, y);
+        (&owned.0, &owned.1)
     } else {
-        (v1.iter().copied().filter(|a| a.is_finite()).collect(), v2.iter().copied().filter(|a| a.is_finite()).collect())
+        owned = (v1.iter().copied().filter(|a| a.is_finite()).collect(), v2.iter().copied().filter(|a| a.is_finite()).collect());
+        (&owned.0, &owned.1)
     };
     let (nx, ny) = (x.len() as f64, y.len() as f64);
     let nan = RatioInterval { interval: Interval::new(f64::NAN, f64::NAN, f64::NAN), method: "delta-method", resamples: 0 };
     if nx < 2.0 || ny < 2.0 {
         return nan;
     }
-    let (mx, my) = (super::mean(&x), super::mean(&y));
+    let (mx, my) = (super::mean(x), super::mean(y));
     if mx <= 0.0 || my <= 0.0 {
         return RatioInterval { interval: Interval::point(my / mx), ..nan };
     }
     let r = my / mx;
-    let mut var_log = variance(&y) / (ny * my * my) + variance(&x) / (nx * mx * mx);
+    let mut var_log = variance(y) / (ny * my * my) + variance(x) / (nx * mx * mx);
     if paired {
-        let cov = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / (nx - 1.0);
+        let cov = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / (nx - 1.0);
         var_log -= 2.0 * cov / (nx * mx * my);
     }
     let se = var_log.max(0.0).sqrt();
