@@ -220,10 +220,18 @@ fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink,
     // order, so the extra memory is one wave of parts, not a second copy of the file.
     const CHUNK: usize = 65_536;
     const WAVE: usize = 16;
-    let mut start = 0;
-    while start < height {
-        let ranges: Vec<(usize, usize)> =
-            (0..WAVE).map(|w| start + w * CHUNK).take_while(|s| *s < height).map(|s| (s, (s + CHUNK).min(height))).collect();
+    // Parts end where the decoded chunks end (row groups, morsels), so a part's slice of each
+    // column is usually one chunk already and `prepare` need not copy it into one.
+    let lens: Vec<usize> =
+        columns.iter().flatten().next().map_or_else(|| vec![height], |c| c.as_materialized_series().chunk_lengths().collect());
+    let mut bounds = part_bounds(&lens, CHUNK);
+    if bounds.last().copied().unwrap_or(0) != height {
+        // Not expected (chunk lengths add up to the height); fall back to plain pieces.
+        bounds = (1..=height.div_ceil(CHUNK)).map(|k| (k * CHUNK).min(height)).collect();
+    }
+    let all: Vec<(usize, usize)> = bounds.iter().scan(0, |prev, &b| Some((std::mem::replace(prev, b), b))).filter(|(a, b)| a < b).collect();
+    for ranges in all.chunks(WAVE) {
+        let ranges: Vec<(usize, usize)> = ranges.to_vec();
         while pool.len() < ranges.len() {
             let mut part = sink.part_with_capacity(CHUNK);
             // The batch's strings stay put while a part runs: results may be cached by address.
@@ -277,9 +285,37 @@ fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink,
             sink.absorb_reuse(file, part);
         }
         sink.share_learned();
-        start = ranges.last().map_or(height, |r| r.1);
     }
     Ok(())
+}
+
+/// Ends of the parts for chunks of the given lengths: each part at most `max` rows, ending at a
+/// chunk end where it can; a chunk longer than `max` is cut into even pieces, and chunks shorter
+/// than a part are grouped (such a part spans chunks and is copied into one).
+fn part_bounds(lens: &[usize], max: usize) -> Vec<usize> {
+    let mut bounds = Vec::new();
+    let (mut at, mut open) = (0, 0);
+    for &len in lens {
+        let end = at + len;
+        if end - open > max && at > open {
+            bounds.push(at);
+            open = at;
+        }
+        if end - open > max {
+            // Even pieces: a 272,727-row row group makes five of ~54.5k rows, not four of
+            // 65,536 and a remainder of 10,583.
+            let step = (end - open).div_ceil((end - open).div_ceil(max));
+            while end - open > step {
+                open += step;
+                bounds.push(open);
+            }
+        }
+        at = end;
+    }
+    if at > open {
+        bounds.push(at);
+    }
+    bounds
 }
 
 fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
@@ -367,4 +403,28 @@ pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<G
         cols.push((n.clone(), owned));
     }
     Ok(GenericRows { names, all_names, height: df.height(), cols })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_bounds;
+
+    #[test]
+    fn parts_follow_chunks_and_stay_within_the_limit() {
+        assert_eq!(part_bounds(&[10], 4), vec![4, 8, 10]);
+        assert_eq!(part_bounds(&[3, 3, 3], 4), vec![3, 6, 9]);
+        assert_eq!(part_bounds(&[1, 1, 1, 1, 1], 4), vec![4, 5]);
+        assert_eq!(part_bounds(&[2, 9, 1], 4), vec![2, 5, 8, 12]);
+        assert_eq!(part_bounds(&[0, 5, 0], 8), vec![5]);
+        assert!(part_bounds(&[], 4).is_empty());
+        for lens in [vec![272_727; 8], vec![84_664, 272_727, 272_727, 272_730], vec![1; 300], vec![70_000, 3, 65_536]] {
+            let b = part_bounds(&lens, 65_536);
+            assert_eq!(b.last().copied(), Some(lens.iter().sum::<usize>()));
+            let mut prev = 0;
+            for &e in &b {
+                assert!(e > prev && e - prev <= 65_536, "{lens:?} -> {b:?}");
+                prev = e;
+            }
+        }
+    }
 }
