@@ -43,13 +43,8 @@ impl LatencySummary {
     }
 }
 
-/// Summary of latencies in ms: type-7 percentiles with order-statistic intervals (binomial
-/// ranks) and the mean with mean +- z s / sqrt(n).
-pub fn summarize(latency: &[f64], confidence: f64) -> LatencySummary {
-    summarize_sorted(&sorted(latency), confidence)
-}
-
-/// [`summarize`] of latencies already sorted ascending.
+/// Summary of latencies in ms, given sorted ascending: type-7 percentiles with order-statistic
+/// intervals (binomial ranks) and the mean with mean +- z s / sqrt(n).
 pub fn summarize_sorted(s: &[f64], confidence: f64) -> LatencySummary {
     let n = s.len();
     let mean = crate::stats::mean(s);
@@ -121,13 +116,7 @@ pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], con
     }
 }
 
-/// Two-sample comparison (canary mode).
-pub fn compare_unpaired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
-    let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
-    compare_unpaired_sorted(v1, v2, &s1, &s2, confidence, seed)
-}
-
-/// [`compare_unpaired`] for a caller that already has both samples sorted (`s1`, `s2`).
+/// Two-sample comparison (canary mode); `s1`, `s2` are `v1`, `v2` sorted ascending.
 pub fn compare_unpaired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let mut ratios = BTreeMap::new();
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
