@@ -155,12 +155,7 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
             return Err(missing_column_error(path, col, key, &names));
         }
     }
-    let c = &norm.columns;
-    let wanted: Vec<&String> =
-        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
-            .into_iter()
-            .chain(norm.segment_names.iter())
-            .collect();
+    let wanted = norm.mapped_columns();
     let mut selected: Vec<&String> = Vec::new();
     for w in &wanted {
         if names.contains(w) && !selected.contains(w) {
@@ -264,18 +259,7 @@ fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink,
                 for i in 0..e - s {
                     segments.clear();
                     segments.extend(data[9..].iter().map(|d| d.val(i)));
-                    let raw = RawRow {
-                        id: data[0].val(i),
-                        ts: data[1].val(i),
-                        latency: data[2].val(i),
-                        status: data[3].val(i),
-                        error_code: data[4].val(i),
-                        result: data[5].val(i),
-                        cpu: data[6].val(i),
-                        memory: data[7].val(i),
-                        net: data[8].val(i),
-                        segments: &segments,
-                    };
+                    let raw = RawRow::from_fn(|k| data[k].val(i), &segments);
                     part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
                 }
                 Ok(())

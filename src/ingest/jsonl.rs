@@ -2,7 +2,7 @@
 //! malformed line costs only that line.
 
 use super::json_row::{value_span, Field, Selection};
-use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val};
+use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val, RESULT_FIELD};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::io::{BufReader, Read};
@@ -65,13 +65,7 @@ fn lookup<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
 
 /// The mapped keys in [`RawRow`] order (segments last), for the one-pass parser.
 fn selection(norm: &Normalizer) -> Option<Selection> {
-    let c = &norm.columns;
-    let columns: Vec<&String> =
-        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
-            .into_iter()
-            .chain(norm.segment_names.iter())
-            .collect();
-    Selection::new(&columns, 5)
+    Selection::new(&norm.mapped_columns(), RESULT_FIELD)
 }
 
 /// [`parse_line`] through the one-pass parser; None (nothing recorded) when the line needs the
@@ -89,7 +83,7 @@ fn parse_line_fast<'a>(
         return None;
     }
     let c = &norm.columns;
-    let span = matches!(fields[5], Field::Unbuilt).then(|| value_span(line, &c.result)).flatten();
+    let span = matches!(fields[RESULT_FIELD], Field::Unbuilt).then(|| value_span(line, &c.result)).flatten();
     let mut present = 0u16;
     for (bit, i) in [0usize, 1, 2, 3, 5, 6, 7, 8].into_iter().enumerate() {
         if !matches!(fields[i], Field::Absent) {
@@ -97,18 +91,7 @@ fn parse_line_fast<'a>(
         }
     }
     let segments: Vec<Val<'_>> = fields[9..].iter().map(|f| f.val(None)).collect();
-    let raw = RawRow {
-        id: fields[0].val(None),
-        ts: fields[1].val(None),
-        latency: fields[2].val(None),
-        status: fields[3].val(None),
-        error_code: fields[4].val(None),
-        result: fields[5].val(span),
-        cpu: fields[6].val(None),
-        memory: fields[7].val(None),
-        net: fields[8].val(None),
-        segments: &segments,
-    };
+    let raw = RawRow::from_fn(|k| fields[k].val(if k == RESULT_FIELD { span } else { None }), &segments);
     part.row(norm, line_no, raw, || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned());
     Some(present)
 }

@@ -212,6 +212,29 @@ pub struct RawRow<'a> {
     pub segments: &'a [Val<'a>],
 }
 
+/// Index of the result among [`Normalizer::mapped_columns`] (and the arguments of
+/// [`RawRow::from_fn`]).
+pub const RESULT_FIELD: usize = 5;
+
+impl<'a> RawRow<'a> {
+    /// A row from the values of the mapped columns in [`Normalizer::mapped_columns`] order
+    /// (`field(k)` for the k-th), as the columnar and one-pass JSON readers lay them out.
+    pub fn from_fn(mut field: impl FnMut(usize) -> Val<'a>, segments: &'a [Val<'a>]) -> Self {
+        RawRow {
+            id: field(0),
+            ts: field(1),
+            latency: field(2),
+            status: field(3),
+            error_code: field(4),
+            result: field(RESULT_FIELD),
+            cpu: field(6),
+            memory: field(7),
+            net: field(8),
+            segments,
+        }
+    }
+}
+
 /// Latencies above this (1e9 ms, 11.6 days) are rejected as implausible: they are unit mistakes
 /// or sentinel values, and a handful of them would dominate every mean.
 pub const MAX_LATENCY_MS: f64 = 1e9;
@@ -233,6 +256,16 @@ impl Normalizer {
             columns: columns.clone(),
             segment_names: segment_names.to_vec(),
         }
+    }
+
+    /// The mapped column names in [`RawRow`] field order (id, timestamp, latency, status, error
+    /// code, result, cpu, memory, net), then the segments.
+    pub fn mapped_columns(&self) -> Vec<&String> {
+        let c = &self.columns;
+        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
+            .into_iter()
+            .chain(self.segment_names.iter())
+            .collect()
     }
 
     /// Names of required columns with the policy key that maps each.
