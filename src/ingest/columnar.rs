@@ -312,7 +312,7 @@ fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
             Val::I64(v) | Val::EpochMs(v) => serde_json::Value::from(v),
             Val::F64(v) => serde_json::Number::from_f64(v).map_or(serde_json::Value::String(v.to_string()), serde_json::Value::Number),
             Val::Bool(b) => serde_json::Value::Bool(b),
-            Val::Json(j) => j.clone(),
+            Val::Json(j) => j.into_owned(),
         };
         obj.insert((*n).clone(), v);
     }

@@ -5,8 +5,8 @@
 //! walks the top-level object once with serde_json's own parser (so what is valid JSON stays
 //! exactly serde_json's decision), borrows strings from the line where they have no escapes,
 //! skips unmapped fields without building them, and leaves a nested result unbuilt: its raw text
-//! is found afterwards by [`value_span`], and the ingest cache canonicalizes each distinct raw
-//! result once per version, as it does for Parquet. Hand-written because no crate offers a
+//! is located afterwards ([`value_span`]) and handed on as a string, and the ingest cache
+//! canonicalizes each distinct raw result once per version, as it does for Parquet. Hand-written because no crate offers a
 //! field-selecting borrowed parse without serde_json's `raw_value` feature, which would change
 //! the features polars is compiled with.
 
@@ -14,41 +14,6 @@ use super::Val;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
-
-/// A mapped field of one record.
-#[derive(Debug, Clone, Default)]
-pub enum Field<'a> {
-    #[default]
-    Absent,
-    Null,
-    Str(Cow<'a, str>),
-    I64(i64),
-    F64(f64),
-    Bool(bool),
-    /// An object or array, built (fields other than the result, where a rejection message or an
-    /// error code needs it).
-    Nested(serde_json::Value),
-    /// An object or array left unbuilt (the result): its text is the value's span in the line.
-    Unbuilt,
-}
-
-impl Field<'_> {
-    /// The value as the shared validation reads it; `span` is the raw text of an unbuilt value.
-    pub fn val<'s>(&'s self, span: Option<&'s str>) -> Val<'s> {
-        match self {
-            Field::Absent => Val::Absent,
-            Field::Null => Val::Null,
-            Field::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
-            Field::I64(i) => Val::I64(*i),
-            Field::F64(f) => Val::F64(*f),
-            Field::Bool(b) => Val::Bool(*b),
-            Field::Nested(v) => Val::Json(v),
-            // The raw text of a JSON object or array: canonicalizing it as text parses it as the
-            // JSON it is, so it lands where the built value would.
-            Field::Unbuilt => span.map_or(Val::Absent, |s| Val::Str(Cow::Borrowed(s))),
-        }
-    }
-}
 
 /// Which record keys feed which fields: `names[k]` feeds every field whose bit is set in
 /// `targets[k]` (two fields may map to one column).
@@ -82,19 +47,41 @@ impl Selection {
         Some(Selection { names, targets, unbuilt: 1 << unbuilt_field, fields: columns.len() })
     }
 
-    /// The mapped fields of one line, or None when the line is not a JSON object (or not valid
-    /// JSON): the caller's general parser then says exactly what is wrong with it.
-    pub fn parse<'a>(&self, line: &'a str) -> Option<Vec<Field<'a>>> {
+    /// The mapped fields of one line (in the order given to [`Selection::new`]), or None when
+    /// the line is not a JSON object (or not valid JSON): the caller's general parser then says
+    /// exactly what is wrong with it.
+    ///
+    /// A nested value of the unbuilt field (the result) comes back as `Val::Str` of its raw JSON
+    /// text: canonicalizing that text parses it as the JSON it is, so it lands where the built
+    /// value would. Only the result is read that way.
+    pub fn parse<'a>(&self, line: &'a str) -> Option<Vec<Val<'a>>> {
         let mut fields = Vec::new();
         self.parse_into(line, &mut fields).then_some(fields)
     }
 
     /// [`Selection::parse`] into a reused vector; false when the line needs the general parser.
-    pub fn parse_into<'a>(&self, line: &'a str, fields: &mut Vec<Field<'a>>) -> bool {
+    pub fn parse_into<'a>(&self, line: &'a str, fields: &mut Vec<Val<'a>>) -> bool {
         fields.clear();
-        fields.resize(self.fields, Field::Absent);
+        fields.resize(self.fields, Val::Absent);
         let mut de = serde_json::Deserializer::from_str(line);
-        de.deserialize_map(RowVisitor { sel: self, fields }).is_ok() && de.end().is_ok()
+        let Ok(mut unbuilt) = de.deserialize_map(RowVisitor { sel: self, fields }) else {
+            return false;
+        };
+        if de.end().is_err() {
+            return false;
+        }
+        while unbuilt != 0 {
+            let i = unbuilt.trailing_zeros() as usize;
+            unbuilt &= unbuilt - 1;
+            let Some(k) = self.targets.iter().position(|t| t & (1 << i) != 0) else {
+                return false;
+            };
+            match value_span(line, &self.names[k]) {
+                Some(raw) => fields[i] = Val::Str(Cow::Borrowed(raw)),
+                None => return false,
+            }
+        }
+        true
     }
 
     /// The index of a record key among the mapped names (the first byte is compared before the
@@ -107,31 +94,42 @@ impl Selection {
 
 struct RowVisitor<'s, 'a> {
     sel: &'s Selection,
-    fields: &'s mut Vec<Field<'a>>,
+    fields: &'s mut Vec<Val<'a>>,
 }
 
 impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
-    type Value = ();
+    /// The fields whose value was left unbuilt (their raw text is located afterwards).
+    type Value = u64;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+        let mut unbuilt = 0u64;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let Some(k) = self.sel.find(&key.0) else {
                 map.next_value_seed(Skip { depth: 1 })?;
                 continue;
             };
             let targets = self.sel.targets[k];
-            let field = map.next_value_seed(FieldSeed { build_nested: targets & !self.sel.unbuilt != 0 })?;
             // A repeated key: the last occurrence wins, as in a parsed JSON map.
+            let value = match map.next_value_seed(FieldSeed { build_nested: targets & !self.sel.unbuilt != 0 })? {
+                Some(v) => {
+                    unbuilt &= !targets;
+                    v
+                }
+                None => {
+                    unbuilt |= targets;
+                    Val::Absent
+                }
+            };
             let mut bits = targets;
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.fields[i] = field.clone();
+                self.fields[i] = value.clone();
             }
         }
-        Ok(())
+        Ok(unbuilt)
     }
 }
 
@@ -163,56 +161,57 @@ struct FieldSeed {
 }
 
 impl<'de> DeserializeSeed<'de> for FieldSeed {
-    type Value = Field<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field<'de>, D::Error> {
+    /// The value, or None for an object or array left unbuilt.
+    type Value = Option<Val<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for FieldSeed {
-    type Value = Field<'de>;
+    type Value = Option<Val<'de>>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_unit<E>(self) -> Result<Field<'de>, E> {
-        Ok(Field::Null)
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Some(Val::Null))
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Field<'de>, E> {
-        Ok(Field::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Val::Bool(v)))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
-        Ok(Field::I64(v))
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Val::I64(v)))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
-        // As serde_json::Number::as_i64, then as_f64.
-        Ok(i64::try_from(v).map_or(Field::F64(v as f64), Field::I64))
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        // As serde_json::Number::as_i64, then as_f64 (what Val::from_json does).
+        Ok(Some(i64::try_from(v).map_or(Val::F64(v as f64), Val::I64)))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
-        Ok(Field::F64(v))
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Val::F64(v)))
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
-        Ok(Field::Str(Cow::Borrowed(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Val::Str(Cow::Borrowed(v))))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
-        Ok(Field::Str(Cow::Owned(v.to_string())))
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Val::Str(Cow::Owned(v.to_string()))))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         if self.build_nested {
             let v = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-            return Ok(Field::Nested(v));
+            return Ok(Some(Val::Json(Cow::Owned(v))));
         }
         while map.next_key::<IgnoredAny>()?.is_some() {
             map.next_value_seed(Skip { depth: 2 })?;
         }
-        Ok(Field::Unbuilt)
+        Ok(None)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         if self.build_nested {
             let v = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-            return Ok(Field::Nested(v));
+            return Ok(Some(Val::Json(Cow::Owned(v))));
         }
         while seq.next_element_seed(Skip { depth: 2 })?.is_some() {}
-        Ok(Field::Unbuilt)
+        Ok(None)
     }
 }
 
@@ -276,7 +275,7 @@ impl<'de> Visitor<'de> for Skip {
 /// The raw text of the value of top-level key `name` (its last occurrence) in `line`, a JSON
 /// object that serde_json has already accepted: only string, nesting and separator structure
 /// is walked, which valid JSON makes unambiguous.
-pub fn value_span<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+fn value_span<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {

@@ -1,7 +1,7 @@
 //! JSON Lines reader: plain, gzip or zstd; parsed in parallel chunks, one line at a time, so a
 //! malformed line costs only that line.
 
-use super::json_row::{value_span, Field, Selection};
+use super::json_row::Selection;
 use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val, RESULT_FIELD};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -75,23 +75,21 @@ fn parse_line_fast<'a>(
     line_no: u64,
     norm: &Normalizer,
     sel: &Selection,
-    fields: &mut Vec<Field<'a>>,
+    fields: &mut Vec<Val<'a>>,
     part: &mut Part,
 ) -> Option<u16> {
     let line = std::str::from_utf8(bytes).ok()?;
     if !sel.parse_into(line, fields) {
         return None;
     }
-    let c = &norm.columns;
-    let span = matches!(fields[RESULT_FIELD], Field::Unbuilt).then(|| value_span(line, &c.result)).flatten();
     let mut present = 0u16;
-    for (bit, i) in [0usize, 1, 2, 3, 5, 6, 7, 8].into_iter().enumerate() {
-        if !matches!(fields[i], Field::Absent) {
+    for (bit, i) in [0usize, 1, 2, 3, RESULT_FIELD, 6, 7, 8].into_iter().enumerate() {
+        if !matches!(fields[i], Val::Absent) {
             present |= 1 << bit;
         }
     }
-    let segments: Vec<Val<'_>> = fields[9..].iter().map(|f| f.val(None)).collect();
-    let raw = RawRow::from_fn(|k| fields[k].val(if k == RESULT_FIELD { span } else { None }), &segments);
+    let segments: Vec<Val<'a>> = fields.drain(9..).collect();
+    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fields[k], Val::Absent), &segments);
     part.row(norm, line_no, raw, || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned());
     Some(present)
 }
@@ -103,7 +101,7 @@ fn parse_line<'a>(
     line_no: u64,
     norm: &Normalizer,
     sel: Option<&Selection>,
-    fields: &mut Vec<Field<'a>>,
+    fields: &mut Vec<Val<'a>>,
     part: &mut Part,
 ) -> Option<u16> {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);

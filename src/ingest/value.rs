@@ -24,8 +24,9 @@ pub enum Val<'a> {
     Bool(bool),
     /// Already a timestamp (Parquet/Arrow temporal types), in epoch milliseconds.
     EpochMs(i64),
-    /// A JSON value (JSON Lines: objects, arrays and everything else as parsed).
-    Json(&'a serde_json::Value),
+    /// A JSON value (JSON Lines: objects, arrays and everything else as parsed), borrowed from
+    /// a parsed line or owned by a reader that built only this value.
+    Json(Cow<'a, serde_json::Value>),
 }
 
 impl<'a> Val<'a> {
@@ -39,9 +40,9 @@ impl<'a> Val<'a> {
             Some(J::Bool(b)) => Val::Bool(*b),
             Some(J::Number(n)) => match n.as_i64() {
                 Some(i) => Val::I64(i),
-                None => n.as_f64().map_or(Val::Json(v.unwrap_or(&J::Null)), Val::F64),
+                None => n.as_f64().map_or(Val::Json(Cow::Borrowed(v.unwrap_or(&J::Null))), Val::F64),
             },
-            Some(other) => Val::Json(other),
+            Some(other) => Val::Json(Cow::Borrowed(other)),
         }
     }
 
@@ -63,7 +64,7 @@ impl<'a> Val<'a> {
             Val::Bool(b) => b.to_string(),
             Val::EpochMs(t) => format!("{t} ms"),
             Val::Json(j) => {
-                let kind = match j {
+                let kind = match j.as_ref() {
                     serde_json::Value::Array(_) => "an array",
                     serde_json::Value::Object(_) => "an object",
                     _ => "a JSON value",
