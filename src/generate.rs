@@ -27,9 +27,13 @@ pub struct GenerateArgs {
     /// Multiplies every V2 latency (1.10 = 10% slower).
     #[arg(long, default_value_t = 1.0)]
     pub latency_shift: f64,
-    /// Multiplies V2 latency of the slowest 10% of requests (a tail regression).
+    /// Multiplies V2 latency of the slowest `--tail-share` of requests (a tail regression).
     #[arg(long, default_value_t = 1.0)]
     pub tail_shift: f64,
+    /// Share of requests, the slowest by request complexity, that `--tail-shift` slows down
+    /// (0.02 with `--tail-shift 2.5`: p50 and p95 unchanged, the slowest 2% 2.5 times slower).
+    #[arg(long, default_value_t = 0.10)]
+    pub tail_share: f64,
     /// Median latency of V1, ms.
     #[arg(long, default_value_t = 120.0)]
     pub median_ms: f64,
@@ -146,8 +150,11 @@ pub fn generate(a: &GenerateArgs) -> Result<(Vec<GenRow>, Vec<GenRow>)> {
     let sigma_base = 0.5;
     let base_dist = LogNormal::new(a.median_ms.max(1e-3).ln(), sigma_base).map_err(|e| Error::Usage(format!("latency model: {e}")))?;
     let noise = LogNormal::new(0.0, 0.15).map_err(|e| Error::Usage(format!("latency model: {e}")))?;
-    // Base latency above its 90th percentile marks the slow tail.
-    let tail_cut = a.median_ms * (sigma_base * 1.281_551_565_545).exp();
+    if !(a.tail_share > 0.0 && a.tail_share <= 1.0) {
+        return Err(Error::Usage(format!("--tail-share {}: must be in (0, 1], e.g. 0.02 for the slowest 2% of requests", a.tail_share)));
+    }
+    // Base latency above its (1 - tail_share) quantile marks the slow tail.
+    let tail_cut = a.median_ms * (sigma_base * crate::stats::normal_quantile(1.0 - a.tail_share)).exp();
     let span_ms = a.minutes.max(1) as f64 * 60_000.0;
     let n = a.pairs + a.orphans;
     let mut v1 = Vec::with_capacity(n);

@@ -303,6 +303,17 @@ pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
         ("latency.p95.warning", gate("v2.latency.p95", 7000.0, Warning), "V2 p95 latency at most 7 s"),
         ("latency.mean.critical", gate("v2.latency.mean", 10000.0, Blocking), "V2 mean latency at most 10 s"),
         ("latency.p95.vs_v1", gate("ratio.latency.p95", 1.05, Blocking), "V2 p95 within 5% of V1 (non-inferiority on the upper bound)"),
+        (
+            "latency.p99.vs_v1",
+            gate("ratio.latency.p99", 1.10, Blocking),
+            "V2 p99 within 10% of V1: the slowest 1% must not regress (wider margin than p95's: a p99 interval is about twice as wide)",
+        ),
+        (
+            "latency.mean.vs_v1",
+            gate("ratio.latency.mean", 1.05, Blocking),
+            "V2 mean latency within 5% of V1: the mean sets the concurrency a fleet needs (Little's law), and moves with every slow request",
+        ),
+        ("latency.p50.vs_v1", gate("ratio.latency.p50", 1.05, Warning), "V2 median within 5% of V1 (warning: the typical request got slower)"),
         ("errors.rate", gate("v2.error_rate", 0.01, Blocking), "V2 error rate at most 1%"),
         ("errors.rate.warning", gate("v2.error_rate", 0.02, Warning), "V2 error rate at most 2%"),
         ("errors.rate.critical", gate("v2.error_rate", 0.05, Blocking), "V2 error rate at most 5%"),
@@ -310,6 +321,8 @@ pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
         ("memory.vs_v1", gate("ratio.memory_mb", 1.20, Blocking), "V2 mean memory at most +20% of V1"),
         ("memory.vs_v1.critical", gate("ratio.memory_mb", 1.50, Blocking), "V2 mean memory at most +50% of V1"),
         ("memory.vs_v1.rollback", gate("ratio.memory_mb", 2.00, Rollback), "V2 mean memory at most twice V1"),
+        ("cpu.vs_v1", gate("ratio.cpu_ms", 1.20, Warning), "V2 mean CPU time per request at most +20% of V1 (warning: capacity and cost)"),
+        ("network.vs_v1", gate("ratio.net_bytes", 1.20, Warning), "V2 mean network bytes per request at most +20% of V1 (warning)"),
         ("cpu.utilization.warning", gate("resources.v2.cpu_pct", 80.0, Warning), "V2 host CPU utilisation at most 80%"),
         ("discrepancy.rate", gate("discrepancy.rate", 0.001, Blocking), "V2 disagrees with V1 on at most 0.1% of comparable requests"),
         (

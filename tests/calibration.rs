@@ -3,66 +3,47 @@
 //! regressions must be caught. Sized to run in seconds in release mode; the measured rates are
 //! printed (run with `--nocapture`) and recorded in docs/statistics.md.
 
-use clap::Parser;
+use crate::common::{gen_args as args, simulate};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use rayon::prelude::*;
-use shadowgate::analyze::run_ingested;
-use shadowgate::generate::{generate, to_ingested, GenerateArgs};
-use shadowgate::policy::{Mode, Policy};
+use shadowgate::generate::GenerateArgs;
+use shadowgate::policy::Mode;
 use shadowgate::stats::resample::quantile_ratio;
 use shadowgate::verdict::Decision;
 
-#[derive(Parser)]
-struct Wrap {
-    #[command(flatten)]
-    g: GenerateArgs,
-}
-
-fn args(extra: &[&str]) -> GenerateArgs {
-    let mut v = vec!["gen", "--out", "/nonexistent-unused"];
-    v.extend_from_slice(extra);
-    Wrap::parse_from(v).g
-}
-
 fn decide(g: &GenerateArgs, mode: Mode) -> Decision {
-    let (r1, r2) = generate(g).expect("generate");
-    let mut policy = Policy::default();
-    policy.analysis.mode = mode;
-    policy.analysis.seed = g.seed;
-    if let Some(s) = g.canary_share {
-        policy.analysis.expected_v2_share = s;
-    }
-    let out = run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None, None).expect("analysis");
-    out.verdict.decision
+    simulate(g, mode).decision
 }
 
-fn no_go_rate(seeds: u64, extra: &[&str], mode: Mode) -> f64 {
-    let no_go = (0..seeds)
+/// Share of seeds ending NO_GO, INCONCLUSIVE and GO.
+fn decision_rates(seeds: u64, extra: &[&str], mode: Mode) -> [f64; 3] {
+    let decisions: Vec<Decision> = (0..seeds)
         .into_par_iter()
-        .filter(|seed| {
+        .map(|seed| {
             let s = (1000 + seed).to_string();
             let mut e: Vec<&str> = vec!["--seed", &s];
             e.extend_from_slice(extra);
-            decide(&args(&e), mode) == Decision::NoGo
+            decide(&args(&e), mode)
         })
-        .count();
-    no_go as f64 / seeds as f64
+        .collect();
+    let share = |d: Decision| decisions.iter().filter(|x| **x == d).count() as f64 / seeds as f64;
+    [share(Decision::NoGo), share(Decision::Inconclusive), share(Decision::Go)]
 }
 
 #[test]
 fn aa_shadow_rarely_says_no_go() {
-    let rate = no_go_rate(200, &["--pairs", "30000"], Mode::Shadow);
-    println!("A/A shadow, 200 seeds x 30000 pairs: NO_GO rate {rate:.3}");
-    assert!(rate <= 0.05, "A/A NO_GO rate {rate}");
+    let [no_go, inconclusive, go] = decision_rates(200, &["--pairs", "30000"], Mode::Shadow);
+    println!("A/A shadow, 200 seeds x 30000 pairs: NO_GO {no_go:.3}, INCONCLUSIVE {inconclusive:.3}, GO {go:.3}");
+    assert!(no_go <= 0.05, "A/A NO_GO rate {no_go}");
 }
 
 #[test]
 fn aa_canary_rarely_says_no_go() {
-    let rate = no_go_rate(200, &["--pairs", "60000", "--canary-share", "0.5"], Mode::Canary);
-    println!("A/A canary, 200 seeds x 60000 requests: NO_GO rate {rate:.3}");
-    assert!(rate <= 0.05, "A/A NO_GO rate {rate}");
+    let [no_go, inconclusive, go] = decision_rates(200, &["--pairs", "60000", "--canary-share", "0.5"], Mode::Canary);
+    println!("A/A canary, 200 seeds x 60000 requests: NO_GO {no_go:.3}, INCONCLUSIVE {inconclusive:.3}, GO {go:.3}");
+    assert!(no_go <= 0.05, "A/A NO_GO rate {no_go}");
 }
 
 /// Share of seeds whose 95% interval for the p95 ratio covers the true ratio.

@@ -56,3 +56,39 @@ pub fn analyze(v1: &Path, v2: &Path, out: &Path, args: &[&str]) -> Run {
     assert!(!run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"), "panic: {}", run.stderr);
     run
 }
+
+#[derive(clap::Parser)]
+struct GenerateCli {
+    #[command(flatten)]
+    g: shadowgate::generate::GenerateArgs,
+}
+
+/// `shadowgate generate` flags as [`GenerateArgs`], for in-process simulation (no files written).
+pub fn gen_args(extra: &[&str]) -> shadowgate::generate::GenerateArgs {
+    use clap::Parser;
+    let mut v = vec!["generate", "--out", "/nonexistent-unused"];
+    v.extend_from_slice(extra);
+    GenerateCli::parse_from(v).g
+}
+
+/// Generates logs in memory and runs the whole analysis on them with the default policy (seeded
+/// by the generator's seed; canary runs expect the generated share).
+pub fn simulate(g: &shadowgate::generate::GenerateArgs, mode: shadowgate::policy::Mode) -> shadowgate::analyze::Verdict {
+    use shadowgate::generate::{generate, to_ingested};
+    let (r1, r2) = generate(g).expect("generate");
+    let mut policy = shadowgate::policy::Policy::default();
+    policy.analysis.mode = mode;
+    policy.analysis.seed = g.seed;
+    if let Some(s) = g.canary_share {
+        policy.analysis.expected_v2_share = s;
+    }
+    let stage = if mode == shadowgate::policy::Mode::Shadow { "shadow" } else { "canary-1" };
+    shadowgate::analyze::run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, stage, false, None, None)
+        .expect("analysis")
+        .verdict
+}
+
+/// A gate of an in-process verdict by id.
+pub fn gate<'a>(v: &'a shadowgate::analyze::Verdict, id: &str) -> &'a shadowgate::verdict::GateResult {
+    v.gates.iter().find(|g| g.id == id).unwrap_or_else(|| panic!("gate {id} missing"))
+}

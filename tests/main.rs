@@ -10,6 +10,7 @@ mod formats;
 mod fuzz;
 mod hostile;
 mod interrupt;
+mod latency_gates;
 mod outputs;
 mod policy;
 mod rejection;

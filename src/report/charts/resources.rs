@@ -27,7 +27,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
         }));
     }
     let lat = &v.metrics.latency_ms.comparison.ratios;
-    for q in ["p50", "p95", "p99"] {
+    for q in ["p50", "p95", "p99", "mean"] {
         if let Some(r) = lat.get(q) {
             bars.push(Bar {
                 label: format!("latency {q}"),
@@ -40,10 +40,15 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     if bars.is_empty() {
         return Ok(None);
     }
-    let mut refs = vec![("V1 = 1".to_string(), 1.0)];
-    for id in ["memory.vs_v1", "latency.p95.vs_v1"] {
+    // One dashed line per distinct margin, labelled with every blocking V2/V1 gate that uses it.
+    let mut refs: Vec<(String, f64)> = vec![("V1 = 1".to_string(), 1.0)];
+    for id in ["latency.p95.vs_v1", "latency.p99.vs_v1", "latency.mean.vs_v1", "memory.vs_v1"] {
         if let Some(g) = v.policy.gates.get(id).filter(|g| g.enabled) {
-            refs.push((id.to_string(), g.threshold));
+            let short = id.trim_end_matches(".vs_v1");
+            match refs.iter_mut().find(|r| r.1 == g.threshold) {
+                Some(r) => r.0 = format!("{}, {short}", r.0),
+                None => refs.push((short.to_string(), g.threshold)),
+            }
         }
     }
     let min = bars.iter().filter_map(|b| b.interval.map(|i| i.0)).filter(|x| x.is_finite()).fold(1.0, f64::min);
@@ -58,7 +63,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     Ok(Some(Chart {
         name: "resources",
         title: "Resources and latency relative to V1".into(),
-        caption: "V2/V1 ratios with confidence intervals: per-request CPU, memory and network (orange), host samples when given, and latency percentiles (blue). Dashed lines mark parity and the gates' margins; a whisker wholly right of a margin fails that gate.".into(),
+        caption: "V2/V1 ratios with confidence intervals: per-request CPU, memory and network (orange), host samples when given, and latency percentiles and mean (blue). Dashed lines mark parity and the gates' margins; a whisker wholly right of a margin fails that gate.".into(),
         png: draw(&spec, &bars)?,
     }))
 }
