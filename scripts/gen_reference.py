@@ -671,9 +671,205 @@ def sec_binom_ppf():
     return out
 
 
+# ----------------------------------------------------------------- 14 quantile estimators
+
+def sec_maritz_jarrett():
+    from scipy.stats import mstats
+    inputs = [
+        ("lognormal_n50", rng_sample(301, "lognormal", 50, decimals=4), [0.1, 0.5, 0.9]),
+        ("normal_n200", rng_sample(302, "normal", 200), [0.25, 0.5, 0.95]),
+        ("lognormal_n1000", rng_sample(303, "lognormal", 1000, decimals=4), [0.5, 0.9, 0.95, 0.99]),
+        ("latency_ints_n5000", rng_sample(304, "integers", 5000, low=1, high=900), [0.5, 0.95, 0.99]),
+        ("exponential_n20000", rng_sample(305, "exponential", 20000, decimals=3, scale=120.0), [0.5, 0.9, 0.99]),
+    ]
+    out = []
+    for name, x, qs in inputs:
+        se = mstats.mjci(np.asarray(x), prob=qs)
+        out.append({"name": name, "x": x, "q": qs, "se": fls(se)})
+    return out
+
+
+def sec_harrell_davis():
+    from scipy.stats import mstats
+    qs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+    inputs = [
+        ("n5", [3.0, 1.0, 4.0, 1.5, 9.0]),
+        ("ties_n12", [1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0, 8.0, 8.0, 9.0]),
+        ("lognormal_n100", rng_sample(311, "lognormal", 100, decimals=4)),
+        ("normal_n1000", rng_sample(312, "normal", 1000)),
+        ("latency_n20000", rng_sample(313, "lognormal", 20000, decimals=3, mean=4.8, sigma=0.5)),
+    ]
+    out = []
+    for name, x in inputs:
+        hd = mstats.hdquantiles(np.asarray(x), prob=qs)
+        out.append({"name": name, "x": x, "q": qs, "expected": fls(hd)})
+    return out
+
+
+def sec_bootstrap_quantile():
+    """Exact bootstrap distribution of the k-th order statistic, and the exact bootstrap mean of
+    the type-7 quantile: P(X*_(k) <= x_(j)) = P(Bin(n, j/n) >= k) for distinct sorted x."""
+    out = []
+    for name, n, q, seed in [("n11_median", 11, 0.5, 321), ("n101_q0.9", 101, 0.9, 322),
+                             ("n400_q0.95", 400, 0.95, 323), ("n2000_q0.99", 2000, 0.99, 324),
+                             ("n50_q0.37", 50, 0.37, 325), ("n1000_q0.5004", 1000, 0.5004, 326)]:
+        x = sorted(rng_sample(seed, "lognormal", n, decimals=9))
+        check(len(set(x)) == n, f"distinct values {name}")
+        h = (n - 1) * q
+        k = int(math.floor(h)) + 1
+        f = h - (k - 1)
+        j = np.arange(1, n + 1)
+        cdf_k = st.binom.sf(k - 1, n, j / n)  # P(X*_(k) <= x_(j))
+        pmf_k = np.diff(np.concatenate([[0.0], cdf_k]))
+        mean_k = float(np.dot(pmf_k, x))
+        if k < n:
+            cdf_k1 = st.binom.sf(k, n, j / n)
+            pmf_k1 = np.diff(np.concatenate([[0.0], cdf_k1]))
+            mean_k1 = float(np.dot(pmf_k1, x))
+        else:
+            mean_k1 = mean_k
+        mean = (1 - f) * mean_k + f * mean_k1
+        # variance of X*_(k) (for the test's tolerance)
+        var_k = float(np.dot(pmf_k, np.asarray(x) ** 2) - mean_k ** 2)
+        out.append({"name": name, "x": x, "q": q, "k": k, "frac": fl(f), "cdf_k": fls(cdf_k),
+                    "mean": fl(mean), "sd_k": fl(math.sqrt(max(var_k, 0.0)))})
+    return out
+
+
+def sec_bca_quantile_ratio():
+    """BCa interval of ln(Q2/Q1) (type-7 quantiles of two independent samples) from given
+    bootstrap replicates, by SciPy's own BCa code (scipy.stats._resampling._bca_interval: z0 from
+    the replicates, acceleration from a brute-force jackknife of each sample)."""
+    from scipy.stats._resampling import _bca_interval
+    out = []
+    for name, n1, n2, q, seed in [("n200_n300_p50", 200, 300, 0.5, 331), ("n500_n120_p95", 500, 120, 0.95, 332),
+                                  ("n1000_n400_p99", 1000, 400, 0.99, 333), ("ties_n300_n250_p90", 300, 250, 0.9, 334)]:
+        if name.startswith("ties"):
+            # whole milliseconds: ties, but not so dense that every jackknife value is equal (then
+            # the acceleration is 0/0, and SciPy returns rounding noise)
+            x1 = rng_sample(seed, "integers", n1, low=1, high=400)
+            x2 = rng_sample(seed + 100, "integers", n2, low=1, high=450)
+            check(has_ties(x1) and has_ties(x2), "ties case has ties")
+        else:
+            x1 = rng_sample(seed, "lognormal", n1, decimals=5, mean=4.8, sigma=0.5)
+            x2 = rng_sample(seed + 100, "lognormal", n2, decimals=5, mean=4.9, sigma=0.55)
+        rng = np.random.default_rng(seed + 200)
+        b = 600
+        a1, a2 = np.asarray(x1), np.asarray(x2)
+
+        def t7(v, axis=-1):
+            # Type 7 as x_lo + f (x_hi - x_lo), the form the Rust code uses, so that a replicate
+            # equal to the estimate is equal bit for bit (numpy's lerp rounds differently for
+            # f >= 0.5); checked against np.quantile.
+            v = np.sort(v, axis=axis)
+            n = v.shape[axis]
+            h = (n - 1) * q
+            lo = int(math.floor(h))
+            hi = min(lo + 1, n - 1)
+            f = h - lo
+            a, c = np.take(v, lo, axis=axis), np.take(v, hi, axis=axis)
+            r = a + f * (c - a) if f != 0 else a
+            check(np.allclose(r, np.quantile(v, q, axis=axis), rtol=1e-12, atol=0), "type 7")
+            return r
+
+        d1 = [float(np.log(t7(rng.choice(a1, n1)))) for _ in range(b)]
+        d2 = [float(np.log(t7(rng.choice(a2, n2)))) for _ in range(b)]
+        stat = lambda x, y, axis=-1: np.log(t7(y, axis=axis)) - np.log(t7(x, axis=axis))
+        theta_b = np.asarray(d2) - np.asarray(d1)
+        for conf in [0.95, 0.9]:
+            alpha = (1 - conf) / 2
+            lo_a, hi_a, a_hat = _bca_interval((a1, a2), stat, -1, alpha, theta_b, None, np)
+            lo = float(np.percentile(theta_b, float(lo_a) * 100))
+            hi = float(np.percentile(theta_b, float(hi_a) * 100))
+            out.append({"name": f"{name}_conf{conf}", "x1": x1, "x2": x2, "q": q, "confidence": conf,
+                        "d1": d1, "d2": d2, "acceleration": fl(a_hat), "lower": fl(lo), "upper": fl(hi)})
+    return out
+
+
+# ----------------------------------------------------------------- 15 confidence sequences
+
+def _cs_k(alpha, tuned_for):
+    l = math.log(1 / alpha)
+    return max(tuned_for / (2 * l + math.log(1 + 2 * l)) - 1, 1e-3)
+
+
+def _log_mixture(s, n, p, k):
+    from scipy.special import betaln
+    return (betaln(k * p + s, k * (1 - p) + n - s) - betaln(k * p, k * (1 - p))
+            - s * math.log(p) - (n - s) * math.log1p(-p))
+
+
+def sec_rate_sequence():
+    """Beta-binomial mixture confidence sequence for a rate, solved with scipy's betaln and
+    brentq (an independent root finder); the acceptance region is checked to be an interval."""
+    from scipy.optimize import brentq
+    out = []
+    for x, n, alpha, t in [(0, 100, 0.05, 100000), (1, 100, 0.05, 1000), (40, 1000, 0.05, 1000),
+                           (40, 10000, 0.05, 100000), (12, 30000, 0.025, 100000), (400, 100000, 0.05, 100000),
+                           (5000, 10000, 0.05, 10000), (999, 1000, 0.05, 1000), (1000, 1000, 0.05, 1000),
+                           (3, 2000000, 0.025, 100000)]:
+        k = _cs_k(alpha, t)
+        bound = math.log(1 / alpha)
+        phat = x / n
+        f = lambda p: _log_mixture(x, n, p, k) - bound
+        # With a single event (or a single non-event) the mixture stays bounded towards 0 (or 1),
+        # so that bound is 0 (1).
+        if x == 0 or f(1e-300) < 0:
+            lo = 0.0
+        else:
+            lo = brentq(f, 1e-300, phat if x < n else 1 - 1e-9, xtol=1e-300, rtol=1e-15, maxiter=500)
+        if x == n or f(1 - 1e-16) < 0:
+            hi = 1.0
+        else:
+            hi = brentq(f, phat if x > 0 else 1e-300, 1 - 1e-16, xtol=1e-300, rtol=1e-15, maxiter=500)
+        grid = np.linspace(max(lo * 0.5, 1e-12), min(hi + (1 - hi) * 0.5, 1 - 1e-12), 2001)
+        acc = np.array([f(p) < 0 for p in grid])
+        idx = np.nonzero(acc)[0]
+        check(len(idx) == 0 or np.all(acc[idx[0]:idx[-1] + 1]), f"rate CS is an interval {x}/{n}")
+        out.append({"name": f"x{x}_n{n}_a{alpha}_t{t}", "x": x, "n": n, "alpha": alpha, "tuned_for": t,
+                    "k": fl(k), "lower": fl(lo), "upper": fl(hi)})
+    return out
+
+
+def sec_quantile_sequence():
+    """Counts s accepted by the mixture at p = q (brute force over every s), which give the
+    quantile confidence sequence [x_(s_lo), x_(s_hi + 1)]."""
+    out = []
+    for n, q, alpha, t in [(50, 0.5, 0.05, 1000), (200, 0.95, 0.025, 100000), (1000, 0.5, 0.025, 100000),
+                           (1000, 0.99, 0.025, 100000), (20000, 0.95, 0.025, 100000), (20000, 0.99, 0.05, 20000),
+                           (100, 0.99, 0.025, 100000)]:
+        k = _cs_k(alpha, t)
+        bound = math.log(1 / alpha)
+        acc = [s for s in range(n + 1) if _log_mixture(s, n, q, k) < bound]
+        check(acc == list(range(acc[0], acc[-1] + 1)), f"accepted counts contiguous n={n} q={q}")
+        out.append({"name": f"n{n}_q{q}_a{alpha}_t{t}", "n": n, "q": q, "alpha": alpha, "tuned_for": t,
+                    "s_lo": acc[0], "s_hi": acc[-1]})
+    return out
+
+
 # ----------------------------------------------------------------- conventions
 
 CONVENTIONS = {
+    "rate_sequence": "Confidence sequence for a rate: {p : ln m_n(p) < ln(1/alpha)} with the beta-binomial mixture "
+                     "ln m_n(p) = betaln(k p + x, k (1-p) + n - x) - betaln(k p, k (1-p)) - x ln p - (n-x) ln(1-p), "
+                     "k = max(t / (2L + ln(1 + 2L)) - 1, 1e-3), L = ln(1/alpha), t = tuned_for; bounds by brentq "
+                     "(0 when x = 0, 1 when x = n).",
+    "quantile_sequence": "Counts s in 0..n with ln m_n(q) < ln(1/alpha) for the same mixture at p = q (every s "
+                         "tried); s_lo, s_hi are the first and last (checked contiguous).",
+    "bca_quantile_ratio": "BCa interval of ln(Q2/Q1), type-7 quantiles of independent samples x1, x2, from the "
+                          "given replicates d1, d2 (ln of bootstrap quantiles) with theta* = d2 - d1, computed by "
+                          "scipy.stats._resampling._bca_interval (z0 with ties counted half; acceleration from "
+                          "a brute-force jackknife of each sample, Efron's multi-sample form) and np.percentile "
+                          "(type 7) at the adjusted levels.",
+    "maritz_jarrett": "scipy.stats.mstats.mjci(x, prob=q): Maritz-Jarrett standard error of x_(m), "
+                      "m = int(q*n + 0.5); W_i = BetaCDF(i/n; m-1, n-m) - BetaCDF((i-1)/n; m-1, n-m), "
+                      "se = sqrt(sum W x^2 - (sum W x)^2).",
+    "harrell_davis": "scipy.stats.mstats.hdquantiles(x, prob=q): sum_i W_i x_(i), W_i = BetaCDF(i/n; a, b) - "
+                     "BetaCDF((i-1)/n; a, b), a = (n+1)q, b = (n+1)(1-q).",
+    "bootstrap_quantile": "Exact bootstrap distribution of order statistics for distinct sorted x: "
+                          "cdf_k[j-1] = P(X*_(k) <= x_(j)) = binom.sf(k-1, n, j/n); mean = the exact "
+                          "bootstrap mean of the type-7 quantile, (1-frac) E X*_(k) + frac E X*_(k+1), "
+                          "k = floor((n-1)q) + 1; sd_k = sd of X*_(k).",
     "general": (
         "Floats are shortest round-trip reprs (<= 17 significant digits). null means "
         "mathematically undefined (e.g. 0/0). Random inputs are seeded numpy samples "
@@ -820,6 +1016,12 @@ def main():
         ("normal_quantile", sec_normal_quantile),
         ("chi2_sf", sec_chi2_sf),
         ("binom_ppf", sec_binom_ppf),
+        ("maritz_jarrett", sec_maritz_jarrett),
+        ("harrell_davis", sec_harrell_davis),
+        ("bootstrap_quantile", sec_bootstrap_quantile),
+        ("bca_quantile_ratio", sec_bca_quantile_ratio),
+        ("rate_sequence", sec_rate_sequence),
+        ("quantile_sequence", sec_quantile_sequence),
     ]
     for name, fn in sections:
         doc[name] = fn()

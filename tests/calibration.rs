@@ -46,24 +46,29 @@ fn aa_canary_rarely_says_no_go() {
     assert!(no_go <= 0.05, "A/A NO_GO rate {no_go}");
 }
 
-/// Share of seeds whose 95% interval for the p95 ratio covers the true ratio.
-fn coverage(seeds: u64, n: usize, paired: bool, true_ratio: f64) -> f64 {
+/// Share of seeds whose 95% interval for the q-quantile ratio covers the true ratio; V1 has `n1`
+/// requests, V2 `n2` (equal when paired).
+fn coverage(seeds: u64, n1: usize, n2: usize, q: f64, paired: bool, true_ratio: f64) -> f64 {
     let covered = (0..seeds)
         .into_par_iter()
         .filter(|seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(*seed);
             let base = LogNormal::new(4.8, 0.5).unwrap();
             let noise = LogNormal::new(0.0, 0.15).unwrap();
-            let mut v1 = Vec::with_capacity(n);
-            let mut v2 = Vec::with_capacity(n);
-            for _ in 0..n {
+            let mut v1 = Vec::with_capacity(n1);
+            let mut v2 = Vec::with_capacity(n2);
+            for i in 0..n1.max(n2) {
                 let b1: f64 = base.sample(&mut rng);
                 // Paired: both versions see the same request (shared base); unpaired: independent.
                 let b2: f64 = if paired { b1 } else { base.sample(&mut rng) };
-                v1.push(b1 * noise.sample(&mut rng));
-                v2.push(b2 * noise.sample(&mut rng) * true_ratio);
+                if i < n1 {
+                    v1.push(b1 * noise.sample(&mut rng));
+                }
+                if i < n2 {
+                    v2.push(b2 * noise.sample(&mut rng) * true_ratio);
+                }
             }
-            let r = quantile_ratio(&v1, &v2, 0.95, paired, 0.95, *seed);
+            let r = quantile_ratio(&v1, &v2, q, paired, 0.95, *seed);
             r.interval.lower <= true_ratio && true_ratio <= r.interval.upper
         })
         .count();
@@ -71,12 +76,13 @@ fn coverage(seeds: u64, n: usize, paired: bool, true_ratio: f64) -> f64 {
 }
 
 #[test]
-fn p95_ratio_intervals_cover_the_truth() {
-    // Bootstrap (n <= 20,000) and batch means (larger n), paired and unpaired.
-    for (n, paired) in [(3000usize, true), (3000, false), (100_000, true), (100_000, false)] {
-        let c = coverage(200, n, paired, 1.07);
-        println!("p95 ratio coverage, n={n}, paired={paired}, 200 seeds: {c:.3}");
-        assert!((0.93..=0.97).contains(&c), "coverage {c} for n={n} paired={paired}");
+fn paired_p95_ratio_intervals_cover_the_truth() {
+    // Shadow mode: the paired bootstrap (n <= 20,000) and batch means (larger n). Canary mode's
+    // BCa intervals are checked in canary_intervals.rs.
+    for n in [3000usize, 100_000] {
+        let c = coverage(200, n, n, 0.95, true, 1.07);
+        println!("p95 ratio coverage, n={n}, paired, 200 seeds: {c:.3}");
+        assert!((0.93..=0.975).contains(&c), "coverage {c} for n={n}");
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod calibration;
 mod canary;
+mod canary_intervals;
 mod common;
 mod discrepancy;
 mod errors;

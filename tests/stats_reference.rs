@@ -306,3 +306,76 @@ fn implicit_selection_matches_full_enumeration() {
         }
     }
 }
+
+#[test]
+fn maritz_jarrett_matches_scipy_mjci() {
+    for c in cases("maritz_jarrett") {
+        let mut x = xs(&c["x"]);
+        x.sort_by(f64::total_cmp);
+        for (q, want) in xs(&c["q"]).iter().zip(xs(&c["se"])) {
+            // 1e-7: the weights are differences of nearly equal incomplete-beta values (statrs and
+            // SciPy's Boost agree to ~2e-12 on each), and se^2 is a difference of moments.
+            close(qu::maritz_jarrett_se(&x, *q), want, 1e-7, &format!("{} q={q}", c["name"]));
+        }
+    }
+}
+
+#[test]
+fn harrell_davis_matches_scipy_hdquantiles() {
+    for c in cases("harrell_davis") {
+        let mut x = xs(&c["x"]);
+        x.sort_by(f64::total_cmp);
+        for (q, want) in xs(&c["q"]).iter().zip(xs(&c["expected"])) {
+            close(qu::harrell_davis(&x, *q), want, 1e-9, &format!("{} q={q}", c["name"]));
+        }
+    }
+}
+
+/// The O(1) bootstrap draw of a quantile against the exact bootstrap distribution: the empirical
+/// CDF of 200,000 draws of X*_(k) is within the DKW bound (failure probability 1e-6) of
+/// P(Bin(n, j/n) >= k) at every order statistic, and the mean of the interpolated type-7 draws is
+/// within 5 standard errors of the exact bootstrap mean.
+#[test]
+fn bootstrap_quantile_draws_follow_the_exact_bootstrap_distribution() {
+    use rand::SeedableRng;
+    use shadowgate::stats::quantile_ratio::bootstrap_quantile_draw;
+    const DRAWS: usize = 200_000;
+    let dkw = ((2.0f64 / 1e-6).ln() / (2.0 * DRAWS as f64)).sqrt();
+    for c in cases("bootstrap_quantile") {
+        let name = c["name"].as_str().unwrap();
+        let x = xs(&c["x"]);
+        let n = x.len();
+        let k = c["k"].as_u64().unwrap() as usize;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        // q that puts the type-7 position exactly on order statistic k (no interpolation).
+        let q_k = (k - 1) as f64 / (n - 1) as f64;
+        let mut draws: Vec<f64> = (0..DRAWS).map(|_| bootstrap_quantile_draw(&x, q_k, &mut rng)).collect();
+        draws.sort_by(f64::total_cmp);
+        let mut worst: f64 = 0.0;
+        for (j, want) in xs(&c["cdf_k"]).iter().enumerate() {
+            let below = draws.partition_point(|d| *d <= x[j]) as f64 / DRAWS as f64;
+            worst = worst.max((below - want).abs());
+        }
+        assert!(worst <= dkw, "{name}: sup |ECDF - exact| = {worst:.5} > {dkw:.5}");
+        let q = f(&c["q"]);
+        let mean = (0..DRAWS).map(|_| bootstrap_quantile_draw(&x, q, &mut rng)).sum::<f64>() / DRAWS as f64;
+        let tol = 5.0 * f(&c["sd_k"]).max(1e-12) / (DRAWS as f64).sqrt();
+        assert!((mean - f(&c["mean"])).abs() <= tol, "{name}: bootstrap mean {mean} vs exact {} (tol {tol})", f(&c["mean"]));
+    }
+}
+
+/// BCa for two independent samples against SciPy's own BCa code on the same replicates: the
+/// O(1) grouped jackknife of a type-7 quantile must give SciPy's brute-force acceleration.
+#[test]
+fn bca_quantile_ratio_matches_scipy() {
+    use shadowgate::stats::quantile_ratio::bca_log_ratio;
+    for c in cases("bca_quantile_ratio") {
+        let name = c["name"].as_str().unwrap();
+        let (mut x1, mut x2) = (xs(&c["x1"]), xs(&c["x2"]));
+        x1.sort_by(f64::total_cmp);
+        x2.sort_by(f64::total_cmp);
+        let (lo, hi) = bca_log_ratio(&x1, &x2, f(&c["q"]), &xs(&c["d1"]), &xs(&c["d2"]), f(&c["confidence"]));
+        close(lo, f(&c["lower"]), 1e-9, &format!("{name} lower"));
+        close(hi, f(&c["upper"]), 1e-9, &format!("{name} upper"));
+    }
+}

@@ -8,6 +8,7 @@ pub mod multiple;
 pub mod nonparametric;
 pub mod proportion;
 pub mod quantile;
+pub mod quantile_ratio;
 pub mod resample;
 pub mod srm;
 
