@@ -183,7 +183,8 @@ pub fn run_ingested(
         v1_range: range(&ds.v1),
         v2_range: range(&ds.v2),
     };
-    let mut gates = verdict::evaluate_gates(policy, &m, &w, mode, !segment_by.is_empty(), host.as_ref());
+    let cx = verdict::Context { policy, metrics: &m, windows: &w, mode, has_segments: !segment_by.is_empty(), host: host.as_ref() };
+    let mut gates = verdict::evaluate_gates(&cx);
     gates.extend(verdict::data_quality(policy, &q, mode));
     let decision = verdict::decide(&gates, strict);
     let recommendation = verdict::recommend(decision, &gates, stage, strict);

@@ -1,0 +1,100 @@
+//! Interval gates: a statistic's confidence interval against an "at most" threshold (latency
+//! percentiles and V2/V1 ratios, error rates and their difference, resource ratios, the
+//! discrepancy rate).
+
+use super::{description, judge as judge_interval, ms, pct, pp, signed_pct, unit_of, verdict_word, Context, GateResult, Status};
+use crate::metrics::Metrics;
+use crate::policy::{Gate, Mode};
+use crate::stats::Interval;
+
+pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
+    let (m, mode, conf) = (cx.metrics, cx.mode, cx.policy.analysis.confidence);
+    match interval_statistic(&g.statistic, m, mode) {
+        Some(f) => {
+            r.estimate = f.iv.estimate;
+            r.lower = f.iv.lower;
+            r.upper = f.iv.upper;
+            r.status = judge_interval(f.iv, g.threshold);
+            r.test = f.test;
+            r.p_value = f.p;
+            r.message = message(&g.statistic, f.iv, g.threshold, r.status, conf);
+        }
+        None => {
+            r.message = match g.statistic.as_str() {
+                "discrepancy.rate" if mode == Mode::Canary => {
+                    "canary mode: V1 and V2 served different requests, so their results cannot be compared".into()
+                }
+                "discrepancy.rate" => "no result column in one or both versions ([columns] result)".into(),
+                s if s.starts_with("ratio.") => format!("no `{}` values in one or both versions", &s["ratio.".len()..]),
+                _ => "no data for this statistic".into(),
+            };
+        }
+    }
+}
+
+/// Human-readable message for an interval gate.
+fn message(statistic: &str, iv: Interval, threshold: f64, status: Status, conf: f64) -> String {
+    let c = format!("{:.0}% CI", conf * 100.0);
+    let what = description(statistic);
+    let body = match unit_of(statistic) {
+        "ms" => format!("{what} is {} ({c} {} to {}), limit {}", ms(iv.estimate), ms(iv.lower), ms(iv.upper), ms(threshold)),
+        "ratio" => {
+            let change = |r: f64| signed_pct(r - 1.0);
+            let dir = if iv.estimate >= 1.0 { "higher" } else { "lower" };
+            format!(
+                "{what}: V2 is {} {dir} than V1 ({c} {} to {}), margin {}",
+                pct((iv.estimate - 1.0).abs()),
+                change(iv.lower),
+                change(iv.upper),
+                change(threshold)
+            )
+        }
+        "rate" if statistic.starts_with("diff.") => {
+            format!("{what} is {} percentage points ({c} {} to {}), margin {}", pp(iv.estimate), pp(iv.lower), pp(iv.upper), pp(threshold))
+        }
+        "rate" => format!("{what} is {} ({c} {} to {}), limit {}", pct(iv.estimate), pct(iv.lower), pct(iv.upper), pct(threshold)),
+        _ => format!("{what} is {:.3} ({c} {:.3} to {:.3}), limit {threshold}", iv.estimate, iv.lower, iv.upper),
+    };
+    format!("{body}: {}", verdict_word(status))
+}
+
+struct Found {
+    iv: Interval,
+    test: String,
+    p: f64,
+}
+
+/// Looks up an interval statistic; None when its data is absent.
+fn interval_statistic(stat: &str, m: &Metrics, mode: Mode) -> Option<Found> {
+    let lat = &m.latency_ms;
+    let found = |iv: Interval, test: &str, p: f64| Some(Found { iv, test: test.to_string(), p });
+    if let Some(q) = stat.strip_prefix("v2.latency.") {
+        let iv = lat.v2.quantile(q)?;
+        let test = if q == "mean" { "normal-mean-interval" } else { "order-statistic-interval" };
+        return found(iv, test, f64::NAN);
+    }
+    if let Some(q) = stat.strip_prefix("ratio.latency.") {
+        let r = lat.comparison.ratios.get(q)?;
+        let test = format!(
+            "{} ({}); {} p={}",
+            r.method,
+            if mode == Mode::Shadow { "paired" } else { "unpaired" },
+            lat.comparison.test.test,
+            super::p_fmt(lat.comparison.test.p_value)
+        );
+        return Some(Found { iv: r.interval, test, p: lat.comparison.test.p_value });
+    }
+    match stat {
+        "v2.error_rate" => found(m.errors.v2.rate, m.errors.v2.method, f64::NAN),
+        "diff.error_rate" => {
+            let d = &m.errors.diff;
+            Some(Found { iv: d.diff, test: format!("{} interval; {} (H0: equal rates)", d.interval_method, d.test), p: d.p_value })
+        }
+        "ratio.memory_mb" | "ratio.cpu_ms" | "ratio.net_bytes" => {
+            let r = m.resources.get(&stat["ratio.".len()..])?;
+            Some(Found { iv: r.ratio.interval, test: format!("ratio of means, {}", r.ratio.method), p: f64::NAN })
+        }
+        "discrepancy.rate" if m.discrepancy.applicable => found(m.discrepancy.rate, m.discrepancy.method, f64::NAN),
+        _ => None,
+    }
+}

@@ -1,0 +1,86 @@
+//! `latency.shift`: V2/V1 latency at every decile, 0.95 and 0.99 (the shift function) against
+//! its margin (`threshold`, and `tail_threshold` at p99). It fails when any point's whole simultaneous band lies above the margin, so a V2
+//! with the same median and p95 but a slow middle mode or a heavier tail cannot pass; it passes
+//! when every band lies at or below it.
+
+use super::{pct, verdict_word, Context, GateResult, Status};
+use crate::policy::Gate;
+use crate::stats::shift::ShiftPoint;
+
+fn q_name(q: f64) -> String {
+    format!("p{}", (q * 100.0).round())
+}
+
+fn change(r: f64) -> String {
+    if !r.is_finite() {
+        return "unbounded".into();
+    }
+    let s = pct(r - 1.0);
+    if r >= 1.0 {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
+    let sf = &cx.metrics.latency_ms.shift;
+    let points: Vec<&ShiftPoint> = sf.points.iter().filter(|p| p.ratio.lower.is_finite() && p.ratio.upper.is_finite()).collect();
+    if points.is_empty() {
+        r.message = "the shift function needs at least 20 requests per version".into();
+        return;
+    }
+    // The margin at each point: `threshold`, and at p99 `tail_threshold` when set.
+    let margin = |p: &ShiftPoint| if p.q >= 0.99 { g.tail_threshold.unwrap_or(g.threshold) } else { g.threshold };
+    let above: Vec<&ShiftPoint> = points.iter().copied().filter(|p| p.ratio.lower > margin(p)).collect();
+    let open: Vec<&ShiftPoint> = points.iter().copied().filter(|p| p.ratio.upper > margin(p) && p.ratio.lower <= margin(p)).collect();
+    r.status = if !above.is_empty() {
+        Status::Fail
+    } else if !open.is_empty() {
+        Status::Inconclusive
+    } else {
+        Status::Pass
+    };
+    // The point the message names: on a fail the one most clearly above the margin, otherwise the
+    // one closest to it.
+    let key = |p: &&ShiftPoint| (if r.status == Status::Fail { p.ratio.lower } else { p.ratio.upper }) / margin(p);
+    let worst = *points.iter().max_by(|a, b| key(a).total_cmp(&key(b))).unwrap_or(&points[0]);
+    r.estimate = worst.ratio.estimate;
+    r.lower = worst.ratio.lower;
+    r.upper = worst.ratio.upper;
+    r.threshold = margin(worst);
+    r.test = format!(
+        "shift function: {} quantiles at p10..p90, p95, p99; {} covariance ({} resamples); simultaneous {:.0}% sup-t band (c = {:.2})",
+        sf.estimator,
+        sf.method,
+        sf.resamples,
+        sf.confidence * 100.0,
+        sf.critical_value
+    );
+    let names = |v: &[&ShiftPoint]| v.iter().map(|p| q_name(p.q)).collect::<Vec<_>>().join(", ");
+    let at = format!(
+        "{} {} (band {} to {}, {:+.1} ms; margin there {})",
+        q_name(worst.q),
+        change(worst.ratio.estimate),
+        change(worst.ratio.lower),
+        change(worst.ratio.upper),
+        worst.diff_ms.estimate,
+        change(margin(worst))
+    );
+    r.message = match r.status {
+        Status::Fail => format!(
+            "V2 is slower than V1 beyond the margin at {} (most at {at}): {}",
+            names(&above),
+            verdict_word(r.status)
+        ),
+        Status::Inconclusive => format!(
+            "V2/V1 latency: the band reaches above the margin at {} (closest: {at}): {}",
+            names(&open),
+            verdict_word(r.status)
+        ),
+        _ => format!(
+            "V2/V1 latency within the margin at every decile, p95 and p99 (closest: {at}): {}",
+            verdict_word(r.status)
+        ),
+    };
+}
