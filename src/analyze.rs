@@ -66,6 +66,9 @@ pub struct Verdict {
     pub metrics: Metrics,
     pub windows: WindowMetrics,
     pub throughput: crate::metrics::windows::Throughput,
+    /// The rollback drill (only with `--rollback-at` or a `[rollback]` time or marker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<crate::metrics::rollback::RollbackDrill>,
     /// Host resource samples (only with `--resources`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<crate::metrics::host::HostResources>,
@@ -98,9 +101,14 @@ pub fn generated_at() -> String {
 
 /// Runs the whole analysis: reads both versions, then [`run_ingested`].
 pub fn run(req: &Request) -> Result<Outcome> {
-    let policy = &req.policy;
+    let mut policy = req.policy.clone();
     let t = Instant::now();
-    let segment_by = &policy.analysis.segment_by;
+    // A rollback marker column is read like a segment column, after the segments, and taken off
+    // again once the flip time is known.
+    let marker = policy.rollback.marker_column.clone().filter(|_| policy.rollback.at.is_none());
+    let mut read_columns = policy.analysis.segment_by.clone();
+    read_columns.extend(marker.iter().cloned());
+    let segment_by = &read_columns;
     let opts = |version| ReadOptions {
         version,
         columns: &policy.columns,
@@ -111,7 +119,33 @@ pub fn run(req: &Request) -> Result<Outcome> {
     };
     let (o1, o2) = (opts("v1"), opts("v2"));
     let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
-    let (i1, i2) = (r1?, r2?);
+    let (mut i1, mut i2) = (r1?, r2?);
+    let mut rollback_source = None;
+    if let Some(column) = &marker {
+        let value = policy.rollback.marker_value.as_str();
+        let mut first: Option<i64> = None;
+        for r in [&mut i1.requests, &mut i2.requests] {
+            if let Some(col) = r.segments.pop() {
+                r.segment_names.pop();
+                for (i, &ts) in r.ts_ms.iter().enumerate() {
+                    if col.get(i) == Some(value) && first.is_none_or(|f| ts < f) {
+                        first = Some(ts);
+                    }
+                }
+            }
+        }
+        match first {
+            Some(ts) => {
+                policy.rollback.at = Some(crate::metrics::windows::rfc3339(ts));
+                rollback_source = Some(format!("marker column {column} = {value}"));
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "[rollback] marker_column = \"{column}\": no row of either version has the value \"{value}\" there, so the rollback flip cannot be found. Set marker_value to the value that marks it, or give the time with --rollback-at."
+                )))
+            }
+        }
+    }
     let host = match &req.resources {
         Some(p) => {
             let (samples, stats) = ingest::samples::read(p, &policy.resource_columns, None)?;
@@ -124,7 +158,10 @@ pub fn run(req: &Request) -> Result<Outcome> {
         None => None,
     };
     let ingest_secs = t.elapsed().as_secs_f64();
-    let mut outcome = run_ingested(i1, i2, &req.policy, &req.stage, req.strict, host, replay)?;
+    let mut outcome = run_ingested(i1, i2, &policy, &req.stage, req.strict, host, replay)?;
+    if let (Some(source), Some(drill)) = (rollback_source, outcome.verdict.rollback.as_mut()) {
+        drill.source = source;
+    }
     outcome.verdict.sample_rate = req.sample_rate;
     outcome.timings.insert(0, ("ingest", ingest_secs));
     Ok(outcome)
@@ -183,7 +220,25 @@ pub fn run_ingested(
         v1_range: range(&ds.v1),
         v2_range: range(&ds.v2),
     };
-    let cx = verdict::Context { policy, metrics: &m, windows: &w, mode, has_segments: !segment_by.is_empty(), host: host.as_ref() };
+    let rollback = match &policy.rollback.at {
+        Some(at) => {
+            let flip = crate::ingest::value::parse_datetime(at)
+                .ok_or_else(|| Error::Usage(format!("rollback time {at}: not an RFC 3339 time, e.g. 2026-11-27T00:30:00Z")))?;
+            let ts = |r: &crate::ingest::Requests, keep: &[u32]| keep.iter().map(|&i| r.ts_ms[i as usize]).collect::<Vec<i64>>();
+            let (t1, t2) = (ts(&ds.v1, &ds.d1.keep), ts(&ds.v2, &ds.d2.keep));
+            Some(crate::metrics::rollback::drill(flip, "rollback.at".into(), t1.iter().copied(), t2.iter().copied()))
+        }
+        None => None,
+    };
+    let cx = verdict::Context {
+        policy,
+        metrics: &m,
+        windows: &w,
+        mode,
+        has_segments: !segment_by.is_empty(),
+        host: host.as_ref(),
+        rollback: rollback.as_ref(),
+    };
     let mut gates = verdict::evaluate_gates(&cx);
     gates.extend(verdict::data_quality(policy, &q, mode));
     let decision = verdict::decide(&gates, strict);
@@ -207,6 +262,7 @@ pub fn run_ingested(
         pairing: ds.pairing.clone(),
         metrics: m,
         throughput: w.throughput.clone(),
+        rollback,
         resources: host,
         history: None,
         windows: w,

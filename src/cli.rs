@@ -75,6 +75,15 @@ pub struct AnalyzeArgs {
     /// with the previous run.
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// The moment the flag was flipped back to V1 (RFC 3339), for the rollback drill: how long V2
+    /// kept serving after it (gate rollback.drill, 2 minutes by default).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub rollback_at: Option<String>,
+    /// Judge the error-rate, discrepancy and latency-percentile gates on anytime-valid intervals
+    /// (confidence sequences), for re-running every night on the growing logs of one stage
+    /// without peeking bias. On by default when --history holds earlier runs of the same stage.
+    #[arg(long)]
+    pub sequential: bool,
     /// Analyse this share of requests (0 < R <= 1), chosen by a hash of the correlation id so V1
     /// and V2 keep the same requests; recorded in verdict.json.
     #[arg(long, default_value_t = 1.0)]

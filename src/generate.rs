@@ -34,6 +34,11 @@ pub struct GenerateArgs {
     /// (0.02 with `--tail-shift 2.5`: p50 and p95 unchanged, the slowest 2% 2.5 times slower).
     #[arg(long, default_value_t = 0.10)]
     pub tail_share: f64,
+    /// V2 slowdown of a middle band of requests, LO:HI:FACTOR: V2 requests whose latency lies
+    /// between its LO and HI quantiles are FACTOR times slower (0.6:0.8:1.3 moves p70 by 30% and
+    /// leaves p50, p95 and p99 where they were: a slow mode in the middle).
+    #[arg(long)]
+    pub middle_shift: Option<String>,
     /// Median latency of V1, ms.
     #[arg(long, default_value_t = 120.0)]
     pub median_ms: f64,
@@ -83,6 +88,14 @@ pub struct GenerateArgs {
     /// Canary mode: V1 and V2 serve different requests, V2 with this share of the traffic.
     #[arg(long)]
     pub canary_share: Option<f64>,
+    /// A rollback drill: the flag is flipped back to V1 this many minutes after --start. V2's
+    /// share of requests then falls linearly to 0 over --drain-seconds; the requests V2 no longer
+    /// serves go to V1 alone.
+    #[arg(long)]
+    pub rollback_at_minute: Option<f64>,
+    /// Seconds V2 keeps (a falling share of) traffic after the rollback flip.
+    #[arg(long, default_value_t = 30.0)]
+    pub drain_seconds: f64,
 }
 
 struct Burst {
@@ -155,6 +168,26 @@ pub fn generate(a: &GenerateArgs) -> Result<(Vec<GenRow>, Vec<GenRow>)> {
     }
     // Base latency above its (1 - tail_share) quantile marks the slow tail.
     let tail_cut = a.median_ms * (sigma_base * crate::stats::normal_quantile(1.0 - a.tail_share)).exp();
+    let middle = match &a.middle_shift {
+        None => None,
+        Some(spec) => {
+            let parts: Vec<f64> = spec.split(':').filter_map(|p| p.trim().parse().ok()).collect();
+            match parts[..] {
+                [lo, hi, factor] if 0.0 <= lo && lo < hi && hi <= 1.0 && factor > 0.0 => {
+                    // Cut on the latency itself (base x noise, log-normal with both sigmas), so the
+                    // quantiles outside the band keep their values exactly.
+                    let sigma = (sigma_base * sigma_base + 0.15 * 0.15f64).sqrt();
+                    let cut = |q: f64| a.median_ms * (sigma * crate::stats::normal_quantile(q)).exp();
+                    Some((cut(lo), cut(hi), factor))
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--middle-shift {spec}: expected LO:HI:FACTOR with 0 <= LO < HI <= 1 and FACTOR > 0, e.g. 0.6:0.85:1.3"
+                    )))
+                }
+            }
+        }
+    };
     let span_ms = a.minutes.max(1) as f64 * 60_000.0;
     let n = a.pairs + a.orphans;
     let mut v1 = Vec::with_capacity(n);
@@ -175,6 +208,11 @@ pub fn generate(a: &GenerateArgs) -> Result<(Vec<GenRow>, Vec<GenRow>)> {
             let mut lat = base * noise.sample(rng);
             let (rate, bursts) = if version == 1 { (a.v1_error_rate, &b1) } else { (a.v2_error_rate, &b2) };
             if version == 2 {
+                if let Some((lo, hi, factor)) = middle {
+                    if lat > lo && lat <= hi {
+                        lat *= factor;
+                    }
+                }
                 lat *= a.latency_shift;
                 if base > tail_cut {
                     lat *= a.tail_shift;
@@ -218,6 +256,16 @@ pub fn generate(a: &GenerateArgs) -> Result<(Vec<GenRow>, Vec<GenRow>)> {
             }
         }
         let mut r2 = make(&mut rng, 2, &v2_result);
+        if let Some(flip_minute) = a.rollback_at_minute {
+            // After the flip V2 serves a linearly falling share, then nothing.
+            let since = (t - start) as f64 / 1000.0 - flip_minute * 60.0;
+            let keep = since < 0.0 || (a.drain_seconds > 0.0 && rng.gen::<f64>() < 1.0 - since / a.drain_seconds);
+            if !keep {
+                // V1 serves the request alone (in shadow mode its V2 twin is missing).
+                v1.push(r1);
+                continue;
+            }
+        }
         if let Some(share) = a.canary_share {
             // Canary: each request is served by one version only.
             if rng.gen::<f64>() < share {

@@ -125,6 +125,13 @@ fn read(path: &Path) -> Result<(Vec<String>, Vec<Entry>, u64)> {
     Ok((lines, entries, bad))
 }
 
+/// Earlier runs in `dir` of the given stage and mode: the nightly re-analyses of one rollout stage,
+/// which make the run a repeated look at growing data.
+pub fn earlier_runs(dir: &Path, stage: &str, mode: &str) -> Result<u64> {
+    let (_, entries, _) = read(&dir.join(FILE))?;
+    Ok(entries.iter().filter(|e| e.stage == stage && e.mode == mode).count() as u64)
+}
+
 /// Compares the verdict with the last run in `dir` (read only).
 pub fn compare(dir: &Path, v: &Verdict) -> Result<HistoryReport> {
     let path = dir.join(FILE);

@@ -38,12 +38,21 @@ pub fn effective_policy(a: &AnalyzeArgs) -> Result<Policy> {
     if let Some(s) = a.seed {
         policy.analysis.seed = s;
     }
+    if let Some(t) = &a.rollback_at {
+        policy.rollback.at = Some(t.clone());
+    }
+    if a.sequential {
+        policy.sequential.mode = policy::SequentialMode::Always;
+    }
+    if let Some(dir) = &a.history {
+        policy.sequential.earlier_runs = history::earlier_runs(dir, &a.stage, policy.analysis.mode.as_str())?;
+    }
     for s in &a.segment_by {
         if !policy.analysis.segment_by.contains(s) {
             policy.analysis.segment_by.push(s.clone());
         }
     }
-    policy.validate().map_err(|m| Error::Usage(format!("flags: {m}")))?;
+    policy.validate().map_err(|m| Error::Usage(format!("flags: {}", m.replace("rollback.at =", "--rollback-at (or rollback.at) ="))))?;
     Ok(policy)
 }
 

@@ -228,6 +228,75 @@ impl Default for DataQuality {
     }
 }
 
+/// When to use anytime-valid intervals (confidence sequences) instead of fixed-sample ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SequentialMode {
+    /// When `--history` holds earlier runs of the same stage and mode (the nightly re-analysis).
+    Auto,
+    Always,
+    Never,
+}
+
+impl SequentialMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SequentialMode::Auto => "auto",
+            SequentialMode::Always => "always",
+            SequentialMode::Never => "never",
+        }
+    }
+}
+
+/// Nightly re-analysis without peeking bias: confidence sequences for the rate and quantile gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sequential {
+    pub mode: SequentialMode,
+    /// Requests (per version) at which the sequences are tightest; they are valid at every size.
+    /// Fix it before the rollout starts: choosing it from the data breaks the guarantee.
+    pub tuned_for: u64,
+    /// Earlier runs of this stage and mode in `--history` (set at run time, not from the file).
+    #[serde(skip)]
+    pub earlier_runs: u64,
+}
+
+impl Default for Sequential {
+    fn default() -> Self {
+        Sequential { mode: SequentialMode::Auto, tuned_for: crate::stats::sequential::DEFAULT_TUNED_FOR, earlier_runs: 0 }
+    }
+}
+
+impl Sequential {
+    /// Whether this run uses confidence sequences.
+    pub fn active(&self) -> bool {
+        match self.mode {
+            SequentialMode::Always => true,
+            SequentialMode::Never => false,
+            SequentialMode::Auto => self.earlier_runs > 0,
+        }
+    }
+}
+
+/// The rollback drill (`rollback.drill`): when the flag was flipped back to V1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rollback {
+    /// The flip, RFC 3339 (`--rollback-at` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// A column whose value `marker_value` marks the flip: the earliest such row of either
+    /// version gives the time (e.g. an `event` column with a "rollback" row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker_column: Option<String>,
+    #[serde(default = "default_marker")]
+    pub marker_value: String,
+}
+
+fn default_marker() -> String {
+    "rollback".into()
+}
+
 /// One gate: a statistic compared with a threshold ("at most").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -243,6 +312,9 @@ pub struct Gate {
     /// Segment rules: the minimum number of comparable requests a segment needs to be judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_requests: Option<u64>,
+    /// Shift function: the margin at its p99 point (the deciles and p95 use `threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail_threshold: Option<f64>,
     #[serde(default = "yes")]
     pub enabled: bool,
 }
@@ -263,6 +335,7 @@ pub const STATISTICS: &[(&str, &str, &str)] = &[
     ("ratio.latency.p95", "ratio", "V2/V1 95th percentile latency"),
     ("ratio.latency.p99", "ratio", "V2/V1 99th percentile latency"),
     ("ratio.latency.mean", "ratio", "V2/V1 mean latency"),
+    ("shift.latency", "ratio", "V2/V1 latency at every decile, p95 and p99 (shift function, simultaneous band)"),
     ("v2.error_rate", "rate", "V2 error rate"),
     ("diff.error_rate", "rate", "V2 minus V1 error rate"),
     ("ratio.memory_mb", "ratio", "V2/V1 mean memory per request"),
@@ -277,6 +350,8 @@ pub const STATISTICS: &[(&str, &str, &str)] = &[
     ("throughput.v2_peak_shortfall", "rate", "how far V2's peak requests per minute fall short of V1's (1 - V2 peak / V1 peak)"),
     ("segment.v2.failure_rate", "rate", "share of a segment's requests where V2 fails or disagrees with V1"),
     ("resources.v2.cpu_pct", "percent", "V2 host CPU utilisation from --resources samples"),
+    ("availability.v2.window", "rate", "V2 success ratio per window (availability), at least the threshold"),
+    ("rollback.drain_seconds", "s", "seconds from the rollback flip until V2 serves no more requests"),
 ];
 
 /// The whole policy.
@@ -286,13 +361,15 @@ pub struct Policy {
     pub columns: Columns,
     pub resource_columns: ResourceColumns,
     pub data_quality: DataQuality,
+    pub sequential: Sequential,
+    pub rollback: Rollback,
     /// How V1 and V2 results are compared.
     pub compare: crate::metrics::canonical::CompareOptions,
     pub gates: BTreeMap<String, Gate>,
 }
 
 fn gate(statistic: &str, threshold: f64, severity: Severity) -> Gate {
-    Gate { statistic: statistic.into(), threshold, severity, for_windows: None, min_requests: None, enabled: true }
+    Gate { statistic: statistic.into(), threshold, severity, for_windows: None, min_requests: None, tail_threshold: None, enabled: true }
 }
 
 /// Gate ids, in the order of DESIGN.md section 5 (also the order of output tables).
@@ -314,6 +391,11 @@ pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
             "V2 mean latency within 5% of V1: the mean sets the concurrency a fleet needs (Little's law), and moves with every slow request",
         ),
         ("latency.p50.vs_v1", gate("ratio.latency.p50", 1.05, Warning), "V2 median within 5% of V1 (warning: the typical request got slower)"),
+        (
+            "latency.shift",
+            Gate { tail_threshold: Some(1.10), ..gate("shift.latency", 1.05, Blocking) },
+            "V2 within 5% of V1 at every decile and p95, and within 10% at p99 (the p99 gate's margin), on the shift function's simultaneous band: catches a slow middle or tail that p50/p95/p99 miss",
+        ),
         ("errors.rate", gate("v2.error_rate", 0.01, Blocking), "V2 error rate at most 1%"),
         ("errors.rate.warning", gate("v2.error_rate", 0.02, Warning), "V2 error rate at most 2%"),
         ("errors.rate.critical", gate("v2.error_rate", 0.05, Blocking), "V2 error rate at most 5%"),
@@ -341,6 +423,16 @@ pub fn default_gates() -> Vec<(&'static str, Gate, &'static str)> {
             "V2 keeps up with at least 90% of V1's peak requests per minute (shadow mode; off by default)",
         ),
         (
+            "availability.minute",
+            gate("availability.v2.window", 0.999, Warning),
+            "V2 available (succeeding) on at least 99.9% of requests in every minute and over the run (warning: V1 often misses it too)",
+        ),
+        (
+            "rollback.drill",
+            gate("rollback.drain_seconds", 120.0, Blocking),
+            "after a rollback flip (--rollback-at or [rollback]), V2 stops serving within 2 minutes (skipped without a flip)",
+        ),
+        (
             "functionality.segment",
             Gate { min_requests: Some(100), ..gate("segment.v2.failure_rate", 0.5, Rollback) },
             "roll back if V2 fails or disagrees on at least half of a segment's requests (segments with >= 100)",
@@ -355,6 +447,8 @@ impl Default for Policy {
             columns: Columns::default(),
             resource_columns: ResourceColumns::default(),
             data_quality: DataQuality::default(),
+            sequential: Sequential::default(),
+            rollback: Rollback { marker_value: default_marker(), ..Default::default() },
             compare: Default::default(),
             gates: default_gates().into_iter().map(|(id, g, _)| (id.to_string(), g)).collect(),
         }
@@ -370,6 +464,8 @@ struct PolicyFile {
     columns: Option<ColumnsFile>,
     resource_columns: Option<ResourceColumnsFile>,
     data_quality: Option<DataQualityFile>,
+    sequential: Option<SequentialFile>,
+    rollback: Option<RollbackFile>,
     compare: Option<crate::metrics::canonical::CompareOptions>,
     gates: Option<BTreeMap<String, GateFile>>,
 }
@@ -398,6 +494,16 @@ partial!(ResourceColumnsFile for ResourceColumns {
     timestamp: String, version: String, cpu_pct: String, memory_mb: String, net_bytes_per_s: String,
     v1_label: String, v2_label: String,
 });
+partial!(SequentialFile for Sequential { mode: SequentialMode, tuned_for: u64 });
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackFile {
+    at: Option<String>,
+    marker_column: Option<String>,
+    marker_value: Option<String>,
+}
+
 partial!(DataQualityFile for DataQuality { min_pairs: u64, min_coverage: f64, max_rejected_share: f64, srm_min_p: f64, min_time_overlap: f64 });
 
 #[derive(Debug, Default, Deserialize)]
@@ -408,6 +514,7 @@ struct GateFile {
     severity: Option<Severity>,
     for_windows: Option<u32>,
     min_requests: Option<u64>,
+    tail_threshold: Option<f64>,
     enabled: Option<bool>,
 }
 
@@ -441,6 +548,20 @@ impl Policy {
         if let Some(d) = file.data_quality {
             d.apply(&mut policy.data_quality);
         }
+        if let Some(q) = file.sequential {
+            q.apply(&mut policy.sequential);
+        }
+        if let Some(r) = file.rollback {
+            if r.at.is_some() {
+                policy.rollback.at = r.at;
+            }
+            if r.marker_column.is_some() {
+                policy.rollback.marker_column = r.marker_column;
+            }
+            if let Some(v) = r.marker_value {
+                policy.rollback.marker_value = v;
+            }
+        }
         for (id, g) in file.gates.unwrap_or_default() {
             let entry = match policy.gates.get_mut(&id) {
                 Some(e) => e,
@@ -468,6 +589,9 @@ impl Policy {
             }
             if g.min_requests.is_some() {
                 entry.min_requests = g.min_requests;
+            }
+            if g.tail_threshold.is_some() {
+                entry.tail_threshold = g.tail_threshold;
             }
             if let Some(v) = g.enabled {
                 entry.enabled = v;
@@ -510,6 +634,17 @@ impl Policy {
                 c.abs_tolerance, c.rel_tolerance
             ));
         }
+        if self.sequential.tuned_for < 100 {
+            return Err(format!(
+                "sequential.tuned_for = {} is too small: set it to the number of requests per version you expect by the time the stage is decided (e.g. 100000).",
+                self.sequential.tuned_for
+            ));
+        }
+        if let Some(at) = &self.rollback.at {
+            if crate::ingest::value::parse_datetime(at).is_none() {
+                return Err(format!("rollback.at = \"{at}\" is not an RFC 3339 time; write e.g. \"2026-11-27T00:30:00Z\"."));
+            }
+        }
         if self.columns.ok_values.is_empty() {
             return Err("columns.ok_values is empty: list the status values that mean success, e.g. [\"ok\"].".into());
         }
@@ -532,6 +667,11 @@ impl Policy {
             }
             if *unit == "rate" && g.threshold > 1.0 {
                 return Err(format!("gates.\"{id}\".threshold = {} is a rate and must be at most 1 (0.01 means 1%).", g.threshold));
+            }
+            if let Some(t) = g.tail_threshold {
+                if !t.is_finite() || t < 1.0 {
+                    return Err(format!("gates.\"{id}\".tail_threshold = {t} must be a V2/V1 ratio margin of at least 1, e.g. 1.10."));
+                }
             }
             if g.statistic.starts_with("window.") && g.for_windows.unwrap_or(0) == 0 {
                 return Err(format!("gates.\"{id}\" uses a per-window statistic and needs `for_windows` >= 1."));
@@ -646,6 +786,38 @@ impl Policy {
             fnum(cmp.abs_tolerance),
             fnum(cmp.rel_tolerance)
         );
+        let sq = &self.sequential;
+        let _ = writeln!(s, "[sequential]");
+        let _ = writeln!(s, "# Nightly re-analysis without peeking bias: anytime-valid intervals (confidence sequences) for the");
+        let _ = writeln!(s, "# error-rate, discrepancy and latency-percentile gates. auto: when --history holds earlier runs of the");
+        let _ = writeln!(s, "# same stage and mode; always (also --sequential); never.");
+        let _ = writeln!(s, "mode = {}", q(sq.mode.as_str()));
+        let _ = writeln!(
+            s,
+            "# Requests per version at which the sequences are tightest (valid at every size); fix it before the stage starts.\ntuned_for = {}\n",
+            sq.tuned_for
+        );
+        let rb = &self.rollback;
+        let _ = writeln!(s, "[rollback]");
+        let _ = writeln!(s, "# The rollback drill (gate rollback.drill): when the flag was flipped back to V1. Either a time,");
+        let _ = writeln!(s, "# or a column whose value marks the flip (the earliest such row of either version).");
+        match &rb.at {
+            Some(at) => {
+                let _ = writeln!(s, "at = {}", q(at));
+            }
+            None => {
+                let _ = writeln!(s, "# at = \"2026-11-27T00:30:00Z\"");
+            }
+        }
+        match &rb.marker_column {
+            Some(c) => {
+                let _ = writeln!(s, "marker_column = {}", q(c));
+            }
+            None => {
+                let _ = writeln!(s, "# marker_column = \"event\"");
+            }
+        }
+        let _ = writeln!(s, "marker_value = {}\n", q(&rb.marker_value));
         let _ = writeln!(s, "[data_quality]");
         let _ = writeln!(s, "# Failing any of these makes the decision INCONCLUSIVE: shadowgate never says GO on data it cannot trust.");
         let _ = writeln!(s, "# data.min_pairs: comparable requests needed.\nmin_pairs = {}", d.min_pairs);
@@ -661,8 +833,13 @@ impl Policy {
         );
         let _ = writeln!(
             s,
-            "# data.srm: minimum chi-square p-value of the traffic split against expected_v2_share (canary mode).\nsrm_min_p = {}\n",
+            "# data.srm: minimum chi-square p-value of the traffic split against expected_v2_share (canary mode).\nsrm_min_p = {}",
             fnum(d.srm_min_p)
+        );
+        let _ = writeln!(
+            s,
+            "# data.time_overlap: the two logs' time ranges must overlap on at least this share of their combined span.\nmin_time_overlap = {}\n",
+            fnum(d.min_time_overlap)
         );
         let _ = writeln!(s, "# Gates: the statistic must stay at or below the threshold. Severity: warning (reported; blocks only with");
         let _ = writeln!(s, "# --strict), blocking (a fail means NO_GO), rollback (NO_GO and roll back). Set enabled = false to drop one.");
@@ -690,6 +867,9 @@ impl Policy {
             }
             if let Some(m) = g.min_requests {
                 let _ = writeln!(s, "min_requests = {m}");
+            }
+            if let Some(t) = g.tail_threshold {
+                let _ = writeln!(s, "tail_threshold = {}", fnum(t));
             }
             if !g.enabled {
                 let _ = writeln!(s, "enabled = false");

@@ -42,7 +42,14 @@ fn warnings_block_only_with_strict() {
     let (v1, v2) =
         generate(tmp.path(), "jsonl", &["--pairs", "40000", "--seed", "24", "--v2-error-rate", "0.03", "--v1-error-rate", "0.03"]);
     let policy = tmp.path().join("p.toml");
-    std::fs::write(&policy, "[gates.\"errors.rate\"]\nthreshold = 0.04\n[gates.\"errors.rate.warning\"]\nthreshold = 0.02\n").unwrap();
+    // 3% errors make a third of them (1% of requests) timeouts, a cluster whose edge is exactly
+    // p99: the p99 comparisons are inconclusive there by design (docs/statistics.md), so this
+    // test about warnings leaves them out.
+    std::fs::write(
+        &policy,
+        "[gates.\"errors.rate\"]\nthreshold = 0.04\n[gates.\"errors.rate.warning\"]\nthreshold = 0.02\n[gates.\"latency.p99.vs_v1\"]\nenabled = false\n[gates.\"latency.shift\"]\nenabled = false\n",
+    )
+    .unwrap();
     let p = policy.to_str().unwrap();
     let lenient = analyze(&v1, &v2, &tmp.path().join("a"), &["--policy", p]);
     assert_eq!(lenient.gate("errors.rate.warning")["status"], "fail");

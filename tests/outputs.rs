@@ -8,18 +8,31 @@ fn fixtures_run(tmp: &std::path::Path) -> crate::common::Run {
     analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.join("out"), &["--segment-by", "validation_type"])
 }
 
-#[test]
-fn verdict_validates_against_the_shipped_schema() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = fixtures_run(tmp.path());
+fn schema() -> (boon::Schemas, boon::SchemaIndex) {
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/verdict.schema.json")).unwrap()).unwrap();
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     compiler.add_resource("verdict.schema.json", schema).unwrap();
     let idx = compiler.compile("verdict.schema.json", &mut schemas).unwrap();
+    (schemas, idx)
+}
+
+#[test]
+fn verdict_validates_against_the_shipped_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = fixtures_run(tmp.path());
+    let (schemas, idx) = schema();
     let v = run.verdict();
     if let Err(e) = schemas.validate(&v, idx) {
         panic!("verdict.json does not match docs/verdict.schema.json: {e:#}");
+    }
+    // The optional blocks too: a rollback drill and sequential intervals.
+    let f = repo().join("fixtures/shadow");
+    let more = analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.path().join("more"), &["--sequential", "--rollback-at", "2025-11-27T00:30:00Z"]);
+    let w = more.verdict();
+    assert!(w["rollback"].is_object() && w["metrics"]["sequential"].is_object(), "{}", more.stderr);
+    if let Err(e) = schemas.validate(&w, idx) {
+        panic!("verdict.json with a rollback drill and sequential intervals does not match the schema: {e:#}");
     }
     // A broken document must not validate (the schema is not vacuous).
     let mut broken = v.clone();

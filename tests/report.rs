@@ -28,7 +28,9 @@ fn html_is_self_contained() {
     }
     assert!(html.contains("Content-Security-Policy") && html.contains("default-src 'none'"));
     assert!(html.contains(">NO_GO<"), "decision banner");
-    assert_eq!(html.matches("data:image/png;base64,").count(), 7, "all seven charts embedded");
+    // Seven charts before issue 14, plus the shift function and availability per minute (the
+    // fixture has no rollback flip, so no drill chart).
+    assert_eq!(html.matches("data:image/png;base64,").count(), 9, "all nine charts embedded");
 }
 
 #[test]
@@ -47,7 +49,7 @@ fn every_chart_decodes_and_is_large_enough() {
         assert!(buf.chunks(3).any(|p| p[0] != p[1] || p[1] != p[2]), "{} has no colour", path.display());
         seen += 1;
     }
-    assert_eq!(seen, 7);
+    assert_eq!(seen, 9);
 }
 
 #[test]

@@ -379,3 +379,27 @@ fn bca_quantile_ratio_matches_scipy() {
         close(hi, f(&c["upper"]), 1e-9, &format!("{name} upper"));
     }
 }
+
+#[test]
+fn rate_confidence_sequences_match_scipy() {
+    use shadowgate::stats::sequential::{prior_weight, rate_sequence};
+    for c in cases("rate_sequence") {
+        let name = c["name"].as_str().unwrap();
+        let (x, n, alpha, t) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap(), f(&c["alpha"]), c["tuned_for"].as_u64().unwrap());
+        close(prior_weight(alpha, t), f(&c["k"]), 1e-12, &format!("{name} k"));
+        let iv = rate_sequence(x, n, alpha, t);
+        close(iv.lower, f(&c["lower"]), 1e-9, &format!("{name} lower"));
+        close(iv.upper, f(&c["upper"]), 1e-9, &format!("{name} upper"));
+    }
+}
+
+#[test]
+fn quantile_confidence_sequences_accept_the_counts_scipy_accepts() {
+    use shadowgate::stats::sequential::accepted_counts;
+    for c in cases("quantile_sequence") {
+        let name = c["name"].as_str().unwrap();
+        let (n, q, alpha, t) = (c["n"].as_u64().unwrap(), f(&c["q"]), f(&c["alpha"]), c["tuned_for"].as_u64().unwrap());
+        let (lo, hi) = accepted_counts(n, q, alpha, t);
+        assert_eq!((lo, hi), (c["s_lo"].as_u64().unwrap(), c["s_hi"].as_u64().unwrap()), "{name}");
+    }
+}

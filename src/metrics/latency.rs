@@ -6,7 +6,7 @@ use crate::stats::nonparametric::{
 };
 use crate::stats::quantile::quantile_with_ci;
 use crate::stats::resample::{mean_ratio, quantile_ratios_sorted, RatioInterval};
-use crate::stats::{sorted, variance, z_two_sided, Interval};
+use crate::stats::{variance, z_two_sided, Interval};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -89,13 +89,8 @@ pub struct Shift {
 /// requests rounded down) stays finite: 1 microsecond.
 pub const LOG_OFFSET_MS: f64 = 1e-3;
 
-/// Paired comparison over (V1, V2) latencies of the same requests.
-pub fn compare_paired(v1: &[f64], v2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
-    let (s1, s2) = rayon::join(|| sorted(v1), || sorted(v2));
-    compare_paired_sorted(v1, v2, &s1, &s2, confidence, seed)
-}
-
-/// [`compare_paired`] for a caller that already has both samples sorted (`s1`, `s2`).
+/// Paired comparison over (V1, V2) latencies of the same requests (`v1[i]`, `v2[i]`), given both
+/// samples also sorted (`s1`, `s2`).
 pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
     let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
     // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.

@@ -1,12 +1,15 @@
 //! Metrics over paired (shadow) or independent (canary) requests: latency, errors,
 //! discrepancies, resources and time windows. Statistics come from [`crate::stats`].
 
+pub mod availability;
 pub mod canonical;
 pub mod discrepancy;
 pub mod errors;
 pub mod host;
 pub mod latency;
 pub mod resources;
+pub mod rollback;
+pub mod sequential;
 pub mod windows;
 
 use crate::ingest::Requests;
@@ -20,6 +23,8 @@ pub struct LatencyMetrics {
     pub v1: latency::LatencySummary,
     pub v2: latency::LatencySummary,
     pub comparison: latency::LatencyComparison,
+    /// V2/V1 at every decile, 0.95 and 0.99, with a simultaneous band (the `latency.shift` gate).
+    pub shift: crate::stats::shift::ShiftFunction,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +42,9 @@ pub struct Metrics {
     pub discrepancy: discrepancy::Discrepancy,
     /// cpu_ms, memory_mb, net_bytes when both versions report them.
     pub resources: BTreeMap<&'static str, resources::ResourceMetric>,
+    /// Confidence sequences for the rate and percentile gates (nightly re-analysis), when used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<sequential::SequentialIntervals>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +58,10 @@ pub struct WindowMetrics {
     pub rules: BTreeMap<String, windows::RuleOutcome>,
     /// Every breach of every rule, in time order.
     pub breaches: Vec<windows::Breach>,
+    /// V2's success ratio per window against the `availability.minute` gate's target (absent when
+    /// that gate is disabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<availability::Availability>,
     /// Requests per minute per version, peaks, and V2's share of V1's peak (reported at the top
     /// level of verdict.json).
     #[serde(skip)]
@@ -86,27 +98,37 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
     let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
     let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
     let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
-    let comparison;
+    let (comparison, shift);
     let (s1, s2);
+    // Each version's latencies sorted, kept for the confidence sequences.
+    let (sorted1, sorted2);
     if shadow {
         // The kept samples are only needed sorted: sort them in place.
-        let (mut sorted1, mut sorted2) = (lat1, lat2);
-        rayon::join(|| crate::stats::sort_in_place(&mut sorted1), || crate::stats::sort_in_place(&mut sorted2));
-        (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
+        let (mut k1, mut k2) = (lat1, lat2);
+        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
+        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
         let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
         // Every kept row paired (the usual shadow run): the paired samples are the kept samples
         // in another order, so their sorts are the ones just made.
-        comparison = if pi1.len() == ds.d1.keep.len() && pi2.len() == ds.d2.keep.len() {
-            latency::compare_paired_sorted(&p1, &p2, &sorted1, &sorted2, conf, seed)
-        } else {
-            drop((sorted1, sorted2));
-            latency::compare_paired(&p1, &p2, conf, seed)
-        };
+        if pi1.len() != ds.d1.keep.len() || pi2.len() != ds.d2.keep.len() {
+            (k1, k2) = rayon::join(|| crate::stats::sorted(&p1), || crate::stats::sorted(&p2));
+        }
+        (comparison, shift) = rayon::join(
+            || latency::compare_paired_sorted(&p1, &p2, &k1, &k2, conf, seed),
+            || crate::stats::shift::shift_function(&p1, &p2, &k1, &k2, true, conf, seed),
+        );
+        (sorted1, sorted2) = (k1, k2);
     } else {
-        // Canary intervals split each sample by position, so keep them in input order too.
-        let (sorted1, sorted2) = rayon::join(|| crate::stats::sorted(&lat1), || crate::stats::sorted(&lat2));
-        (s1, s2) = (latency::summarize_sorted(&sorted1, conf), latency::summarize_sorted(&sorted2, conf));
-        comparison = latency::compare_unpaired_sorted(&lat1, &lat2, &sorted1, &sorted2, conf, seed);
+        // Canary statistics do not depend on the order of the requests: sort in place and use the
+        // sorted samples throughout.
+        let (mut k1, mut k2) = (lat1, lat2);
+        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
+        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
+        (comparison, shift) = rayon::join(
+            || latency::compare_unpaired_sorted(&k1, &k2, &k1, &k2, conf, seed),
+            || crate::stats::shift::shift_function(&k1, &k2, &k1, &k2, false, conf, seed),
+        );
+        (sorted1, sorted2) = (k1, k2);
     }
     let rate = |r: &Requests, keep: &[u32]| {
         errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code.get(i as usize)), conf)
@@ -147,11 +169,23 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
             .collect::<BTreeMap<_, _>>()
     };
     let (disc, res) = rayon::join(discrepancies, resources);
+    let sq = &policy.sequential;
+    let sequential = sq.active().then(|| {
+        let inputs = sequential::Inputs {
+            v1_errors: (e1.errors, e1.n),
+            v2_errors: (e2.errors, e2.n),
+            discrepancy: disc.applicable.then_some((disc.mismatches, disc.comparable_pairs)),
+            v1_sorted: &sorted1,
+            v2_sorted: &sorted2,
+        };
+        sequential::compute(&inputs, conf, sq.tuned_for, sq.earlier_runs, sq.mode == crate::policy::SequentialMode::Always)
+    });
     Metrics {
-        latency_ms: LatencyMetrics { v1: s1, v2: s2, comparison },
+        latency_ms: LatencyMetrics { v1: s1, v2: s2, comparison, shift },
         errors: ErrorMetrics { v1: e1, v2: e2, diff },
         discrepancy: disc,
         resources: res,
+        sequential,
     }
 }
 
@@ -178,5 +212,8 @@ pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
     let v1: Vec<windows::Window> = w1.into_values().collect();
     let v2: Vec<windows::Window> = w2.into_values().collect();
     let throughput = windows::throughput(&v1, &v2, policy.analysis.window_minutes);
-    WindowMetrics { width_minutes: policy.analysis.window_minutes, min_requests: min, v1, v2, rules, breaches, throughput }
+    let availability = policy.gates.values().find(|g| g.enabled && g.statistic == "availability.v2.window").map(|g| {
+        availability::availability(&v1, &v2, g.threshold, policy.analysis.window_minutes, min, policy.analysis.confidence)
+    });
+    WindowMetrics { width_minutes: policy.analysis.window_minutes, min_requests: min, v1, v2, rules, breaches, availability, throughput }
 }

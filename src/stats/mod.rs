@@ -10,6 +10,8 @@ pub mod proportion;
 pub mod quantile;
 pub mod quantile_ratio;
 pub mod resample;
+pub mod sequential;
+pub mod shift;
 pub mod srm;
 
 use serde::Serialize;

@@ -9,8 +9,23 @@ use crate::stats::Interval;
 
 pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
     let (m, mode, conf) = (cx.metrics, cx.mode, cx.policy.analysis.confidence);
+    let sequential = m.sequential.as_ref().and_then(|s| s.intervals.get(g.statistic.as_str()).map(|iv| (*iv, s)));
     match interval_statistic(&g.statistic, m, mode) {
-        Some(f) => {
+        Some(mut f) => {
+            if let Some((iv, s)) = sequential {
+                // Nightly re-analysis: judge on the confidence sequence, and say what the
+                // fixed-sample interval was.
+                f.test = format!(
+                    "anytime-valid confidence sequence (beta-binomial mixture, Howard et al. 2021{}), tuned for {} requests, {}; the fixed-sample interval was {} to {} ({})",
+                    if g.statistic.starts_with("diff.") || g.statistic.starts_with("ratio.") { "; each version at alpha/2" } else { "" },
+                    s.tuned_for,
+                    s.reason,
+                    fmt_bound(f.iv.lower),
+                    fmt_bound(f.iv.upper),
+                    f.test
+                );
+                f.iv = Interval::new(f.iv.estimate, iv.lower, iv.upper);
+            }
             r.estimate = f.iv.estimate;
             r.lower = f.iv.lower;
             r.upper = f.iv.upper;
@@ -29,6 +44,14 @@ pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
                 _ => "no data for this statistic".into(),
             };
         }
+    }
+}
+
+fn fmt_bound(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.6}")
+    } else {
+        "unbounded".into()
     }
 }
 

@@ -8,10 +8,13 @@
 //! Each gate family is one file that turns metrics into [`GateResult`]s; the decision rule
 //! ([`decide`]: worst wins, INCONCLUSIVE on straddling intervals) is here, in one place.
 
+mod availability;
 mod host;
 mod interval;
 mod quality;
+mod rollback;
 mod segment;
+mod shift;
 mod sustained;
 mod throughput;
 
@@ -195,6 +198,8 @@ pub struct Context<'a> {
     pub has_segments: bool,
     /// Host samples (`--resources`).
     pub host: Option<&'a crate::metrics::host::HostResources>,
+    /// The rollback drill, when the run has a flip time.
+    pub rollback: Option<&'a crate::metrics::rollback::RollbackDrill>,
 }
 
 fn base(id: &str, g: &Gate, conf: f64) -> GateResult {
@@ -239,6 +244,9 @@ pub fn evaluate_gates(cx: &Context<'_>) -> Vec<GateResult> {
             "segment.v2.failure_rate" => segment::judge(g, cx, &mut r),
             "throughput.v2_peak_shortfall" => throughput::judge(g, cx, &mut r),
             "resources.v2.cpu_pct" => host::judge(g, cx, &mut r),
+            "shift.latency" => shift::judge(g, cx, &mut r),
+            "availability.v2.window" => availability::judge(g, cx, &mut r),
+            "rollback.drain_seconds" => rollback::judge(g, cx, &mut r),
             _ => interval::judge(g, cx, &mut r),
         }
         out.push(r);

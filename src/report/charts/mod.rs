@@ -3,12 +3,15 @@
 //! fonts installed. Colours are Okabe-Ito blue (V1) and orange (V2), distinguishable with the
 //! common colour-vision deficiencies; V2 lines are also dashed where lines overlap.
 
+pub mod availability;
 pub mod bars;
 pub mod discrepancy_fields;
 pub mod discrepancy_segments;
 pub mod latency_cdf;
 pub mod latency_delta;
 pub mod resources;
+pub mod rollback_drill;
+pub mod shift_function;
 pub mod timeline;
 pub mod timeline_errors;
 pub mod timeline_p95;
@@ -90,11 +93,14 @@ type Maker = fn(&Outcome) -> Result<Option<Chart>>;
 
 /// Every chart that applies to this outcome, in report order.
 pub fn all(o: &Outcome) -> Result<Vec<Chart>> {
-    let makers: [Maker; 7] = [
+    let makers: [Maker; 10] = [
         latency_cdf::render,
         latency_delta::render,
+        shift_function::render,
         timeline_errors::render,
         timeline_p95::render,
+        availability::render,
+        rollback_drill::render,
         discrepancy_segments::render,
         discrepancy_fields::render,
         resources::render,

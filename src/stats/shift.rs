@@ -1,0 +1,321 @@
+//! The shift function: V2 against V1 at every decile, plus 0.95 and 0.99, with a simultaneous
+//! confidence band, so that a change anywhere in the distribution (a heavier tail, a slow mode in
+//! the middle) shows, not only at the percentiles the gates name.
+//!
+//! Method (Doksum 1974; Wilcox 1995, "Comparing two independent groups via multiple quantiles",
+//! The Statistician 44; Wilcox & Erceg-Hurn 2012 for dependent groups), on the log scale so that
+//! each point is a V2/V1 ratio like the other latency gates:
+//! - estimates: Harrell-Davis quantiles ([`super::quantile::harrell_davis`]) of each version up to
+//!   [`HD_MAX_N`] observations; above it the type-7 quantiles, which then differ from HD by far
+//!   less than their standard error (and HD's weights would cost seconds);
+//! - standard errors and correlations of the eleven log ratios: a bootstrap with [`REPLICATES`]
+//!   replicates (Wilcox's shifthd uses 200) that resamples pairs in shadow mode and each version
+//!   independently in canary mode, up to [`HD_MAX_N`] observations; batch means over [`BATCHES`]
+//!   random splits above it (each batch then holds at least 20,000 observations);
+//! - the band: log ratio +- c se, with c the (confidence) quantile of max_k |Z_k| for Z ~ N(0, R),
+//!   R the estimated correlation matrix (a sup-t band, Montiel Olea & Plagborg-Moller 2019, J.
+//!   Applied Econometrics 34; Wilcox's 2.73 for nine deciles is the same idea calibrated under
+//!   normality), simulated with [`SUP_T_DRAWS`] seeded draws. Batch means use Student's t with
+//!   K - 1 degrees of freedom in place of N(0, 1).
+
+use super::quantile::{harrell_davis_weights, quantile_sorted, BetaWeights};
+use super::Interval;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{ChiSquared, Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The probabilities of the shift function.
+pub const SHIFT_QUANTILES: [f64; 11] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
+/// Bootstrap replicates for the covariance of the eleven log ratios.
+pub const REPLICATES: usize = 200;
+/// Above this many observations (pairs, or per version), type-7 estimates and batch means.
+pub const HD_MAX_N: usize = 1_000_000;
+/// Batches for the batch-means covariance.
+pub const BATCHES: usize = 50;
+/// Draws for the sup-t critical value.
+pub const SUP_T_DRAWS: usize = 20_000;
+/// Added to every quantile before its logarithm (1 microsecond in ms), so that a quantile of 0
+/// (sub-millisecond requests rounded down) stays finite; negligible otherwise.
+pub const LOG_OFFSET: f64 = 1e-3;
+
+fn ln(x: f64) -> f64 {
+    (x + LOG_OFFSET).ln()
+}
+
+/// One point of the shift function.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ShiftPoint {
+    pub q: f64,
+    pub v1_ms: f64,
+    pub v2_ms: f64,
+    /// V2 - V1 in ms, with the simultaneous band (V1's estimate times the ratio band minus one).
+    pub diff_ms: Interval,
+    /// V2/V1 with the simultaneous band.
+    pub ratio: Interval,
+}
+
+/// The whole shift function.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShiftFunction {
+    pub points: Vec<ShiftPoint>,
+    /// Simultaneous confidence of the band.
+    pub confidence: f64,
+    /// The sup-t critical value c (1.96 would be a pointwise 95% band).
+    pub critical_value: f64,
+    /// "harrell-davis", "type-7", or a mix when only one version is above [`HD_MAX_N`].
+    pub estimator: &'static str,
+    /// "bootstrap-paired", "bootstrap-independent", "batch-means" (or a mix per version in canary
+    /// mode, "bootstrap+batch-means").
+    pub method: &'static str,
+    pub resamples: usize,
+}
+
+/// Sorted-order permutation: `perm[i]` is the index in `v` of the i-th smallest value.
+fn argsort(v: &[f64]) -> Vec<u32> {
+    let mut perm: Vec<u32> = (0..v.len() as u32).collect();
+    perm.par_sort_unstable_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]).then(a.cmp(&b)));
+    perm
+}
+
+/// Cumulative multiplicities in sorted order, given per-observation counts and the sort permutation.
+fn cumulative(counts: &[u32], perm: &[u32], cum: &mut Vec<u32>) {
+    cum.clear();
+    cum.push(0);
+    let mut c = 0;
+    for &i in perm {
+        c += counts[i as usize];
+        cum.push(c);
+    }
+}
+
+/// Replicate r's resample counts: n draws with replacement from 0..n (stream r + 1 of `seed`).
+fn resample_counts(n: usize, seed: u64, r: usize, counts: &mut Vec<u32>) {
+    counts.clear();
+    counts.resize(n, 0);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(r as u64 + 1);
+    for _ in 0..n {
+        counts[rng.gen_range(0..n)] += 1;
+    }
+}
+
+/// Sample covariance matrix of rows (replicates x K).
+fn covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let k = rows.first().map_or(0, Vec::len);
+    let b = rows.len() as f64;
+    let mean: Vec<f64> = (0..k).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / b).collect();
+    (0..k)
+        .map(|i| (0..k).map(|j| rows.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum::<f64>() / (b - 1.0)).collect())
+        .collect()
+}
+
+/// Per-quantile HD weights for n observations.
+fn hd_tables(n: usize) -> Vec<BetaWeights> {
+    SHIFT_QUANTILES.par_iter().map(|&q| harrell_davis_weights(n, q)).collect()
+}
+
+/// ln of the eleven estimates of one sorted sample (HD or type 7).
+fn log_estimates(sorted: &[f64], tables: Option<&[BetaWeights]>) -> Vec<f64> {
+    match tables {
+        Some(t) => t.iter().map(|w| ln(w.apply(sorted, |x| x))).collect(),
+        None => SHIFT_QUANTILES.iter().map(|&q| ln(quantile_sorted(sorted, q))).collect(),
+    }
+}
+
+/// Bootstrap replicates of one version's ln HD estimates, resampled independently: the counts are
+/// drawn per position of the sorted sample, so no permutation is needed.
+fn bootstrap_one(sorted: &[f64], tables: &[BetaWeights], seed: u64) -> Vec<Vec<f64>> {
+    (0..REPLICATES)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(counts, cum): &mut (Vec<u32>, Vec<u32>), r| {
+                resample_counts(sorted.len(), seed, r, counts);
+                cum.clear();
+                cum.push(0);
+                let mut c = 0;
+                for &k in counts.iter() {
+                    c += k;
+                    cum.push(c);
+                }
+                tables.iter().map(|w| ln(w.apply_resample(sorted, cum))).collect()
+            },
+        )
+        .collect()
+}
+
+/// Batch-means covariance of one version's eleven log estimates, or with `paired` the pairs' log
+/// ratios, scaled to the full sample (batch covariance / K).
+fn batch_covariance(v1: &[f64], paired: Option<&[f64]>, seed: u64) -> Vec<Vec<f64>> {
+    let per_batch = |v: &[f64], batches: &[Vec<u32>]| -> Vec<Vec<f64>> {
+        batches
+            .par_iter()
+            .map(|idx| {
+                let mut b: Vec<f64> = idx.iter().map(|&i| v[i as usize]).collect();
+                super::sort_in_place(&mut b);
+                log_estimates(&b, None)
+            })
+            .collect()
+    };
+    let batches = super::resample::split_batches(v1.len(), seed, 0x5151);
+    let rows = match paired {
+        Some(v2) => {
+            let (l1, l2) = rayon::join(|| per_batch(v1, &batches), || per_batch(v2, &batches));
+            l1.iter().zip(&l2).map(|(a, b)| b.iter().zip(a).map(|(y, x)| y - x).collect()).collect()
+        }
+        None => per_batch(v1, &batches),
+    };
+    scaled(covariance(&rows))
+}
+
+fn scaled(mut c: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    for row in &mut c {
+        for x in row.iter_mut() {
+            *x /= BATCHES as f64;
+        }
+    }
+    c
+}
+
+/// Cholesky factor (lower) of a covariance matrix, with a small ridge for the near-singular
+/// matrices that neighbouring quantiles give.
+fn cholesky(c: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let k = c.len();
+    let ridge = 1e-10 * (0..k).map(|i| c[i][i]).sum::<f64>() / k.max(1) as f64;
+    let mut l = vec![vec![0.0; k]; k];
+    for i in 0..k {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|m| l[i][m] * l[j][m]).sum();
+            if i == j {
+                l[i][i] = (c[i][i] + ridge - s).max(0.0).sqrt();
+            } else if l[j][j] > 0.0 {
+                l[i][j] = (c[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    l
+}
+
+/// The sup-t critical value: the `confidence` quantile of max_k |Z_k| / sd_k over draws of
+/// Z ~ N(0, cov) (divided by sqrt(chi2_dof / dof) when `dof` is given: multivariate t).
+pub fn sup_t_critical(cov: &[Vec<f64>], confidence: f64, dof: Option<f64>, seed: u64) -> f64 {
+    let k = cov.len();
+    let l = cholesky(cov);
+    let sd: Vec<f64> = (0..k).map(|i| cov[i][i].sqrt()).collect();
+    let chi = dof.and_then(|d| ChiSquared::new(d).ok());
+    let mut maxima: Vec<f64> = (0..SUP_T_DRAWS)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5u64.rotate_left(40));
+            rng.set_stream(r as u64 + 1);
+            let z: Vec<f64> = (0..k).map(|_| rng.sample(StandardNormal)).collect();
+            let scale = match (&chi, dof) {
+                (Some(c), Some(d)) => (c.sample(&mut rng) / d).sqrt(),
+                _ => 1.0,
+            };
+            (0..k)
+                .filter(|&i| sd[i] > 0.0)
+                .map(|i| ((0..=i).map(|j| l[i][j] * z[j]).sum::<f64>() / sd[i] / scale).abs())
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    super::sort_in_place(&mut maxima);
+    quantile_sorted(&maxima, confidence)
+}
+
+/// The shift function of V2 against V1. `v1`, `v2` are the samples in input order (pairs at the
+/// same index when `paired`; unpaired, only `s1`, `s2` are read), `s1`, `s2` the same values
+/// sorted ascending. Undefined (NaN) when a version has fewer than 20 observations.
+pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bool, confidence: f64, seed: u64) -> ShiftFunction {
+    let (n1, n2) = (s1.len(), s2.len());
+    let k = SHIFT_QUANTILES.len();
+    let undefined = |method| ShiftFunction {
+        points: SHIFT_QUANTILES
+            .iter()
+            .map(|&q| ShiftPoint {
+                q,
+                v1_ms: f64::NAN,
+                v2_ms: f64::NAN,
+                diff_ms: Interval::new(f64::NAN, f64::NAN, f64::NAN),
+                ratio: Interval::new(f64::NAN, f64::NAN, f64::NAN),
+            })
+            .collect(),
+        confidence,
+        critical_value: f64::NAN,
+        estimator: "harrell-davis",
+        method,
+        resamples: 0,
+    };
+    if n1 < 20 || n2 < 20 || (paired && n1 != n2) || s1[0] < 0.0 || s2[0] < 0.0 {
+        return undefined("none");
+    }
+    // Per version: HD weights up to HD_MAX_N observations, type 7 above.
+    let tables = |n: usize| if n <= HD_MAX_N { Some(hd_tables(n)) } else { None };
+    let (t1, t2) = if n1 == n2 {
+        (tables(n1), None)
+    } else {
+        rayon::join(|| tables(n1), || tables(n2))
+    };
+    let t2 = if n1 == n2 { t1.as_deref() } else { t2.as_deref() };
+    let t1 = t1.as_deref();
+    let e1 = log_estimates(s1, t1);
+    let e2 = log_estimates(s2, t2);
+    let (cov, method, resamples, dof) = match (paired, t1, t2) {
+        (true, Some(t1), Some(t2)) => {
+            let (p1, p2) = rayon::join(|| argsort(v1), || argsort(v2));
+            let rows: Vec<Vec<f64>> = (0..REPLICATES)
+                .into_par_iter()
+                .map_init(
+                    || (Vec::new(), Vec::new(), Vec::new()),
+                    |(counts, c1, c2), r| {
+                        resample_counts(n1, seed, r, counts);
+                        cumulative(counts, &p1, c1);
+                        cumulative(counts, &p2, c2);
+                        (0..k).map(|i| ln(t2[i].apply_resample(s2, c2)) - ln(t1[i].apply_resample(s1, c1))).collect()
+                    },
+                )
+                .collect();
+            (covariance(&rows), "bootstrap-paired", REPLICATES, None)
+        }
+        (true, _, _) => (batch_covariance(v1, Some(v2), seed), "batch-means", BATCHES, Some((BATCHES - 1) as f64)),
+        (false, _, _) => {
+            // Independent versions: the covariance of the difference is the sum of each version's,
+            // each from the bootstrap (up to HD_MAX_N) or batch means.
+            let one = |s: &[f64], t: Option<&[BetaWeights]>, salt: u64| match t {
+                Some(t) => covariance(&bootstrap_one(s, t, seed ^ salt)),
+                None => batch_covariance(s, None, seed ^ salt),
+            };
+            let (c1, c2) = rayon::join(|| one(s1, t1, 0x1111), || one(s2, t2, 0x2222));
+            let sum: Vec<Vec<f64>> = c1.iter().zip(&c2).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect()).collect();
+            match (t1.is_some(), t2.is_some()) {
+                (true, true) => (sum, "bootstrap-independent", REPLICATES, None),
+                (false, false) => (sum, "batch-means", BATCHES, Some((BATCHES - 1) as f64)),
+                _ => (sum, "bootstrap+batch-means", REPLICATES, None),
+            }
+        }
+    };
+    let c = sup_t_critical(&cov, confidence, dof, seed);
+    if !c.is_finite() {
+        return undefined(method);
+    }
+    let points = SHIFT_QUANTILES
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| {
+            let lr = e2[i] - e1[i];
+            let half = c * cov[i][i].max(0.0).sqrt();
+            let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
+            let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
+            let base = q1 + LOG_OFFSET;
+            ShiftPoint { q, v1_ms: q1, v2_ms: q2, diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)), ratio }
+        })
+        .collect();
+    let estimator = match (t1.is_some(), t2.is_some()) {
+        (true, true) => "harrell-davis",
+        (false, false) => "type-7",
+        _ => "harrell-davis up to 1,000,000 observations, type-7 above",
+    };
+    ShiftFunction { points, confidence, critical_value: c, estimator, method, resamples }
+}
