@@ -33,6 +33,11 @@ pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
             r.test = f.test;
             r.p_value = f.p;
             r.message = message(&g.statistic, f.iv, g.threshold, r.status, conf);
+            if r.status == Status::Fail && sequential.is_none() {
+                if let Some(q) = g.statistic.strip_prefix("ratio.latency.").filter(|q| *q != "mean") {
+                    confirm_quantile_fail(q, m, g.threshold, r);
+                }
+            }
         }
         None => {
             r.message = match g.statistic.as_str() {
@@ -79,6 +84,34 @@ fn message(statistic: &str, iv: Interval, threshold: f64, status: Status, conf: 
         _ => format!("{what} is {:.3} ({c} {:.3} to {:.3}), limit {threshold}", iv.estimate, iv.lower, iv.upper),
     };
     format!("{body}: {}", verdict_word(status))
+}
+
+/// A quantile ratio's FAIL must be confirmed by the distribution-free interval: each version's
+/// order-statistic interval for the quantile, combined on the log scale (MOVER). Resampling
+/// intervals assume the quantile moves smoothly with the data; at a gap or an atom of the latency
+/// distribution (a cluster of timeouts holding exactly ~1% of requests puts p99 at its edge) a
+/// version's sample quantile jumps between the two sides, and a paired bootstrap or batch means
+/// can put a tight interval around one side. The order-statistic intervals hold for any
+/// distribution; when they still reach the margin, the gate is inconclusive, not failed.
+fn confirm_quantile_fail(q: &str, m: &Metrics, threshold: f64, r: &mut GateResult) {
+    let (Some(i1), Some(i2)) = (m.latency_ms.v1.quantile(q), m.latency_ms.v2.quantile(q)) else {
+        return;
+    };
+    let (lo, _) = crate::stats::quantile_ratio::mover_log_ratio(i1, i2);
+    if lo.exp() <= threshold {
+        r.status = Status::Inconclusive;
+        r.test.push_str("; fail not confirmed by the distribution-free order-statistic intervals");
+        r.message = format!(
+            "{}: the interval lies above the margin, but the distribution-free interval (each version's order statistics) reaches down to {:+.1}%: V1 {q} is {:.0}-{:.0} ms, V2 {:.0}-{:.0} ms, so {q} sits at a gap or cluster of latencies (timeouts?) and cannot be compared reliably: {}",
+            r.message.trim_end_matches(": FAIL"),
+            (lo.exp() - 1.0) * 100.0,
+            i1.lower,
+            i1.upper,
+            i2.lower,
+            i2.upper,
+            verdict_word(r.status)
+        );
+    }
 }
 
 struct Found {
