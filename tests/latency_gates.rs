@@ -168,3 +168,23 @@ fn aa_cost_of_the_tail_gates_by_size() {
     let t = tally(0..40, &["--pairs", "200000", "--canary-share", "0.01"], &TAIL_ONLY, Mode::Canary, "latency.p99.vs_v1");
     println!("tail-only, canary, ~2,000 V2 requests: NO_GO in {}/{} runs", t.no_go, t.runs);
 }
+
+/// 3% errors, a third of them timeouts: 1% of requests sit in a cluster at 3 s and more, whose edge
+/// is exactly p99. Each version's sample p99 lands on either side of the gap by chance, and the
+/// resampling interval around it was tight enough to fail 14 of 40 A/A runs. A fail now needs the
+/// distribution-free interval to agree, so these runs are inconclusive and say why.
+#[test]
+fn a_percentile_at_the_edge_of_a_timeout_cluster_does_not_fail_an_aa_run() {
+    let statuses: Vec<(Status, String)> = (0..16u64)
+        .into_par_iter()
+        .map(|seed| {
+            let s = seed.to_string();
+            let v = simulate(&gen_args(&["--seed", &s, "--pairs", "40000", "--v1-error-rate", "0.03", "--v2-error-rate", "0.03"]), Mode::Shadow);
+            let g = gate(&v, "latency.p99.vs_v1");
+            (g.status, g.message.clone())
+        })
+        .collect();
+    assert!(statuses.iter().all(|(s, _)| *s != Status::Fail), "{statuses:?}");
+    let explained = statuses.iter().filter(|(_, m)| m.contains("gap or cluster")).count();
+    assert!(explained >= 2, "the unconfirmed fails say why: {statuses:?}");
+}
