@@ -12,9 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use shadowgate::stats::quantile::{maritz_jarrett_se, quantile_sorted, quantile_with_ci};
-use shadowgate::stats::quantile_ratio::{
-    bca_log_ratio, bootstrap_log_quantiles, mover_log_ratio, normal_log_ratio, percentile_log_ratio,
-};
+use shadowgate::stats::quantile_ratio::{bca_log_ratio, bootstrap_log_quantiles, mover_log_ratio, normal_log_ratio, percentile_log_ratio};
 use shadowgate::stats::resample::resampled_quantile_ratios;
 
 pub const MEDIAN_MS: f64 = 120.0;

@@ -15,7 +15,7 @@ mod latency_gates;
 mod outputs;
 mod policy;
 mod rejection;
-mod rollout_evidence;
 mod report;
+mod rollout_evidence;
 mod stats_reference;
 mod time;

@@ -28,7 +28,12 @@ fn verdict_validates_against_the_shipped_schema() {
     }
     // The optional blocks too: a rollback drill and sequential intervals.
     let f = repo().join("fixtures/shadow");
-    let more = analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.path().join("more"), &["--sequential", "--rollback-at", "2025-11-27T00:30:00Z"]);
+    let more = analyze(
+        &f.join("v1.jsonl"),
+        &f.join("v2.jsonl"),
+        &tmp.path().join("more"),
+        &["--sequential", "--rollback-at", "2025-11-27T00:30:00Z"],
+    );
     let w = more.verdict();
     assert!(w["rollback"].is_object() && w["metrics"]["sequential"].is_object(), "{}", more.stderr);
     if let Err(e) = schemas.validate(&w, idx) {

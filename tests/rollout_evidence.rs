@@ -100,14 +100,16 @@ fn scenario(seeds: std::ops::Range<u64>, size: &[&str], extra: &[&str], mode: Mo
             a.extend_from_slice(size);
             a.extend_from_slice(extra);
             let v = simulate(&gen_args(&a), mode);
-            let classic = ["latency.p95.vs_v1", "latency.p99.vs_v1", "latency.p50.vs_v1"].iter().any(|id| gate(&v, id).status == Status::Fail);
+            let classic =
+                ["latency.p95.vs_v1", "latency.p99.vs_v1", "latency.p50.vs_v1"].iter().any(|id| gate(&v, id).status == Status::Fail);
             (gate(&v, "latency.shift").status == Status::Fail, classic)
         })
         .collect();
     Outcome { shift_failed: r.iter().filter(|x| x.0).count(), p50_p95_p99_failed: r.iter().filter(|x| x.1).count(), runs: r.len() }
 }
 
-const SIZES: [(&[&str], Mode); 2] = [(&["--pairs", "30000"], Mode::Shadow), (&["--pairs", "300000", "--canary-share", "0.1"], Mode::Canary)];
+const SIZES: [(&[&str], Mode); 2] =
+    [(&["--pairs", "30000"], Mode::Shadow), (&["--pairs", "300000", "--canary-share", "0.1"], Mode::Canary)];
 
 /// A slow mode in the middle: V2 requests between its 60th and 80th latency percentiles 30%
 /// slower. p50, p95 and p99 do not move, so their gates cannot see it; the shift function does.
@@ -115,7 +117,10 @@ const SIZES: [(&[&str], Mode); 2] = [(&["--pairs", "30000"], Mode::Shadow), (&["
 fn the_shift_gate_catches_a_slow_middle_that_the_percentile_gates_miss() {
     for (size, mode) in SIZES {
         let o = scenario(0..10, size, &["--middle-shift", "0.6:0.8:1.3"], mode);
-        println!("slow middle, {mode:?}: latency.shift failed {}/{}, a p50/p95/p99 gate failed {}", o.shift_failed, o.runs, o.p50_p95_p99_failed);
+        println!(
+            "slow middle, {mode:?}: latency.shift failed {}/{}, a p50/p95/p99 gate failed {}",
+            o.shift_failed, o.runs, o.p50_p95_p99_failed
+        );
         assert_eq!(o.shift_failed, o.runs, "{mode:?}");
         assert_eq!(o.p50_p95_p99_failed, 0, "{mode:?}: the scenario must be invisible to the percentile gates");
     }
@@ -215,7 +220,20 @@ fn drill_run(drain: &str, extra_flags: &[&str]) -> (crate::common::Run, tempfile
     let (v1, v2) = crate::common::generate(
         tmp.path(),
         "jsonl",
-        &["--pairs", "40000", "--minutes", "30", "--canary-share", "0.2", "--seed", "44", "--rollback-at-minute", "20", "--drain-seconds", drain],
+        &[
+            "--pairs",
+            "40000",
+            "--minutes",
+            "30",
+            "--canary-share",
+            "0.2",
+            "--seed",
+            "44",
+            "--rollback-at-minute",
+            "20",
+            "--drain-seconds",
+            drain,
+        ],
     );
     let mut flags = vec!["--mode", "canary", "--expected-v2-share", "0.2", "--stage", "progressive-25"];
     flags.extend_from_slice(extra_flags);
@@ -267,7 +285,20 @@ fn the_flip_can_come_from_a_marker_row() {
     let (v1, v2) = crate::common::generate(
         tmp.path(),
         "jsonl",
-        &["--pairs", "20000", "--minutes", "30", "--canary-share", "0.2", "--seed", "45", "--rollback-at-minute", "20", "--drain-seconds", "40"],
+        &[
+            "--pairs",
+            "20000",
+            "--minutes",
+            "30",
+            "--canary-share",
+            "0.2",
+            "--seed",
+            "45",
+            "--rollback-at-minute",
+            "20",
+            "--drain-seconds",
+            "40",
+        ],
     );
     let mut text = std::fs::read_to_string(&v1).unwrap();
     text.push_str("{\"correlation_id\":\"flag-flip\",\"timestamp\":\"2026-11-27T00:20:00Z\",\"latency_ms\":0,\"status\":\"ok\",\"event\":\"rollback\"}\n");
@@ -335,7 +366,9 @@ fn rollout(seed: u64, nights: usize) -> Peeking {
         let fixed_diff = newcombe_unpaired(e2, n, e1, n, 0.95);
         let seq_ratio: Vec<_> = qs.iter().map(|&q| quantile_ratio_sequence(&s1, &s2, q, 0.05, DEFAULT_TUNED_FOR)).collect();
         let seq_diff = rate_difference_sequence(e1, n, e2, n, 0.05, DEFAULT_TUNED_FOR);
-        for (k, (ratios, diff)) in [(fixed_ratio.iter().map(|r| r.interval).collect::<Vec<_>>(), fixed_diff), (seq_ratio, seq_diff)].into_iter().enumerate() {
+        for (k, (ratios, diff)) in
+            [(fixed_ratio.iter().map(|r| r.interval).collect::<Vec<_>>(), fixed_diff), (seq_ratio, seq_diff)].into_iter().enumerate()
+        {
             let fails = |iv, t| judge(iv, t) == Status::Fail;
             // Default margins: p50 (warning, not counted), p95 1.05, p99 1.10, errors +0.5 points.
             let default = fails(ratios[1], 1.05) || fails(ratios[2], 1.10) || fails(diff, 0.005);
@@ -366,7 +399,9 @@ fn sequential_intervals_keep_nightly_peeking_at_five_percent() {
         ("p50/p95/p99 margin 1.0 and errors margin 0", rate(&|r| r.all_at_the_margin.0), rate(&|r| r.all_at_the_margin.1)),
     ];
     for (name, fixed, seq) in report {
-        println!("A/A, 200 rollouts x 30 nights x 2,000 requests, {name}: NO_GO at some night, fixed-sample {fixed:.3}, sequential {seq:.3}");
+        println!(
+            "A/A, 200 rollouts x 30 nights x 2,000 requests, {name}: NO_GO at some night, fixed-sample {fixed:.3}, sequential {seq:.3}"
+        );
     }
     assert!(report[0].2 <= 0.05 && report[1].2 <= 0.05, "{report:?}");
     assert!(report[1].1 > 2.0 * report[1].2.max(0.025), "peeking must visibly hurt the fixed-sample intervals: {report:?}");

@@ -212,8 +212,10 @@ pub fn compute_windows(ds: &Dataset, policy: &Policy) -> WindowMetrics {
     let v1: Vec<windows::Window> = w1.into_values().collect();
     let v2: Vec<windows::Window> = w2.into_values().collect();
     let throughput = windows::throughput(&v1, &v2, policy.analysis.window_minutes);
-    let availability = policy.gates.values().find(|g| g.enabled && g.statistic == "availability.v2.window").map(|g| {
-        availability::availability(&v1, &v2, g.threshold, policy.analysis.window_minutes, min, policy.analysis.confidence)
-    });
+    let availability = policy
+        .gates
+        .values()
+        .find(|g| g.enabled && g.statistic == "availability.v2.window")
+        .map(|g| availability::availability(&v1, &v2, g.threshold, policy.analysis.window_minutes, min, policy.analysis.confidence));
     WindowMetrics { width_minutes: policy.analysis.window_minutes, min_requests: min, v1, v2, rules, breaches, availability, throughput }
 }

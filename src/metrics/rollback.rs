@@ -32,7 +32,12 @@ pub struct RollbackDrill {
 }
 
 /// Measures the drill from the kept rows' timestamps (epoch ms) of each version.
-pub fn drill(flip_ms: i64, source: String, v1_ts: impl Iterator<Item = i64> + Clone, v2_ts: impl Iterator<Item = i64> + Clone) -> RollbackDrill {
+pub fn drill(
+    flip_ms: i64,
+    source: String,
+    v1_ts: impl Iterator<Item = i64> + Clone,
+    v2_ts: impl Iterator<Item = i64> + Clone,
+) -> RollbackDrill {
     let sec = |ms: i64| ms.div_euclid(1000);
     let flip_sec = sec(flip_ms);
     let after: Vec<i64> = v2_ts.clone().filter(|&t| t >= flip_ms).collect();

@@ -10,8 +10,8 @@
 //!   less than their standard error (and HD's weights would cost seconds);
 //! - standard errors and correlations of the eleven log ratios: a bootstrap with [`REPLICATES`]
 //!   replicates (Wilcox's shifthd uses 200) that resamples pairs in shadow mode and each version
-//!   independently in canary mode, up to [`HD_MAX_N`] observations; batch means over [`BATCHES`]
-//!   random splits above it (each batch then holds at least 20,000 observations);
+//!   independently in canary mode, up to [`BOOTSTRAP_MAX_N`] observations; batch means over
+//!   [`BATCHES`] random splits above it;
 //! - the band: log ratio +- c se, with c the (confidence) quantile of max_k |Z_k| for Z ~ N(0, R),
 //!   R the estimated correlation matrix (a sup-t band, Montiel Olea & Plagborg-Moller 2019, J.
 //!   Applied Econometrics 34; Wilcox's 2.73 for nine deciles is the same idea calibrated under
@@ -30,8 +30,11 @@ use serde::Serialize;
 pub const SHIFT_QUANTILES: [f64; 11] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
 /// Bootstrap replicates for the covariance of the eleven log ratios.
 pub const REPLICATES: usize = 200;
-/// Above this many observations (pairs, or per version), type-7 estimates and batch means.
+/// Above this many observations (pairs, or per version), type-7 estimates instead of HD.
 pub const HD_MAX_N: usize = 1_000_000;
+/// Above this many observations (pairs, or per version), batch means instead of the bootstrap
+/// (each batch then holds at least 2,000 observations, 20 beyond p99).
+pub const BOOTSTRAP_MAX_N: usize = 100_000;
 /// Batches for the batch-means covariance.
 pub const BATCHES: usize = 50;
 /// Draws for the sup-t critical value.
@@ -54,6 +57,11 @@ pub struct ShiftPoint {
     pub diff_ms: Interval,
     /// V2/V1 with the simultaneous band.
     pub ratio: Interval,
+    /// V2/V1 from each version's distribution-free order-statistic interval (at the Bonferroni
+    /// level over the eleven points), combined on the log scale: valid whatever the latency
+    /// distribution, wider than the band, and what a fail must also clear (a gap or a cluster of
+    /// latencies at a quantile can make the band too narrow there).
+    pub ratio_distribution_free: Interval,
 }
 
 /// The whole shift function.
@@ -106,9 +114,7 @@ fn covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let k = rows.first().map_or(0, Vec::len);
     let b = rows.len() as f64;
     let mean: Vec<f64> = (0..k).map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / b).collect();
-    (0..k)
-        .map(|i| (0..k).map(|j| rows.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum::<f64>() / (b - 1.0)).collect())
-        .collect()
+    (0..k).map(|i| (0..k).map(|j| rows.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum::<f64>() / (b - 1.0)).collect()).collect()
 }
 
 /// Per-quantile HD weights for n observations.
@@ -240,6 +246,7 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
                 v2_ms: f64::NAN,
                 diff_ms: Interval::new(f64::NAN, f64::NAN, f64::NAN),
                 ratio: Interval::new(f64::NAN, f64::NAN, f64::NAN),
+                ratio_distribution_free: Interval::new(f64::NAN, f64::NAN, f64::NAN),
             })
             .collect(),
         confidence,
@@ -253,16 +260,14 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
     }
     // Per version: HD weights up to HD_MAX_N observations, type 7 above.
     let tables = |n: usize| if n <= HD_MAX_N { Some(hd_tables(n)) } else { None };
-    let (t1, t2) = if n1 == n2 {
-        (tables(n1), None)
-    } else {
-        rayon::join(|| tables(n1), || tables(n2))
-    };
+    let (t1, t2) = if n1 == n2 { (tables(n1), None) } else { rayon::join(|| tables(n1), || tables(n2)) };
     let t2 = if n1 == n2 { t1.as_deref() } else { t2.as_deref() };
     let t1 = t1.as_deref();
     let e1 = log_estimates(s1, t1);
     let e2 = log_estimates(s2, t2);
-    let (cov, method, resamples, dof) = match (paired, t1, t2) {
+    let boot1 = t1.filter(|_| n1 <= BOOTSTRAP_MAX_N);
+    let boot2 = t2.filter(|_| n2 <= BOOTSTRAP_MAX_N);
+    let (cov, method, resamples, dof) = match (paired, boot1, boot2) {
         (true, Some(t1), Some(t2)) => {
             let (p1, p2) = rayon::join(|| argsort(v1), || argsort(v2));
             let rows: Vec<Vec<f64>> = (0..REPLICATES)
@@ -287,9 +292,9 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
                 Some(t) => covariance(&bootstrap_one(s, t, seed ^ salt)),
                 None => batch_covariance(s, None, seed ^ salt),
             };
-            let (c1, c2) = rayon::join(|| one(s1, t1, 0x1111), || one(s2, t2, 0x2222));
+            let (c1, c2) = rayon::join(|| one(s1, boot1, 0x1111), || one(s2, boot2, 0x2222));
             let sum: Vec<Vec<f64>> = c1.iter().zip(&c2).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect()).collect();
-            match (t1.is_some(), t2.is_some()) {
+            match (boot1.is_some(), boot2.is_some()) {
                 (true, true) => (sum, "bootstrap-independent", REPLICATES, None),
                 (false, false) => (sum, "batch-means", BATCHES, Some((BATCHES - 1) as f64)),
                 _ => (sum, "bootstrap+batch-means", REPLICATES, None),
@@ -300,6 +305,7 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
     if !c.is_finite() {
         return undefined(method);
     }
+    let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
     let points = SHIFT_QUANTILES
         .iter()
         .enumerate()
@@ -309,7 +315,16 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
             let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
             let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
             let base = q1 + LOG_OFFSET;
-            ShiftPoint { q, v1_ms: q1, v2_ms: q2, diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)), ratio }
+            let free = |s: &[f64]| super::quantile::quantile_with_ci(s, q, pointwise).map(|x| x + LOG_OFFSET);
+            let (lo, hi) = super::quantile_ratio::mover_log_ratio(free(s1), free(s2));
+            ShiftPoint {
+                q,
+                v1_ms: q1,
+                v2_ms: q2,
+                diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)),
+                ratio,
+                ratio_distribution_free: Interval::new(ratio.estimate, lo.exp(), hi.exp()),
+            }
         })
         .collect();
     let estimator = match (t1.is_some(), t2.is_some()) {

@@ -162,4 +162,3 @@ pub fn data_quality(policy: &Policy, q: &QualityInputs<'_>, mode: Mode) -> Vec<G
     }
     out
 }
-

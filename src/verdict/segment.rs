@@ -43,8 +43,7 @@ pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
             } else {
                 Status::Pass
             };
-            r.test =
-                format!("per-segment rate intervals, Bonferroni-adjusted over {} segments (confidence {:.4})", eligible.len(), adj);
+            r.test = format!("per-segment rate intervals, Bonferroni-adjusted over {} segments (confidence {:.4})", eligible.len(), adj);
             r.message = format!(
                 "worst segment {}={}: V2 failed or disagreed on {} of {} requests ({}, CI {} to {}), critical level {}: {}",
                 s.column,

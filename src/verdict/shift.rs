@@ -32,8 +32,15 @@ pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
     }
     // The margin at each point: `threshold`, and at p99 `tail_threshold` when set.
     let margin = |p: &ShiftPoint| if p.q >= 0.99 { g.tail_threshold.unwrap_or(g.threshold) } else { g.threshold };
-    let above: Vec<&ShiftPoint> = points.iter().copied().filter(|p| p.ratio.lower > margin(p)).collect();
-    let open: Vec<&ShiftPoint> = points.iter().copied().filter(|p| p.ratio.upper > margin(p) && p.ratio.lower <= margin(p)).collect();
+    // A point fails when its band lies above the margin and the distribution-free interval
+    // confirms it; a band above the margin that the distribution-free interval does not confirm
+    // (a gap or cluster of latencies there) leaves the point open.
+    let above_band = |p: &ShiftPoint| p.ratio.lower > margin(p);
+    let confirmed = |p: &ShiftPoint| p.ratio_distribution_free.lower > margin(p);
+    let above: Vec<&ShiftPoint> = points.iter().copied().filter(|p| above_band(p) && confirmed(p)).collect();
+    let unconfirmed: Vec<&ShiftPoint> = points.iter().copied().filter(|p| above_band(p) && !confirmed(p)).collect();
+    let open: Vec<&ShiftPoint> =
+        points.iter().copied().filter(|p| (p.ratio.upper > margin(p) && !above_band(p)) || (above_band(p) && !confirmed(p))).collect();
     r.status = if !above.is_empty() {
         Status::Fail
     } else if !open.is_empty() {
@@ -68,19 +75,20 @@ pub(super) fn judge(g: &Gate, cx: &Context<'_>, r: &mut GateResult) {
         change(margin(worst))
     );
     r.message = match r.status {
-        Status::Fail => format!(
-            "V2 is slower than V1 beyond the margin at {} (most at {at}): {}",
-            names(&above),
-            verdict_word(r.status)
-        ),
+        Status::Fail => format!("V2 is slower than V1 beyond the margin at {} (most at {at}): {}", names(&above), verdict_word(r.status)),
         Status::Inconclusive => format!(
-            "V2/V1 latency: the band reaches above the margin at {} (closest: {at}): {}",
+            "V2/V1 latency: the band reaches above the margin at {} (closest: {at}){}: {}",
             names(&open),
+            if unconfirmed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; at {} the band lies above it but the distribution-free interval does not confirm it (a gap or cluster of latencies there, e.g. timeouts)",
+                    names(&unconfirmed)
+                )
+            },
             verdict_word(r.status)
         ),
-        _ => format!(
-            "V2/V1 latency within the margin at every decile, p95 and p99 (closest: {at}): {}",
-            verdict_word(r.status)
-        ),
+        _ => format!("V2/V1 latency within the margin at every decile, p95 and p99 (closest: {at}): {}", verdict_word(r.status)),
     };
 }

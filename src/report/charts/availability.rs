@@ -36,7 +36,10 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
         for b in &a.below {
             let x0 = minutes(b.start_ms);
             chart
-                .draw_series(std::iter::once(Rectangle::new([(x0, ymin), (x0 + f64::from(a.width_minutes), 1.0)], BREACH.mix(0.35).filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, ymin), (x0 + f64::from(a.width_minutes), 1.0)],
+                    BREACH.mix(0.35).filled(),
+                )))
                 .map_err(err(name))?;
         }
         chart

@@ -42,11 +42,13 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
         chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (0.0, ymax)], BLACK.stroke_width(2)))).map_err(err(name))?;
         chart.draw_series(std::iter::once(Text::new("flip", (1.0, ymax * 0.95), (FONT, 14).into_font()))).map_err(err(name))?;
         if let Some(l) = limit {
+            chart.draw_series(DashedLineSeries::new(vec![(l, 0.0), (l, ymax)], 8, 6, THRESHOLD.stroke_width(2))).map_err(err(name))?;
             chart
-                .draw_series(DashedLineSeries::new(vec![(l, 0.0), (l, ymax)], 8, 6, THRESHOLD.stroke_width(2)))
-                .map_err(err(name))?;
-            chart
-                .draw_series(std::iter::once(Text::new(format!("limit {l:.0} s"), (l + 1.0, ymax * 0.88), (FONT, 14).into_font().color(&THRESHOLD))))
+                .draw_series(std::iter::once(Text::new(
+                    format!("limit {l:.0} s"),
+                    (l + 1.0, ymax * 0.88),
+                    (FONT, 14).into_font().color(&THRESHOLD),
+                )))
                 .map_err(err(name))?;
         }
         chart.draw_series(share.iter().map(|&(x, y)| Circle::new((x, y), 2, V2.filled()))).map_err(err(name))?;

@@ -66,7 +66,11 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
                     .map_err(err(name))?;
             }
             chart
-                .draw_series(std::iter::once(Text::new(format!("latency.shift margin {m:+.0}%"), (-0.4, m), (FONT, 14).into_font().color(&THRESHOLD))))
+                .draw_series(std::iter::once(Text::new(
+                    format!("latency.shift margin {m:+.0}%"),
+                    (-0.4, m),
+                    (FONT, 14).into_font().color(&THRESHOLD),
+                )))
                 .map_err(err(name))?;
         }
         for &(i, q, _, l, u) in &points {
@@ -80,9 +84,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
                     .map_err(err(name))?;
             }
         }
-        chart
-            .draw_series(LineSeries::new(points.iter().map(|p| (p.0 as f64, p.2)), V2.stroke_width(2)))
-            .map_err(err(name))?;
+        chart.draw_series(LineSeries::new(points.iter().map(|p| (p.0 as f64, p.2)), V2.stroke_width(2))).map_err(err(name))?;
         chart.draw_series(points.iter().map(|p| Circle::new((p.0 as f64, p.2), 5, V2.filled()))).map_err(err(name))?;
         Ok(())
     })?;
