@@ -58,8 +58,15 @@ fn pipeline(c: &mut Criterion) {
     let Command::Generate(args) = cli.command else { unreachable!("parsed a generate command") };
     let (p1, p2) = shadowgate::generate::run(&args).expect("generate");
     let policy = Policy::default();
-    let opts =
-        |version| ReadOptions { version, columns: &policy.columns, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0 };
+    let opts = |version| ReadOptions {
+        version,
+        columns: &policy.columns,
+        input: &policy.input,
+        segment_by: &[],
+        format: None,
+        max_rejected: 1000,
+        sample_rate: 1.0,
+    };
     g.bench_function(BenchmarkId::new("ingest_jsonl_rows", pairs), |b| b.iter(|| black_box(read_version(&p1, &opts("v1")).expect("read"))));
     let i1 = read_version(&p1, &opts("v1")).expect("read v1");
     let i2 = read_version(&p2, &opts("v2")).expect("read v2");

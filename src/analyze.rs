@@ -112,14 +112,24 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let opts = |version| ReadOptions {
         version,
         columns: &policy.columns,
+        input: &policy.input,
         segment_by,
         format: req.format,
         max_rejected: policy.analysis.max_rejected_samples,
         sample_rate: req.sample_rate,
     };
     let (o1, o2) = (opts("v1"), opts("v2"));
-    let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
-    let (mut i1, mut i2) = (r1?, r2?);
+    let (mut i1, mut i2) = if req.v1 == req.v2 && !policy.columns.version.is_empty() {
+        // One export holding both versions (`--input`): read once, split by the version column.
+        let mut both = ingest::read_versions(&req.v1, &[&o1, &o2])?.into_iter();
+        match (both.next(), both.next()) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return Err(Error::Usage("internal: the export did not give two versions".into())),
+        }
+    } else {
+        let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
+        (r1?, r2?)
+    };
     let mut rollback_source = None;
     if let Some(column) = &marker {
         let value = policy.rollback.marker_value.as_str();

@@ -30,12 +30,21 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// V1 logs: a file, a directory or a glob (JSON Lines, CSV, Parquet, Arrow IPC; .gz/.zst).
-    #[arg(long)]
-    pub v1: PathBuf,
+    /// V1 logs: a file, a directory or a glob (JSON Lines, CSV, Parquet, Arrow IPC, OTLP/JSON,
+    /// Jaeger or Zipkin JSON; .gz/.zst).
+    #[arg(long, required_unless_present = "input", requires = "v2")]
+    pub v1: Option<PathBuf>,
     /// V2 logs, same forms as --v1.
-    #[arg(long)]
-    pub v2: PathBuf,
+    #[arg(long, required_unless_present = "input", requires = "v1")]
+    pub v2: Option<PathBuf>,
+    /// One export holding both versions (a trace export, one access log), split by the column
+    /// that `[columns] version` names into `v1_value` and `v2_value`.
+    #[arg(long, conflicts_with_all = ["v1", "v2"])]
+    pub input: Option<PathBuf>,
+    /// Start from a built-in policy for a common export: otlp, jaeger, zipkin, envoy, nginx
+    /// (presets/NAME.toml; --policy is merged on top).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     /// Output directory (replaced atomically when the run completes).
     #[arg(long, default_value = "reports/latest")]
     pub out: PathBuf,

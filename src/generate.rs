@@ -412,7 +412,9 @@ pub fn run(a: &GenerateArgs) -> Result<(PathBuf, PathBuf)> {
         Format::Jsonl => "jsonl",
         Format::Csv => "csv",
         Format::Parquet => "parquet",
-        Format::Ipc => return Err(Error::Usage("generate writes jsonl, csv or parquet".into())),
+        Format::Ipc | Format::Otlp | Format::Jaeger | Format::Zipkin => {
+            return Err(Error::Usage("generate writes jsonl, csv or parquet".into()))
+        }
     };
     let p1 = a.out.join(format!("v1.{ext}"));
     let p2 = a.out.join(format!("v2.{ext}"));

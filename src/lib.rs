@@ -25,10 +25,7 @@ use policy::Policy;
 
 /// Builds the effective policy from --policy and the flags that override it.
 pub fn effective_policy(a: &AnalyzeArgs) -> Result<Policy> {
-    let mut policy = match &a.policy {
-        Some(p) => Policy::load(p)?,
-        None => Policy::default(),
-    };
+    let mut policy = Policy::load_layers(a.preset.as_deref(), a.policy.as_deref())?;
     if let Some(m) = a.mode {
         policy.analysis.mode = m;
     }
@@ -69,10 +66,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Analyze(a) => {
-            if a.v1 == a.v2 {
+            let policy = effective_policy(&a)?;
+            let (v1, v2) = match (&a.input, &a.v1, &a.v2) {
+                (Some(both), _, _) => (both.clone(), both.clone()),
+                (None, Some(v1), Some(v2)) => (v1.clone(), v2.clone()),
+                _ => return Err(Error::Usage("pass --v1 and --v2 (one export per version), or --input (one export holding both).".into())),
+            };
+            if v1 == v2 && policy.columns.version.is_empty() {
                 return Err(Error::Usage(format!(
-                    "--v1 and --v2 are the same path ({}); pass V1's and V2's logs separately.",
-                    a.v1.display()
+                    "{} holds both versions, so the policy must say how to tell them apart: set [columns] version (the column or path with the version, e.g. 'resource.\"service.version\"'), v1_value and v2_value. Or pass V1's and V2's logs separately with --v1 and --v2.",
+                    if a.input.is_some() { format!("--input {}", v1.display()) } else { format!("--v1 and --v2 are the same path ({}): it", v1.display()) }
                 )));
             }
             if !(a.sample_rate > 0.0 && a.sample_rate <= 1.0) {
@@ -81,14 +84,13 @@ pub fn run(cli: Cli) -> Result<i32> {
                     a.sample_rate
                 )));
             }
-            let policy = effective_policy(&a)?;
             interrupt::install();
             if !a.quiet {
                 progress::enable();
             }
             let req = analyze::Request {
-                v1: a.v1.clone(),
-                v2: a.v2.clone(),
+                v1,
+                v2,
                 policy,
                 format: a.format,
                 stage: a.stage.clone(),

@@ -91,13 +91,15 @@ impl LatencyUnit {
             LatencyUnit::Ns => "ns",
         }
     }
-    /// Factor that converts a value in this unit to milliseconds.
-    pub fn to_ms(self) -> f64 {
+    /// A value in this unit in milliseconds. Dividing (us, ns) keeps whole milliseconds whole
+    /// (12,000,000 ns is 12 ms exactly, where multiplying by 1e-6 is not); seconds are rounded
+    /// to the nanosecond, so "0.012" s is 12 ms and not 12.000000000000002.
+    pub fn to_ms(self, v: f64) -> f64 {
         match self {
-            LatencyUnit::S => 1000.0,
-            LatencyUnit::Ms => 1.0,
-            LatencyUnit::Us => 1e-3,
-            LatencyUnit::Ns => 1e-6,
+            LatencyUnit::S => (v * 1e9).round() / 1e6,
+            LatencyUnit::Ms => v,
+            LatencyUnit::Us => v / 1e3,
+            LatencyUnit::Ns => v / 1e6,
         }
     }
 }
@@ -117,8 +119,23 @@ pub struct Columns {
     pub net_bytes: String,
     /// Status values that mean success, compared case-insensitively. Anything else is an error.
     pub ok_values: Vec<String>,
+    /// Numeric statuses (HTTP codes, or OpenTelemetry's status code) that mean an error: `5xx`,
+    /// `4xx`, a code (`429`) or a range (`500-599`). Any other number is a success unless it is
+    /// listed in `ok_values` too.
+    pub error_status_codes: Vec<String>,
     pub timestamp_unit: TimestampUnit,
     pub latency_unit: LatencyUnit,
+    /// Spans and other start/end records: latency = `latency_end` - `latency_start` (both in
+    /// `latency_unit` when numeric, or RFC 3339 times); `latency_ms` is then not read. Empty: the
+    /// latency column holds the duration.
+    pub latency_start: String,
+    pub latency_end: String,
+    /// One export holding both versions: the column whose value says which version served the
+    /// row (`resource."service.version"`), and its values for V1 and V2. Empty: the versions
+    /// come from separate paths (--v1, --v2).
+    pub version: String,
+    pub v1_value: String,
+    pub v2_value: String,
 }
 
 impl Default for Columns {
@@ -134,10 +151,31 @@ impl Default for Columns {
             memory_mb: "memory_mb".into(),
             net_bytes: "net_bytes".into(),
             ok_values: vec!["ok".into(), "success".into()],
+            error_status_codes: vec!["5xx".into()],
             timestamp_unit: TimestampUnit::Auto,
             latency_unit: LatencyUnit::Ms,
+            latency_start: String::new(),
+            latency_end: String::new(),
+            version: String::new(),
+            v1_value: "v1".into(),
+            v2_value: "v2".into(),
         }
     }
+}
+
+/// What the input files are and which of their rows are the requests under test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Format of every input file (`--format` overrides it); none: from each file's name, and
+    /// for `.json` files from their first bytes (OTLP, Jaeger and Zipkin exports are recognized).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<crate::ingest::Format>,
+    /// Keep a row only when each listed field (a column or nested path) has one of the listed
+    /// values, compared as text: the server spans of the service under test in a trace export.
+    /// Other rows are counted in verdict.json as `rows_not_selected`, not rejected.
+    #[serde(default)]
+    pub select: BTreeMap<String, Vec<String>>,
 }
 
 /// Column names of the host resource samples read with `--resources`.
@@ -358,6 +396,7 @@ pub const STATISTICS: &[(&str, &str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
     pub analysis: Analysis,
+    pub input: Input,
     pub columns: Columns,
     pub resource_columns: ResourceColumns,
     pub data_quality: DataQuality,
@@ -444,6 +483,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             analysis: Analysis::default(),
+            input: Input::default(),
             columns: Columns::default(),
             resource_columns: ResourceColumns::default(),
             data_quality: DataQuality::default(),
@@ -461,6 +501,7 @@ impl Default for Policy {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     analysis: Option<AnalysisFile>,
+    input: Option<InputFile>,
     columns: Option<ColumnsFile>,
     resource_columns: Option<ResourceColumnsFile>,
     data_quality: Option<DataQualityFile>,
@@ -476,7 +517,7 @@ macro_rules! partial {
         #[serde(deny_unknown_fields)]
         struct $file { $($field: Option<$ty>),* }
         impl $file {
-            fn apply(self, to: &mut $full) { $(if let Some(v) = self.$field { to.$field = v; })* }
+            fn apply(self, to: &mut $full) { $(if let Some(v) = self.$field { to.$field = IntoField::into_field(v); })* }
         }
     };
 }
@@ -488,8 +529,58 @@ partial!(AnalysisFile for Analysis {
 partial!(ColumnsFile for Columns {
     correlation_id: String, timestamp: String, latency_ms: String, status: String, error_code: String,
     result: String, cpu_ms: String, memory_mb: String, net_bytes: String, ok_values: Vec<String>,
-    timestamp_unit: TimestampUnit, latency_unit: LatencyUnit,
+    error_status_codes: Vec<Scalar>, timestamp_unit: TimestampUnit, latency_unit: LatencyUnit,
+    latency_start: String, latency_end: String, version: String, v1_value: Scalar, v2_value: Scalar,
 });
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputFile {
+    format: Option<crate::ingest::Format>,
+    select: Option<BTreeMap<String, Vec<Scalar>>>,
+}
+
+/// A value written as a TOML string, integer, float or boolean, kept as its text (`kind = [2]`
+/// and `kind = ["2"]` mean the same).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    S(String),
+    I(i64),
+    F(f64),
+    B(bool),
+}
+
+impl From<Scalar> for String {
+    fn from(v: Scalar) -> String {
+        match v {
+            Scalar::S(s) => s,
+            Scalar::I(i) => i.to_string(),
+            Scalar::F(f) => f.to_string(),
+            Scalar::B(b) => b.to_string(),
+        }
+    }
+}
+
+/// Converts a partial-file field to the policy's type (identity, or scalars to their text).
+trait IntoField<T> {
+    fn into_field(self) -> T;
+}
+impl<T> IntoField<T> for T {
+    fn into_field(self) -> T {
+        self
+    }
+}
+impl IntoField<String> for Scalar {
+    fn into_field(self) -> String {
+        self.into()
+    }
+}
+impl IntoField<Vec<String>> for Vec<Scalar> {
+    fn into_field(self) -> Vec<String> {
+        self.into_iter().map(String::from).collect()
+    }
+}
 partial!(ResourceColumnsFile for ResourceColumns {
     timestamp: String, version: String, cpu_pct: String, memory_mb: String, net_bytes_per_s: String,
     v1_label: String, v2_label: String,
@@ -521,20 +612,60 @@ struct GateFile {
 impl Policy {
     /// Reads a policy file and merges it onto the defaults.
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Policy {
-            path: path.display().to_string(),
-            message: format!("cannot read the file: {e}. Pass an existing TOML file to --policy (`shadowgate policy > policy.toml` writes the defaults)."),
+        Policy::load_layers(None, Some(path))
+    }
+
+    /// The defaults, then a preset (`--preset`, a policy file under presets/), then the user's
+    /// file: each layer changes only the keys it names.
+    pub fn load_layers(preset: Option<&str>, path: Option<&Path>) -> Result<Policy> {
+        let mut policy = Policy::default();
+        if let Some(name) = preset {
+            let text = preset_text(name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--preset {name}: unknown preset; known: {}.",
+                    PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            policy.apply_toml(text).map_err(|message| Error::Policy { path: format!("presets/{name}.toml (built in)"), message })?;
+        }
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Policy {
+                path: path.display().to_string(),
+                message: format!("cannot read the file: {e}. Pass an existing TOML file to --policy (`shadowgate policy > policy.toml` writes the defaults)."),
+            })?;
+            policy.apply_toml(&text).map_err(|message| Error::Policy { path: path.display().to_string(), message })?;
+        }
+        let label = path.map(|p| p.display().to_string()).or_else(|| preset.map(|n| format!("presets/{n}.toml")));
+        policy.validate().map_err(|message| match label {
+            Some(path) => Error::Policy { path, message },
+            None => Error::Usage(message),
         })?;
-        Policy::from_toml(&text).map_err(|message| Error::Policy { path: path.display().to_string(), message })
+        Ok(policy)
     }
 
     /// Parses policy TOML merged onto the defaults; the error names the key (and the line).
     pub fn from_toml(text: &str) -> std::result::Result<Policy, String> {
+        let mut policy = Policy::default();
+        policy.apply_toml(text)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Merges policy TOML onto this policy (without validating the result).
+    fn apply_toml(&mut self, text: &str) -> std::result::Result<(), String> {
         let file: PolicyFile = toml::from_str(text)
             .map_err(|e| format!("{}\nRun `shadowgate policy` to see every key with its default value.", e.to_string().trim_end()))?;
-        let mut policy = Policy::default();
+        let policy = self;
         if let Some(a) = file.analysis {
             a.apply(&mut policy.analysis);
+        }
+        if let Some(i) = file.input {
+            if i.format.is_some() {
+                policy.input.format = i.format;
+            }
+            if let Some(sel) = i.select {
+                policy.input.select = sel.into_iter().map(|(k, v)| (k, v.into_field())).collect();
+            }
         }
         if let Some(c) = file.columns {
             c.apply(&mut policy.columns);
@@ -597,8 +728,7 @@ impl Policy {
                 entry.enabled = v;
             }
         }
-        policy.validate()?;
-        Ok(policy)
+        Ok(())
     }
 
     /// Checks values that parse but cannot be meant.
@@ -647,6 +777,48 @@ impl Policy {
         }
         if self.columns.ok_values.is_empty() {
             return Err("columns.ok_values is empty: list the status values that mean success, e.g. [\"ok\"].".into());
+        }
+        let c = &self.columns;
+        crate::ingest::value::status_code_ranges(&c.error_status_codes)?;
+        if c.latency_start.is_empty() != c.latency_end.is_empty() {
+            return Err(format!(
+                "columns.latency_start = {} and columns.latency_end = {}: set both (latency = end - start, as in spans) or neither (latency_ms holds the duration).",
+                toml_string(&c.latency_start),
+                toml_string(&c.latency_end)
+            ));
+        }
+        if !c.version.is_empty() && (c.v1_value.trim().is_empty() || c.v2_value.trim().is_empty() || c.v1_value.trim() == c.v2_value.trim())
+        {
+            return Err(format!(
+                "columns.version = {} splits one export by version, so columns.v1_value ({}) and columns.v2_value ({}) must be two different, non-empty values of that column.",
+                toml_string(&c.version),
+                toml_string(&c.v1_value),
+                toml_string(&c.v2_value)
+            ));
+        }
+        for (field, values) in &self.input.select {
+            if field.trim().is_empty() || values.is_empty() {
+                return Err(format!(
+                    "input.select: {} = {values:?} needs a field name and at least one value, e.g. kind = [2].",
+                    toml_string(field)
+                ));
+            }
+            crate::ingest::field::FieldPath::parse(field).map_err(|e| format!("input.select: {e}"))?;
+        }
+        for (key, name) in [
+            ("correlation_id", &c.correlation_id),
+            ("timestamp", &c.timestamp),
+            ("latency_ms", &c.latency_ms),
+            ("status", &c.status),
+            ("error_code", &c.error_code),
+            ("result", &c.result),
+            ("latency_start", &c.latency_start),
+            ("latency_end", &c.latency_end),
+            ("version", &c.version),
+        ] {
+            if !name.is_empty() {
+                crate::ingest::field::FieldPath::parse(name).map_err(|e| format!("columns.{key}: {e}"))?;
+            }
         }
         for (id, g) in &self.gates {
             let Some((_, unit, _)) = STATISTICS.iter().find(|(s, _, _)| *s == g.statistic) else {
@@ -720,8 +892,30 @@ impl Policy {
             "# At most this many rejected rows are written to rejected.jsonl (all are counted).\nmax_rejected_samples = {}\n",
             a.max_rejected_samples
         );
+        let inp = &self.input;
+        let _ = writeln!(s, "[input]");
+        let _ = writeln!(s, "# Format of every input file (--format overrides it): jsonl, csv, parquet, ipc, otlp, jaeger, zipkin.");
+        let _ = writeln!(s, "# Unset: from each file's name; .json/.jsonl files that are OTLP, Jaeger or Zipkin exports are recognized.");
+        match inp.format {
+            Some(f) => {
+                let _ = writeln!(s, "format = {}", q(f.as_str()));
+            }
+            None => {
+                let _ = writeln!(s, "# format = \"otlp\"");
+            }
+        }
+        let _ = writeln!(s, "\n[input.select]");
+        let _ = writeln!(s, "# Keep a row only when each listed field has one of the listed values (text comparison); other rows");
+        let _ = writeln!(s, "# (spans of other services, client spans) are counted as rows_not_selected, not rejected. Example:");
+        let _ = writeln!(s, "# kind = [2]\n# 'resource.\"service.name\"' = [\"validator\"]");
+        for (k, v) in &inp.select {
+            let _ = writeln!(s, "{} = {}", q(k), list(v));
+        }
+        let _ = writeln!(s);
         let _ = writeln!(s, "[columns]");
         let _ = writeln!(s, "# Names of the columns (JSON keys) in your logs. Required: correlation_id, timestamp, latency_ms, status.");
+        let _ = writeln!(s, "# In JSON inputs a name may be a path into nested objects: request.id, or attributes.\"http.route\" with");
+        let _ = writeln!(s, "# quotes around a key that contains dots (write the value in single quotes in TOML).");
         for (k, v) in [
             ("correlation_id", &c.correlation_id),
             ("timestamp", &c.timestamp),
@@ -742,13 +936,31 @@ impl Policy {
         );
         let _ = writeln!(
             s,
+            "# Numeric statuses (HTTP codes; also strings of digits) that mean an error: a class \"5xx\", a code \"429\" or a\n# range \"500-599\". Other numbers are successes (4xx is the client's error, not the service's).\nerror_status_codes = {}",
+            list(&c.error_status_codes)
+        );
+        let _ = writeln!(
+            s,
             "# Numeric timestamps: auto (guess s/ms/us/ns from the magnitude and report it), s, ms, us or ns.\ntimestamp_unit = {}",
             q(c.timestamp_unit.as_str())
         );
         let _ = writeln!(
             s,
-            "# Unit of the latency column: s, ms, us or ns (converted to ms).\nlatency_unit = {}\n",
+            "# Unit of the latency column (and of latency_start/latency_end): s, ms, us or ns (converted to ms).\nlatency_unit = {}",
             q(c.latency_unit.as_str())
+        );
+        let _ = writeln!(
+            s,
+            "# Spans: latency = latency_end - latency_start (numbers in latency_unit, or RFC 3339 times); latency_ms is\n# then not read. Both empty: latency_ms holds the duration.\nlatency_start = {}\nlatency_end = {}",
+            q(&c.latency_start),
+            q(&c.latency_end)
+        );
+        let _ = writeln!(
+            s,
+            "# One export holding both versions (analyze --input FILE): the column with the version, and its values for V1\n# and V2. Empty: the versions come from --v1 and --v2.\nversion = {}\nv1_value = {}\nv2_value = {}\n",
+            q(&c.version),
+            q(&c.v1_value),
+            q(&c.v2_value)
         );
         let r = &self.resource_columns;
         let _ = writeln!(s, "[resource_columns]");
@@ -877,6 +1089,20 @@ impl Policy {
         }
         s
     }
+}
+
+/// The built-in presets (`--preset NAME`): policy files for common exports, copied from presets/.
+pub const PRESETS: [(&str, &str); 5] = [
+    ("otlp", include_str!("../presets/otlp.toml")),
+    ("jaeger", include_str!("../presets/jaeger.toml")),
+    ("zipkin", include_str!("../presets/zipkin.toml")),
+    ("envoy", include_str!("../presets/envoy.toml")),
+    ("nginx", include_str!("../presets/nginx.toml")),
+];
+
+/// The text of a built-in preset.
+pub fn preset_text(name: &str) -> Option<&'static str> {
+    PRESETS.iter().find(|p| p.0 == name).map(|p| p.1)
 }
 
 fn toml_string(v: &str) -> String {

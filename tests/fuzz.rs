@@ -63,7 +63,8 @@ proptest! {
         }
         std::fs::write(&path, &bytes).unwrap();
         let columns = Columns::default();
-        let opts = ReadOptions { version: "v1", columns: &columns, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0 };
+        let input = shadowgate::policy::Input::default();
+        let opts = ReadOptions { version: "v1", columns: &columns, input: &input, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0 };
         if let Ok(got) = read_version(&path, &opts) {
             // Accepted + rejected = read, and a blank line is the only thing not counted.
             prop_assert_eq!(got.stats.rows_accepted + got.stats.rows_rejected, got.stats.rows_read);

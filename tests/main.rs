@@ -18,4 +18,5 @@ mod rejection;
 mod report;
 mod rollout_evidence;
 mod stats_reference;
+mod telemetry;
 mod time;

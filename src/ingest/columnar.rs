@@ -1,7 +1,7 @@
 //! Parquet and Arrow IPC through polars' lazy scans: only the mapped columns are read
 //! (projection pushdown), then rows are validated by the shared [`Normalizer`].
 
-use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Val};
+use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Val, FIXED_FIELDS};
 use crate::error::{Error, Result};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -150,8 +150,17 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
     let mut lf = scan(path, format)?;
     let schema = lf.collect_schema().map_err(|e| polars_err(path, "cannot read the schema", e))?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    for (col, key) in norm.required() {
+    for (col, key) in norm.required().into_iter().chain(norm.required_extra()) {
         if !names.iter().any(|n| n == col) {
+            if let Some(head) = col.split('.').next().filter(|h| col.contains('.') && names.iter().any(|n| n == h)) {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "columns.{key} = \"{col}\" is a path into the column `{head}`, but shadowgate reads nested paths only from JSON inputs. Flatten the column in the export (SQL: SELECT {head}.… AS {}) and map the flat name.",
+                        col.replace(['.', '"'], "_")
+                    ),
+                ));
+            }
             return Err(missing_column_error(path, col, key, &names));
         }
     }
@@ -255,11 +264,11 @@ fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink,
                         None => ColData::Absent,
                     });
                 }
-                let mut segments = Vec::with_capacity(data.len() - 9);
+                let mut rest = Vec::with_capacity(data.len() - FIXED_FIELDS);
                 for i in 0..e - s {
-                    segments.clear();
-                    segments.extend(data[9..].iter().map(|d| d.val(i)));
-                    let raw = RawRow::from_fn(|k| data[k].val(i), &segments);
+                    rest.clear();
+                    rest.extend(data[FIXED_FIELDS..].iter().map(|d| d.val(i)));
+                    let raw = RawRow::from_fn(|k| data[k].val(i), &rest);
                     part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
                 }
                 Ok(())

@@ -2,7 +2,7 @@
 //! delimiter sniffed from the header (`,`, `;`, tab or `|`).
 
 use super::jsonl::open_text;
-use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val};
+use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val, FIXED_FIELDS};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -35,8 +35,8 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     if headers.iter().all(|h| h.is_empty()) {
         return Ok(());
     }
-    let idx = |name: &str| headers.iter().position(|h| h == name);
-    for (col, key) in norm.required() {
+    let idx = |name: &str| if name.is_empty() { None } else { headers.iter().position(|h| h == name) };
+    for (col, key) in norm.required().into_iter().chain(norm.required_extra()) {
         if idx(col).is_none() {
             let mut err = missing_column_error(path, col, key, &headers);
             if headers.len() == 1 {
@@ -47,23 +47,11 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
             return Err(err);
         }
     }
-    let c = &norm.columns;
-    let cols = Cols {
-        id: idx(&c.correlation_id),
-        ts: idx(&c.timestamp),
-        latency: idx(&c.latency_ms),
-        status: idx(&c.status),
-        error_code: idx(&c.error_code),
-        result: idx(&c.result),
-        cpu: idx(&c.cpu_ms),
-        memory: idx(&c.memory_mb),
-        net: idx(&c.net_bytes),
-        segments: norm.segment_names.iter().map(|s| idx(s)).collect(),
-    };
-    sink.requests.has_result |= cols.result.is_some();
-    sink.requests.has_cpu |= cols.cpu.is_some();
-    sink.requests.has_memory |= cols.memory.is_some();
-    sink.requests.has_net |= cols.net.is_some();
+    let cols: Vec<Option<usize>> = norm.mapped_columns().iter().map(|c| idx(c)).collect();
+    sink.requests.has_result |= cols[5].is_some();
+    sink.requests.has_cpu |= cols[6].is_some();
+    sink.requests.has_memory |= cols[7].is_some();
+    sink.requests.has_net |= cols[8].is_some();
     let file = path.display().to_string();
     let width = headers.len();
     let mut batch: Vec<(u64, Result<csv::StringRecord, String>)> = Vec::with_capacity(BATCH);
@@ -104,19 +92,6 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     Ok(())
 }
 
-struct Cols {
-    id: Option<usize>,
-    ts: Option<usize>,
-    latency: Option<usize>,
-    status: Option<usize>,
-    error_code: Option<usize>,
-    result: Option<usize>,
-    cpu: Option<usize>,
-    memory: Option<usize>,
-    net: Option<usize>,
-    segments: Vec<Option<usize>>,
-}
-
 fn cell<'a>(rec: &'a csv::StringRecord, i: Option<usize>) -> Val<'a> {
     match i.and_then(|i| rec.get(i)) {
         None => Val::Absent,
@@ -125,7 +100,13 @@ fn cell<'a>(rec: &'a csv::StringRecord, i: Option<usize>) -> Val<'a> {
     }
 }
 
-fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols, norm: &Normalizer, sink: &mut Sink, file: &str) {
+fn flush(
+    batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>,
+    cols: &[Option<usize>],
+    norm: &Normalizer,
+    sink: &mut Sink,
+    file: &str,
+) {
     let render = |rec: &Result<csv::StringRecord, String>| match rec {
         Ok(r) => r.iter().collect::<Vec<_>>().join(","),
         Err(_) => String::new(),
@@ -137,19 +118,8 @@ fn flush(batch: &mut Vec<(u64, Result<csv::StringRecord, String>)>, cols: &Cols,
             for (line, rec) in records {
                 match rec {
                     Ok(r) => {
-                        let segments: Vec<Val<'_>> = cols.segments.iter().map(|i| cell(r, *i)).collect();
-                        let raw = RawRow {
-                            id: cell(r, cols.id),
-                            ts: cell(r, cols.ts),
-                            latency: cell(r, cols.latency),
-                            status: cell(r, cols.status),
-                            error_code: cell(r, cols.error_code),
-                            result: cell(r, cols.result),
-                            cpu: cell(r, cols.cpu),
-                            memory: cell(r, cols.memory),
-                            net: cell(r, cols.net),
-                            segments: &segments,
-                        };
+                        let rest: Vec<Val<'_>> = cols[FIXED_FIELDS..].iter().map(|i| cell(r, *i)).collect();
+                        let raw = RawRow::from_fn(|k| cell(r, cols[k]), &rest);
                         part.row(norm, *line, raw, || render(rec));
                     }
                     Err(detail) => part.malformed(*line, format!("bad CSV record: {detail}"), || render(rec)),

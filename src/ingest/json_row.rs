@@ -27,15 +27,19 @@ pub struct Selection {
 
 impl Selection {
     /// `columns[i]` is the key of field i; `unbuilt_field` is the index of the result. None when
-    /// a name is dotted (a path into nested objects, which only the general parser follows) or
+    /// a name is dotted or quoted (a path into nested objects, which only the general parser follows) or
     /// there are more than 64 fields.
     pub fn new(columns: &[&String], unbuilt_field: usize) -> Option<Selection> {
-        if columns.len() > 64 || columns.iter().any(|c| c.contains('.')) {
+        if columns.len() > 64 || columns.iter().any(|c| c.contains(['.', '"'])) {
             return None;
         }
         let mut names: Vec<String> = Vec::new();
         let mut targets: Vec<u64> = Vec::new();
         for (i, c) in columns.iter().enumerate() {
+            if c.is_empty() {
+                // An unmapped field: no key feeds it.
+                continue;
+            }
             match names.iter().position(|n| n == *c) {
                 Some(k) => targets[k] |= 1 << i,
                 None => {

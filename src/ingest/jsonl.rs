@@ -1,8 +1,9 @@
 //! JSON Lines reader: plain, gzip or zstd; parsed in parallel chunks, one line at a time, so a
 //! malformed line costs only that line.
 
+use super::field::FieldPath;
 use super::json_row::Selection;
-use super::{missing_column_error, Normalizer, Part, RawRow, Sink, Val, RESULT_FIELD};
+use super::{missing_field_error, Normalizer, Part, RawRow, Sink, Val, FIXED_FIELDS, RESULT_FIELD};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::io::{BufReader, Read};
@@ -46,23 +47,6 @@ pub fn open_text(path: &Path) -> Result<Box<dyn Read + Send>> {
     Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }
 
-/// Looks a key up in a JSON object; a dotted name that is not a key itself walks nested objects
-/// (`request.id`).
-fn lookup<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> Option<&'a serde_json::Value> {
-    if let Some(v) = obj.get(name) {
-        return Some(v);
-    }
-    if !name.contains('.') {
-        return None;
-    }
-    let mut parts = name.split('.');
-    let mut cur = obj.get(parts.next()?)?;
-    for p in parts {
-        cur = cur.as_object()?.get(p)?;
-    }
-    Some(cur)
-}
-
 /// The mapped keys in [`RawRow`] order (segments last), for the one-pass parser.
 fn selection(norm: &Normalizer) -> Option<Selection> {
     Selection::new(&norm.mapped_columns(), RESULT_FIELD)
@@ -88,8 +72,8 @@ fn parse_line_fast<'a>(
             present |= 1 << bit;
         }
     }
-    let segments: Vec<Val<'a>> = fields.drain(9..).collect();
-    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fields[k], Val::Absent), &segments);
+    let rest: Vec<Val<'a>> = fields.drain(FIXED_FIELDS..).collect();
+    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fields[k], Val::Absent), &rest);
     part.row(norm, line_no, raw, || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned());
     Some(present)
 }
@@ -129,29 +113,49 @@ fn parse_line<'a>(
         part.malformed(line_no, "the line is valid JSON but not an object".into(), render);
         return None;
     };
-    let c = &norm.columns;
-    let get = |name: &str| lookup(obj, name);
-    let fields = [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes];
+    row_from_object(obj, norm, line_no, part, render)
+}
+
+/// Validates one record given as a JSON object (a JSON Lines line) into `part`, following
+/// nested field paths; returns which mapped fields it had (bit i for the i-th of id, timestamp,
+/// latency, status, result, cpu, memory, net), or None when it is not one of this version's
+/// requests (`[input] select`, `[columns] version`).
+pub fn row_from_object(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    norm: &Normalizer,
+    line_no: u64,
+    part: &mut Part,
+    render: impl FnOnce() -> String,
+) -> Option<u16> {
+    row_from_lookup(|p| p.lookup(obj), norm, line_no, part, render)
+}
+
+/// [`row_from_object`] for any record that can look a field path up (a span of a trace export,
+/// whose resource and scope are shared by many spans and not copied into each).
+pub fn row_from_lookup<'a>(
+    get: impl Fn(&FieldPath) -> Option<&'a serde_json::Value>,
+    norm: &Normalizer,
+    line_no: u64,
+    part: &mut Part,
+    render: impl FnOnce() -> String,
+) -> Option<u16> {
+    let get = |k: usize| Val::from_json(norm.paths.get(k).filter(|p| !p.text.is_empty()).and_then(&get));
+    // Selection first: a span of another service or version costs a lookup or two.
+    let n_select = norm.select.len();
+    let mut rest: Vec<Val<'_>> = (FIXED_FIELDS..FIXED_FIELDS + n_select).map(get).collect();
+    if !norm.selects(&rest, &get(10), part) {
+        return None;
+    }
+    rest.extend((FIXED_FIELDS + n_select..norm.paths.len()).map(get));
+    let mut fields: Vec<Val<'_>> = (0..FIXED_FIELDS).map(get).collect();
     let mut present = 0u16;
-    for (i, f) in fields.iter().enumerate() {
-        if get(f).is_some() {
-            present |= 1 << i;
+    for (bit, k) in [0usize, 1, 2, 3, RESULT_FIELD, 6, 7, 8].into_iter().enumerate() {
+        if !matches!(fields[k], Val::Absent) {
+            present |= 1 << bit;
         }
     }
-    let segments: Vec<Val<'_>> = norm.segment_names.iter().map(|s| Val::from_json(get(s))).collect();
-    let raw = RawRow {
-        id: Val::from_json(get(&c.correlation_id)),
-        ts: Val::from_json(get(&c.timestamp)),
-        latency: Val::from_json(get(&c.latency_ms)),
-        status: Val::from_json(get(&c.status)),
-        error_code: Val::from_json(get(&c.error_code)),
-        result: Val::from_json(get(&c.result)),
-        cpu: Val::from_json(get(&c.cpu_ms)),
-        memory: Val::from_json(get(&c.memory_mb)),
-        net: Val::from_json(get(&c.net_bytes)),
-        segments: &segments,
-    };
-    part.row(norm, line_no, raw, render);
+    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fields[k], Val::Absent), &rest);
+    part.selected_row(norm, line_no, raw, render);
     Some(present)
 }
 
@@ -179,7 +183,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut present_any = 0u16;
     let mut parsed_rows = 0u64;
     let mut eof = false;
-    let mut keys_seen: Vec<String> = Vec::new();
+    let mut first_record: Option<serde_json::Map<String, serde_json::Value>> = None;
     let sel = selection(norm);
     let mut pool: Vec<Part> = Vec::new();
     while !eof {
@@ -274,11 +278,9 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
             })
             .collect();
         line_no += lines.len() as u64;
-        if keys_seen.is_empty() {
-            if let Some(first) = lines.iter().find_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok()) {
-                if let Some(o) = first.as_object() {
-                    keys_seen = o.keys().cloned().collect();
-                }
+        if first_record.is_none() {
+            if let Some(serde_json::Value::Object(o)) = lines.iter().find_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok()) {
+                first_record = Some(o);
             }
         }
         for (part, (present, rows)) in parts.iter_mut().zip(results) {
@@ -292,7 +294,7 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     if parsed_rows > 0 {
         for (i, (col, key)) in norm.required().iter().enumerate() {
             if present_any & (1 << i) == 0 {
-                return Err(missing_column_error(path, col, key, &keys_seen));
+                return Err(missing_field_error(path, col, key, first_record.as_ref()));
             }
         }
     }

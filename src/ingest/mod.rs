@@ -10,16 +10,19 @@
 pub mod columnar;
 pub mod columns;
 pub mod csv;
+pub mod field;
 pub mod json_row;
 pub mod jsonl;
 pub mod paths;
 pub mod samples;
+pub mod traces;
 pub mod value;
 
 use crate::error::{Error, Result};
 use crate::metrics::canonical::canonical_str;
-use crate::policy::{Columns, LatencyUnit};
+use crate::policy::{Columns, Input, LatencyUnit};
 pub use columns::{DictCol, StrCol};
+use field::FieldPath;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,13 +31,34 @@ use std::sync::Arc;
 pub use value::Val;
 
 /// Input file formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Jsonl,
     Csv,
     Parquet,
     Ipc,
+    /// OpenTelemetry OTLP/JSON traces: the collector's file exporter (JSON Lines of
+    /// `{"resourceSpans": [...]}`) or one OTLP/JSON document.
+    Otlp,
+    /// Jaeger's JSON trace export (`{"data": [{"traceID", "spans", "processes"}]}`).
+    Jaeger,
+    /// Zipkin v2 JSON: an array of spans, or an array of traces (arrays of spans).
+    Zipkin,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Ipc => "ipc",
+            Format::Otlp => "otlp",
+            Format::Jaeger => "jaeger",
+            Format::Zipkin => "zipkin",
+        }
+    }
 }
 
 impl Format {
@@ -196,6 +220,15 @@ pub struct IngestStats {
     pub duplicate_rows: u64,
     /// Filled in by pairing: distinct correlation ids that occurred more than once.
     pub duplicate_ids: u64,
+    /// Rows that are not this version's requests and were left out before validation: `select`
+    /// (they fail `[input] select`: spans of other services, client spans) and `other_version`
+    /// (`[columns] version` names the other version or none). Not counted in `rows_read`.
+    pub rows_not_selected: u64,
+    pub not_selected_by_reason: BTreeMap<&'static str, u64>,
+    /// With `[columns] version`: how often each value of the version column occurred among the
+    /// selected rows (at most 20 distinct values are listed).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub version_values: BTreeMap<String, u64>,
 }
 
 /// The raw values of one row, in the mapped order, as a reader found them.
@@ -209,17 +242,26 @@ pub struct RawRow<'a> {
     pub cpu: Val<'a>,
     pub memory: Val<'a>,
     pub net: Val<'a>,
-    pub segments: &'a [Val<'a>],
+    /// The end of a span (`columns.latency_end`); `latency` is then its start.
+    pub latency_end: Val<'a>,
+    /// The version column (`columns.version`), for one export holding both versions.
+    pub version: Val<'a>,
+    /// The `[input] select` fields, then the segment columns, in mapped order.
+    pub rest: &'a [Val<'a>],
 }
 
 /// Index of the result among [`Normalizer::mapped_columns`] (and the arguments of
 /// [`RawRow::from_fn`]).
 pub const RESULT_FIELD: usize = 5;
 
+/// Fields of [`RawRow`] before `rest`: the select fields and segments follow them in
+/// [`Normalizer::mapped_columns`].
+pub const FIXED_FIELDS: usize = 11;
+
 impl<'a> RawRow<'a> {
     /// A row from the values of the mapped columns in [`Normalizer::mapped_columns`] order
     /// (`field(k)` for the k-th), as the columnar and one-pass JSON readers lay them out.
-    pub fn from_fn(mut field: impl FnMut(usize) -> Val<'a>, segments: &'a [Val<'a>]) -> Self {
+    pub fn from_fn(mut field: impl FnMut(usize) -> Val<'a>, rest: &'a [Val<'a>]) -> Self {
         RawRow {
             id: field(0),
             ts: field(1),
@@ -230,7 +272,9 @@ impl<'a> RawRow<'a> {
             cpu: field(6),
             memory: field(7),
             net: field(8),
-            segments,
+            latency_end: field(9),
+            version: field(10),
+            rest,
         }
     }
 }
@@ -244,38 +288,125 @@ pub const MAX_LATENCY_MS: f64 = 1e9;
 pub struct Normalizer {
     pub columns: Columns,
     pub segment_names: Vec<String>,
+    /// `[input] select`: (field, accepted values), mapped after the fixed fields.
+    pub select: Vec<(String, Vec<String>)>,
+    /// With `[columns] version`: the value of the version read by this pass.
+    pub version_value: Option<String>,
+    /// Parsed paths of [`Normalizer::mapped_columns`], for readers of nested records.
+    pub paths: Vec<FieldPath>,
     ok_values: Vec<String>,
-    latency_factor: f64,
+    error_codes: Vec<(i64, i64)>,
+    latency_unit: LatencyUnit,
+    /// Latency = latency_end - latency_start (spans).
+    span_latency: bool,
 }
 
 impl Normalizer {
-    pub fn new(columns: &Columns, segment_names: &[String]) -> Self {
-        Normalizer {
+    /// Rules for reading one version (`version` is `v1`, `v2` or `v1-replay`).
+    pub fn new(columns: &Columns, input: &Input, segment_names: &[String], version: &str) -> Self {
+        let version_value = (!columns.version.is_empty()).then(|| {
+            if version == "v2" {
+                columns.v2_value.trim().to_string()
+            } else {
+                columns.v1_value.trim().to_string()
+            }
+        });
+        let mut n = Normalizer {
             ok_values: columns.ok_values.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-            latency_factor: LatencyUnit::to_ms(columns.latency_unit),
+            error_codes: value::status_code_ranges(&columns.error_status_codes).unwrap_or_default(),
+            latency_unit: columns.latency_unit,
+            span_latency: !columns.latency_start.is_empty() && !columns.latency_end.is_empty(),
             columns: columns.clone(),
             segment_names: segment_names.to_vec(),
-        }
+            select: input.select.iter().map(|(k, v)| (k.clone(), v.iter().map(|x| x.trim().to_string()).collect())).collect(),
+            version_value,
+            paths: Vec::new(),
+        };
+        n.paths = n.mapped_columns().iter().map(|c| FieldPath::parse(c).unwrap_or_else(|_| FieldPath::literal(c))).collect();
+        n
     }
 
-    /// The mapped column names in [`RawRow`] field order (id, timestamp, latency, status, error
-    /// code, result, cpu, memory, net), then the segments.
+    /// The mapped column names in [`RawRow`] field order (id, timestamp, latency or the span's
+    /// start, status, error code, result, cpu, memory, net, the span's end, version), then the
+    /// select fields, then the segments. Unused fields are empty names, which no reader finds.
     pub fn mapped_columns(&self) -> Vec<&String> {
         let c = &self.columns;
-        [&c.correlation_id, &c.timestamp, &c.latency_ms, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes]
+        let latency = if self.span_latency { &c.latency_start } else { &c.latency_ms };
+        let end = if self.span_latency { &c.latency_end } else { &EMPTY };
+        let version = if self.version_value.is_some() { &c.version } else { &EMPTY };
+        [&c.correlation_id, &c.timestamp, latency, &c.status, &c.error_code, &c.result, &c.cpu_ms, &c.memory_mb, &c.net_bytes, end, version]
             .into_iter()
+            .chain(self.select.iter().map(|s| &s.0))
             .chain(self.segment_names.iter())
             .collect()
     }
 
-    /// Names of required columns with the policy key that maps each.
+    /// Names of required columns with the policy key that maps each (id, timestamp, latency,
+    /// status).
     pub fn required(&self) -> [(&str, &'static str); 4] {
-        [
-            (&self.columns.correlation_id, "correlation_id"),
-            (&self.columns.timestamp, "timestamp"),
-            (&self.columns.latency_ms, "latency_ms"),
-            (&self.columns.status, "status"),
-        ]
+        let c = &self.columns;
+        let latency = if self.span_latency { (c.latency_start.as_str(), "latency_start") } else { (c.latency_ms.as_str(), "latency_ms") };
+        [(&c.correlation_id, "correlation_id"), (&c.timestamp, "timestamp"), latency, (&c.status, "status")]
+    }
+
+    /// Further columns a flat file (CSV, Parquet, IPC) must have: the span's end and the version
+    /// column when they are mapped. (In JSON a record without them is counted, not an error.)
+    pub fn required_extra(&self) -> Vec<(&str, &'static str)> {
+        let c = &self.columns;
+        let mut v = Vec::new();
+        if self.span_latency {
+            v.push((c.latency_end.as_str(), "latency_end"));
+        }
+        if self.version_value.is_some() {
+            v.push((c.version.as_str(), "version"));
+        }
+        v
+    }
+
+    /// Whether a row belongs to this version's requests (`[input] select`, `[columns] version`);
+    /// a row that does not is counted in `part` and goes no further.
+    fn selected(&self, raw: &RawRow<'_>, part: &mut Part) -> bool {
+        self.selects(raw.rest, &raw.version, part)
+    }
+
+    /// [`Normalizer::selected`] from the select fields' values and the version's, for readers
+    /// that look fields up one by one (a row of the other version then costs two lookups).
+    pub fn selects(&self, select: &[Val<'_>], version: &Val<'_>, part: &mut Part) -> bool {
+        for ((_, values), v) in self.select.iter().zip(select) {
+            let keep = v.text().is_some_and(|t| values.iter().any(|x| *x == *t));
+            if !keep {
+                part.not_selected[0] += 1;
+                return false;
+            }
+        }
+        if let Some(want) = &self.version_value {
+            let got = version.text();
+            part.count_version(got.as_deref());
+            if got.as_deref() != Some(want.as_str()) {
+                part.not_selected[1] += 1;
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Latency in ms from the mapped fields: the duration column, or a span's end - start.
+    fn latency_ms(&self, raw: &RawRow<'_>) -> std::result::Result<f64, (Reason, String)> {
+        let c = &self.columns;
+        if self.span_latency {
+            return match value::span_duration(&raw.latency, &raw.latency_end, |v| self.latency_unit.to_ms(v)) {
+                Some(v) if v >= 0.0 => Ok(v),
+                Some(v) => Err((Reason::InvalidLatency, format!("{} is before {} (a duration of {v} ms)", c.latency_end, c.latency_start))),
+                None => Err((
+                    Reason::InvalidLatency,
+                    format!("{} is {} and {} is {}", c.latency_start, raw.latency.describe(), c.latency_end, raw.latency_end.describe()),
+                )),
+            };
+        }
+        match raw.latency.as_f64().map(|v| self.latency_unit.to_ms(v)) {
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            _ => Err((Reason::InvalidLatency, format!("{} is {}", c.latency_ms, raw.latency.describe()))),
+        }
     }
 
     /// Applies the rejection rules in the order of DESIGN.md section 2 and appends a valid row to
@@ -284,26 +415,21 @@ impl Normalizer {
         let Some(id) = raw.id.as_id() else {
             return Err((Reason::MissingCorrelationId, format!("{} is {}", self.columns.correlation_id, raw.id.describe())));
         };
-        let latency = match raw.latency.as_f64().map(|v| v * self.latency_factor) {
-            Some(v) if v.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&v) => v,
-            Some(v) if v.is_finite() && v > MAX_LATENCY_MS => {
-                return Err((
-                    Reason::InvalidLatency,
-                    format!(
-                        "{} is {v:e} ms, more than a plausible {MAX_LATENCY_MS:e} ms (11.6 days); check latency_unit",
-                        self.columns.latency_ms
-                    ),
-                ))
-            }
-            _ => return Err((Reason::InvalidLatency, format!("{} is {}", self.columns.latency_ms, raw.latency.describe()))),
-        };
+        let latency = self.latency_ms(&raw)?;
+        if latency > MAX_LATENCY_MS {
+            let name = if self.span_latency { &self.columns.latency_end } else { &self.columns.latency_ms };
+            return Err((
+                Reason::InvalidLatency,
+                format!("{name} gives {latency:e} ms, more than a plausible {MAX_LATENCY_MS:e} ms (11.6 days); check latency_unit"),
+            ));
+        }
         let Some((ts_ms, unit)) = raw.ts.as_epoch_ms(self.columns.timestamp_unit) else {
             return Err((Reason::InvalidTimestamp, format!("{} is {}", self.columns.timestamp, raw.ts.describe())));
         };
         if let Some(unit) = unit {
             part.count_unit(unit);
         }
-        let Some(ok) = raw.status.as_status(&self.ok_values) else {
+        let Some(ok) = raw.status.as_status(&self.ok_values, &self.error_codes) else {
             return Err((Reason::InvalidStatus, format!("{} is {}", self.columns.status, raw.status.describe())));
         };
         part.rows_accepted += 1;
@@ -322,12 +448,23 @@ impl Normalizer {
         r.cpu_ms.push(raw.cpu.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
         r.memory_mb.push(raw.memory.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
         r.net_bytes.push(raw.net.as_f64().filter(|v| v.is_finite()).unwrap_or(f64::NAN));
-        for (col, v) in r.segments.iter_mut().zip(raw.segments) {
+        let segments = raw.rest.get(self.select.len()..).unwrap_or_default();
+        for (col, v) in r.segments.iter_mut().zip(segments) {
             col.push(v.text().as_deref());
         }
         Ok(())
     }
 }
+
+/// The name of a field that is not mapped.
+static EMPTY: String = String::new();
+
+/// Why rows were left out before validation, in the order of [`Part::not_selected`].
+pub const NOT_SELECTED: [&str; 2] = ["select", "other_version"];
+
+/// Distinct values of the version column counted per part (more are counted as other versions
+/// but not listed).
+const MAX_VERSION_VALUES: usize = 20;
 
 /// Distinct raw result texts remembered per part (a bound for inputs where every result differs).
 const RESULT_CACHE_MAX: usize = 1 << 16;
@@ -365,6 +502,10 @@ pub struct Part {
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_sampled_out: u64,
+    /// Rows left out before validation: [select, other_version].
+    pub not_selected: [u64; 2],
+    /// Values of the version column seen (at most [`MAX_VERSION_VALUES`] distinct).
+    pub versions: Vec<(String, u64)>,
     pub rejected_by_reason: [u64; Reason::ALL.len()],
     pub timestamp_units: Vec<(&'static str, u64)>,
     /// The first rejections: (line, reason, detail, raw rendering).
@@ -383,6 +524,10 @@ impl Part {
                 None => columns::NONE,
             };
         };
+        if s.is_empty() {
+            // An empty field (nginx writes "" for an absent header) is no result, as in CSV.
+            return columns::NONE;
+        }
         if let Some(code) = self.by_address(s) {
             return code;
         }
@@ -431,6 +576,15 @@ impl Part {
         }
     }
 
+    fn count_version(&mut self, v: Option<&str>) {
+        let v = v.unwrap_or("(missing)");
+        if let Some((_, n)) = self.versions.iter_mut().find(|(x, _)| x == v) {
+            *n += 1;
+        } else if self.versions.len() < MAX_VERSION_VALUES {
+            self.versions.push((v.to_string(), 1));
+        }
+    }
+
     fn count_unit(&mut self, unit: &'static str) {
         match self.timestamp_units.iter_mut().find(|(u, _)| *u == unit) {
             Some((_, n)) => *n += 1,
@@ -441,6 +595,14 @@ impl Part {
     /// Validates one row and records its outcome. `render` is called only for a rejected row
     /// that the rejected sample still has room for.
     pub fn row(&mut self, norm: &Normalizer, line: u64, raw: RawRow<'_>, render: impl FnOnce() -> String) {
+        if !norm.selected(&raw, self) {
+            return;
+        }
+        self.selected_row(norm, line, raw, render);
+    }
+
+    /// [`Part::row`] for a row already found selected ([`Normalizer::selects`]).
+    pub fn selected_row(&mut self, norm: &Normalizer, line: u64, raw: RawRow<'_>, render: impl FnOnce() -> String) {
         self.rows_read += 1;
         if let Err((reason, detail)) = norm.normalize_into(raw, self) {
             self.reject(line, reason, detail, render);
@@ -500,6 +662,9 @@ impl Sink {
         for r in Reason::ALL {
             stats.rejected_by_reason.insert(r.as_str(), 0);
         }
+        for r in NOT_SELECTED {
+            stats.not_selected_by_reason.insert(r, 0);
+        }
         Sink {
             version,
             requests: Requests::new(segment_names),
@@ -525,6 +690,8 @@ impl Sink {
             rows_read: 0,
             rows_accepted: 0,
             rows_sampled_out: 0,
+            not_selected: [0; 2],
+            versions: Vec::new(),
             rejected_by_reason: [0; Reason::ALL.len()],
             timestamp_units: Vec::new(),
             rejected: Vec::new(),
@@ -565,6 +732,21 @@ impl Sink {
         self.stats.rows_read += part.rows_read;
         self.stats.rows_accepted += part.rows_accepted;
         self.stats.rows_sampled_out += part.rows_sampled_out;
+        for (r, n) in NOT_SELECTED.iter().zip(part.not_selected) {
+            self.stats.rows_not_selected += n;
+            *self.stats.not_selected_by_reason.entry(r).or_insert(0) += n;
+        }
+        part.not_selected = [0; 2];
+        for (v, n) in part.versions.drain(..) {
+            let known = self.stats.version_values.len();
+            match self.stats.version_values.get_mut(&v) {
+                Some(m) => *m += n,
+                None if known < MAX_VERSION_VALUES => {
+                    self.stats.version_values.insert(v, n);
+                }
+                None => {}
+            }
+        }
         for (r, n) in Reason::ALL.iter().zip(part.rejected_by_reason) {
             self.stats.rows_rejected += n;
             *self.stats.rejected_by_reason.entry(r.as_str()).or_insert(0) += n;
@@ -643,6 +825,8 @@ pub struct Ingested {
 pub struct ReadOptions<'a> {
     pub version: &'static str,
     pub columns: &'a Columns,
+    /// `[input]`: the format (when `format` is None) and the row selection.
+    pub input: &'a Input,
     pub segment_by: &'a [String],
     pub format: Option<Format>,
     pub max_rejected: usize,
@@ -652,41 +836,128 @@ pub struct ReadOptions<'a> {
 
 /// Reads every file behind `path` (a file, a directory or a glob) into one normalized set.
 pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
-    let files = paths::resolve(path, opts.format)?;
-    let normalizer = Normalizer::new(opts.columns, opts.segment_by);
-    let mut sink = Sink::new(opts.version, opts.segment_by, opts.max_rejected);
-    if opts.sample_rate < 1.0 {
-        sink.sample_threshold = Some((opts.sample_rate.max(0.0) * u64::MAX as f64) as u64);
-    }
+    let mut all = read_versions(path, &[opts])?;
+    all.pop().ok_or_else(|| Error::Usage("internal: no version read".into()))
+}
+
+/// Reads one export into several versions' sets (`--input`: one export holding V1 and V2, split
+/// by the version column). Trace exports are parsed once and each span offered to every
+/// version; other formats are read once per version.
+pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingested>> {
+    let Some(first) = all.first() else {
+        return Ok(Vec::new());
+    };
+    let forced = first.format.or(first.input.format);
+    let files = paths::resolve(path, forced)?;
+    let norms: Vec<Normalizer> = all.iter().map(|o| Normalizer::new(o.columns, o.input, o.segment_by, o.version)).collect();
+    let mut sinks: Vec<Sink> = all
+        .iter()
+        .map(|o| {
+            let mut sink = Sink::new(o.version, o.segment_by, o.max_rejected);
+            if o.sample_rate < 1.0 {
+                sink.sample_threshold = Some((o.sample_rate.max(0.0) * u64::MAX as f64) as u64);
+            }
+            sink
+        })
+        .collect();
     for (file, format) in &files {
-        let before = sink.stats.rows_read;
+        let before: Vec<u64> = sinks.iter().map(|s| s.stats.rows_read + s.stats.rows_not_selected).collect();
+        let format = match (forced, format) {
+            (None, Format::Jsonl) => traces::sniff(file).unwrap_or(Format::Jsonl),
+            _ => *format,
+        };
         match format {
-            Format::Jsonl => jsonl::read(file, &normalizer, &mut sink)?,
-            Format::Csv => csv::read(file, &normalizer, &mut sink)?,
-            Format::Parquet | Format::Ipc => columnar::read(file, *format, &normalizer, &mut sink)?,
+            Format::Otlp | Format::Jaeger | Format::Zipkin => {
+                let mut targets: Vec<traces::Target<'_>> =
+                    norms.iter().zip(sinks.iter_mut()).map(|(norm, sink)| traces::Target { norm, sink }).collect();
+                traces::read(file, format, &mut targets)?;
+            }
+            _ => {
+                for (norm, sink) in norms.iter().zip(sinks.iter_mut()) {
+                    match format {
+                        Format::Csv => csv::read(file, norm, sink)?,
+                        Format::Parquet | Format::Ipc => columnar::read(file, format, norm, sink)?,
+                        _ => jsonl::read(file, norm, sink)?,
+                    }
+                }
+            }
         }
-        sink.stats.files.push(file.display().to_string());
-        if sink.stats.rows_read == before {
+        for ((sink, before), o) in sinks.iter_mut().zip(before).zip(all) {
+            sink.stats.files.push(file.display().to_string());
+            if sink.stats.rows_read + sink.stats.rows_not_selected == before {
+                return Err(Error::input(
+                    file,
+                    format!("the file has no data rows (it is empty or has only a header). Check the export that wrote it, or leave it out of --{}.", o.version),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(all.len());
+    for ((sink, norm), opts) in sinks.into_iter().zip(&norms).zip(all) {
+        if sink.stats.rows_accepted == 0 {
+            if sink.stats.rows_read == 0 && sink.stats.rows_not_selected > 0 {
+                return Err(nothing_selected(path, opts, norm, &sink.stats));
+            }
+            let reasons: Vec<String> =
+                sink.stats.rejected_by_reason.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{n} {r}")).collect();
             return Err(Error::input(
-                file,
-                format!("the file has no data rows (it is empty or has only a header). Check the export that wrote it, or leave it out of --{}.", opts.version),
+                path,
+                format!(
+                    "every one of the {} rows of --{} was rejected ({}); rejected rows look like: {}. Check the [columns] mapping of the policy (`shadowgate policy` shows it).",
+                    sink.stats.rows_read,
+                    opts.version,
+                    reasons.join(", "),
+                    sink.rejected.first().map(|r| format!("line {} of {}: {}", r.line, r.file, r.detail)).unwrap_or_default()
+                ),
             ));
         }
+        out.push(Ingested { requests: sink.requests, stats: sink.stats, rejected: sink.rejected });
     }
-    if sink.stats.rows_accepted == 0 {
-        let reasons: Vec<String> = sink.stats.rejected_by_reason.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{n} {r}")).collect();
-        return Err(Error::input(
-            path,
-            format!(
-                "every one of the {} rows of --{} was rejected ({}); rejected rows look like: {}. Check the [columns] mapping of the policy (`shadowgate policy` shows it).",
-                sink.stats.rows_read,
-                opts.version,
-                reasons.join(", "),
-                sink.rejected.first().map(|r| format!("line {} of {}: {}", r.line, r.file, r.detail)).unwrap_or_default()
-            ),
+    Ok(out)
+}
+
+/// The error when every row was left out by `[input] select` or `[columns] version`.
+fn nothing_selected(path: &Path, opts: &ReadOptions<'_>, norm: &Normalizer, stats: &IngestStats) -> Error {
+    let by = &stats.not_selected_by_reason;
+    let n_select = by.get("select").copied().unwrap_or(0);
+    let mut message = format!("none of the {} rows read for --{} is one of its requests: ", stats.rows_not_selected, opts.version);
+    if n_select > 0 {
+        let fields: Vec<String> = norm.select.iter().map(|(k, v)| format!("{k} in {v:?}")).collect();
+        message.push_str(&format!(
+            "{n_select} failed [input] select ({}). Check those field names and values against a row of the file (spans: is the service name right, and is kind the number 2 for SERVER?)",
+            fields.join(", ")
         ));
     }
-    Ok(Ingested { requests: sink.requests, stats: sink.stats, rejected: sink.rejected })
+    if let Some(want) = &norm.version_value {
+        let seen: Vec<String> = stats.version_values.iter().map(|(v, n)| format!("\"{v}\" ({n} rows)")).collect();
+        if n_select > 0 {
+            message.push_str("; ");
+        }
+        let key = if opts.version == "v2" { "v2_value" } else { "v1_value" };
+        message.push_str(&format!(
+            "no row has {} = \"{want}\". Values found: {}. Set columns.{key} to the value that marks {}.",
+            norm.columns.version,
+            if seen.is_empty() { "none".to_string() } else { seen.join(", ") },
+            if opts.version == "v2" { "V2" } else { "V1" }
+        ));
+    }
+    Error::input(path, message)
+}
+
+/// The error for a required field that no record of a JSON file has: for a nested path, where
+/// the walk stopped in the first record.
+pub fn missing_field_error(file: &Path, column: &str, key: &str, first: Option<&serde_json::Map<String, serde_json::Value>>) -> Error {
+    let path = FieldPath::parse(column).unwrap_or_else(|_| FieldPath::literal(column));
+    match first {
+        Some(obj) if path.is_nested() => Error::input(
+            file,
+            format!(
+                "required field `{column}` (policy key columns.{key}) is in no record. In the first record, {}. Fix the path under [columns] (quote keys that contain dots: attributes.\"http.route\").",
+                path.explain_miss(obj)
+            ),
+        ),
+        _ => missing_column_error(file, column, key, &first.map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()),
+    }
 }
 
 /// The error for a required column that a file does not have.

@@ -126,6 +126,12 @@ pub fn read(path: &Path, c: &ResourceColumns, format: Option<Format>) -> Result<
                     m.row(vals, &mut stats, &mut out);
                 }
             }
+            Format::Otlp | Format::Jaeger | Format::Zipkin => {
+                return Err(Error::input(
+                    file,
+                    format!("--resources reads host samples (JSON Lines, CSV, Parquet or IPC), not {} traces.", fmt.as_str()),
+                ));
+            }
             Format::Parquet | Format::Ipc => {
                 let rows =
                     super::columnar::read_generic(file, *fmt, &[&c.timestamp, &c.version, &c.cpu_pct, &c.memory_mb, &c.net_bytes_per_s])?;

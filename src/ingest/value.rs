@@ -127,18 +127,40 @@ impl<'a> Val<'a> {
     }
 
     /// Status: a string in the ok set means success, any other non-empty string an error;
-    /// booleans map true -> ok; numbers are HTTP-like codes (2xx ok) unless listed in the ok set.
-    pub fn as_status(&self, ok_values: &[String]) -> Option<bool> {
+    /// booleans map true -> ok. A number (or a string of digits, as nginx writes `"$status"`) is
+    /// a status code: an error when it falls in `error_codes` (by default 5xx) and is not listed
+    /// in the ok set.
+    pub fn as_status(&self, ok_values: &[String], error_codes: &[(i64, i64)]) -> Option<bool> {
+        let numeric =
+            |n: i64| Some(ok_values.iter().any(|v| *v == n.to_string()) || !error_codes.iter().any(|&(a, b)| (a..=b).contains(&n)));
         match self {
             Val::Str(s) => {
                 let t = trim(s);
                 if t.is_empty() {
                     return None;
                 }
+                if t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit()) {
+                    return t.parse::<i64>().ok().and_then(numeric);
+                }
                 Some(ok_values.iter().any(|v| v.eq_ignore_ascii_case(t)))
             }
             Val::Bool(b) => Some(*b),
-            Val::I64(i) => Some(ok_values.iter().any(|v| *v == i.to_string()) || (200..300).contains(i)),
+            Val::I64(i) => numeric(*i),
+            Val::F64(f) if f.fract() == 0.0 && f.abs() < 1e15 => numeric(*f as i64),
+            _ => None,
+        }
+    }
+
+    /// An integer exactly: i64 values and strings of digits (OTLP writes nanosecond times as
+    /// strings, beyond f64's exact range).
+    pub fn as_exact_i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(i) => Some(*i),
+            Val::Str(s) => {
+                let t = s.trim();
+                let digits = t.strip_prefix('-').unwrap_or(t);
+                (!digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+            }
             _ => None,
         }
     }
@@ -162,12 +184,16 @@ impl<'a> Val<'a> {
     pub fn as_epoch_ms(&self, unit: TimestampUnit) -> Option<(i64, Option<&'static str>)> {
         match self {
             Val::EpochMs(t) => Some((*t, None)),
-            Val::I64(i) => numeric_ts(*i as f64, unit),
+            Val::I64(i) => integer_ts(*i, unit),
             Val::F64(f) => numeric_ts(*f, unit),
             Val::Str(s) => {
                 let t = s.trim();
                 if t.is_empty() {
                     return None;
+                }
+                if t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()) {
+                    // Exactly: 19-digit nanosecond times are beyond f64's exact integers.
+                    return t.parse::<i64>().ok().and_then(|i| integer_ts(i, unit));
                 }
                 if t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
                     return t.parse::<f64>().ok().and_then(|v| numeric_ts(v, unit));
@@ -179,21 +205,40 @@ impl<'a> Val<'a> {
     }
 }
 
+/// [`numeric_ts`] for an integer, in integer arithmetic (floor to the millisecond).
+fn integer_ts(i: i64, unit: TimestampUnit) -> Option<(i64, Option<&'static str>)> {
+    if i < 0 {
+        return None;
+    }
+    let (ms, name) = match resolve_unit(i as f64, unit) {
+        TimestampUnit::S => (i.checked_mul(1000)?, "s"),
+        TimestampUnit::Ms | TimestampUnit::Auto => (i, "ms"),
+        TimestampUnit::Us => (i / 1000, "us"),
+        TimestampUnit::Ns => (i / 1_000_000, "ns"),
+    };
+    ((ms as f64) < 9.0e15).then_some((ms, Some(name)))
+}
+
+/// The unit of a numeric timestamp: `Auto` guesses from the magnitude.
+fn resolve_unit(v: f64, unit: TimestampUnit) -> TimestampUnit {
+    match unit {
+        TimestampUnit::Auto if v < 1e11 => TimestampUnit::S,
+        TimestampUnit::Auto if v < 1e14 => TimestampUnit::Ms,
+        TimestampUnit::Auto if v < 1e17 => TimestampUnit::Us,
+        TimestampUnit::Auto => TimestampUnit::Ns,
+        u => u,
+    }
+}
+
 /// Interprets a number as an epoch timestamp. `Auto` guesses the unit from the magnitude: below
 /// 1e11 seconds (1e11 ms is only March 1973), below 1e14 ms, below 1e17 us, else ns.
 fn numeric_ts(v: f64, unit: TimestampUnit) -> Option<(i64, Option<&'static str>)> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }
-    let unit = match unit {
-        TimestampUnit::Auto if v < 1e11 => TimestampUnit::S,
-        TimestampUnit::Auto if v < 1e14 => TimestampUnit::Ms,
-        TimestampUnit::Auto if v < 1e17 => TimestampUnit::Us,
-        TimestampUnit::Auto => TimestampUnit::Ns,
-        u => u,
-    };
-    let (ms, name) = match unit {
-        TimestampUnit::S => (v * 1000.0, "s"),
+    let (ms, name) = match resolve_unit(v, unit) {
+        // Rounded to the microsecond first: 1764460800.123 s is ...800123 ms, not ...800122.9998.
+        TimestampUnit::S => ((v * 1e6).round() / 1000.0, "s"),
         TimestampUnit::Ms | TimestampUnit::Auto => (v, "ms"),
         TimestampUnit::Us => (v / 1000.0, "us"),
         TimestampUnit::Ns => (v / 1e6, "ns"),
@@ -202,20 +247,83 @@ fn numeric_ts(v: f64, unit: TimestampUnit) -> Option<(i64, Option<&'static str>)
 }
 
 /// RFC 3339 (with offset or Z, 'T' or ' ' separator); a timestamp without offset is taken as UTC.
+/// Also the common log format's `10/Oct/2026:13:55:36 +0000` (nginx `$time_local`, Apache).
 pub fn parse_datetime(t: &str) -> Option<i64> {
+    parse_datetime_utc(t).map(|dt| dt.timestamp_millis())
+}
+
+/// [`parse_datetime`] to nanoseconds since 1970 (span start and end times).
+pub fn parse_datetime_ns(t: &str) -> Option<i64> {
+    parse_datetime_utc(t).and_then(|dt| dt.timestamp_nanos_opt())
+}
+
+fn parse_datetime_utc(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::Utc;
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Some(dt.timestamp_millis());
+        return Some(dt.with_timezone(&Utc));
     }
     if t.len() > 10 && t.as_bytes()[10] == b' ' {
         let fixed = format!("{}T{}", &t[..10], &t[11..]);
         if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&fixed) {
-            return Some(dt.timestamp_millis());
+            return Some(dt.with_timezone(&Utc));
         }
     }
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(naive.and_utc().timestamp_millis());
+            return Some(naive.and_utc());
+        }
+    }
+    if t.len() >= 20 && t.as_bytes().get(2) == Some(&b'/') {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(t, "%d/%b/%Y:%H:%M:%S %z") {
+            return Some(dt.with_timezone(&Utc));
         }
     }
     None
+}
+
+/// A span's duration in ms from its start and end: exact integers (OTLP's nanosecond strings),
+/// other numbers, or two date-times. `to_ms` converts a difference of numbers to ms.
+pub fn span_duration(start: &Val<'_>, end: &Val<'_>, to_ms: impl Fn(f64) -> f64) -> Option<f64> {
+    if let (Some(a), Some(b)) = (start.as_exact_i64(), end.as_exact_i64()) {
+        return Some(to_ms(b.checked_sub(a)? as f64));
+    }
+    if let (Some(a), Some(b)) = (start.as_f64(), end.as_f64()) {
+        let d = to_ms(b - a);
+        return d.is_finite().then_some(d);
+    }
+    let ns = |v: &Val<'_>| match v {
+        Val::Str(s) => parse_datetime_ns(s.trim()),
+        Val::EpochMs(t) => t.checked_mul(1_000_000),
+        _ => None,
+    };
+    let (a, b) = (ns(start)?, ns(end)?);
+    Some(b.checked_sub(a)? as f64 / 1e6)
+}
+
+/// Parses `columns.error_status_codes`: `5xx` (a class), `429` (a code) or `500-599` (a range).
+pub fn status_code_ranges(list: &[String]) -> Result<Vec<(i64, i64)>, String> {
+    let mut out = Vec::new();
+    for item in list {
+        let t = item.trim().to_ascii_lowercase();
+        let bad = || {
+            format!(
+                "columns.error_status_codes: \"{item}\" is not a status code; write a class (\"5xx\"), a code (\"429\") or a range (\"500-599\")."
+            )
+        };
+        let range = if let Some(d) = t.strip_suffix("xx").filter(|d| d.len() == 1) {
+            let d: i64 = d.parse().map_err(|_| bad())?;
+            (d * 100, d * 100 + 99)
+        } else if let Some((a, b)) = t.split_once('-') {
+            let (a, b): (i64, i64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+            if a > b {
+                return Err(bad());
+            }
+            (a, b)
+        } else {
+            let n: i64 = t.parse().map_err(|_| bad())?;
+            (n, n)
+        };
+        out.push(range);
+    }
+    Ok(out)
 }
