@@ -23,9 +23,17 @@ pub enum Command {
     /// Compare V1 and V2 logs and write verdict.json, summary.md, junit.xml and rejected.jsonl.
     Analyze(AnalyzeArgs),
     /// Print the default policy as commented TOML (a starting point for --policy).
-    Policy,
+    Policy(PolicyArgs),
     /// Write realistic synthetic V1/V2 logs (fixtures, tests, benchmarks).
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// Print the policy a preset gives (the defaults with presets/NAME.toml merged on top):
+    /// otlp, jaeger, zipkin, envoy, nginx.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -56,8 +56,8 @@ pub fn effective_policy(a: &AnalyzeArgs) -> Result<Policy> {
 /// Runs a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Policy => {
-            print!("{}", Policy::default().to_commented_toml());
+        Command::Policy(p) => {
+            print!("{}", Policy::load_layers(p.preset.as_deref(), None)?.to_commented_toml());
             Ok(0)
         }
         Command::Generate(g) => {

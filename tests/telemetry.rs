@@ -285,3 +285,16 @@ fn a_broken_otlp_line_and_a_span_without_an_end_are_counted() {
     let rejected = std::fs::read_to_string(dir.path().join("o/rejected.jsonl")).expect("rejected.jsonl");
     assert!(rejected.contains("endTimeUnixNano") && rejected.contains("traces.jsonl"), "{rejected}");
 }
+
+#[test]
+fn every_preset_prints_as_a_policy_that_reads_back_the_same() {
+    for (name, _) in shadowgate::policy::PRESETS {
+        let o = bin().args(["policy", "--preset", name]).output().expect("runs");
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let printed = String::from_utf8_lossy(&o.stdout);
+        let back = shadowgate::policy::Policy::from_toml(&printed).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let preset = shadowgate::policy::Policy::load_layers(Some(name), None).expect("preset loads");
+        assert_eq!(back, preset, "{name}");
+        assert_ne!(preset, shadowgate::policy::Policy::default(), "{name} changes nothing");
+    }
+}
