@@ -298,3 +298,56 @@ fn every_preset_prints_as_a_policy_that_reads_back_the_same() {
         assert_ne!(preset, shadowgate::policy::Policy::default(), "{name} changes nothing");
     }
 }
+
+#[test]
+fn a_csv_table_holding_both_versions_splits_by_its_version_column() {
+    // A warehouse table with its own names, seconds, HTTP codes and one `deployment` column.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("req_id,ts,elapsed_s,http_code,deployment\n");
+    for i in 0..1500u64 {
+        for (dep, extra) in [("stable", 0u64), ("canary", 2)] {
+            let code = if (i + extra) % 101 == 0 {
+                500
+            } else if i % 17 == 0 {
+                429
+            } else {
+                200
+            };
+            csv.push_str(&format!("r{i},{},{:.3},{code},{dep}\n", 1_790_000_000 + i, (30 + (i * 13) % 40 + extra) as f64 / 1000.0));
+        }
+    }
+    // A row of a third deployment: counted as not selected, not rejected.
+    csv.push_str("r0,1790000000,0.030,200,shadow-test\n");
+    let file = dir.path().join("requests.csv");
+    std::fs::write(&file, csv).expect("write");
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[columns]\ncorrelation_id = \"req_id\"\ntimestamp = \"ts\"\nlatency_ms = \"elapsed_s\"\nlatency_unit = \"s\"\nstatus = \"http_code\"\nerror_status_codes = [\"5xx\", \"429\"]\nversion = \"deployment\"\nv1_value = \"stable\"\nv2_value = \"canary\"\n",
+    )
+    .expect("write");
+    let out = dir.path().join("o");
+    let o =
+        bin().args(["analyze", "--input"]).arg(&file).arg("--policy").arg(&policy).arg("--out").arg(&out).arg("-q").output().expect("runs");
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("verdict.json")).expect("read")).expect("json");
+    for side in ["v1", "v2"] {
+        assert_eq!(v["inputs"][side]["rows_accepted"], 1500, "{}", v["inputs"][side]);
+        assert_eq!(v["inputs"][side]["not_selected_by_reason"]["other_version"], 1501, "{}", v["inputs"][side]);
+        assert_eq!(v["inputs"][side]["version_values"]["shadow-test"], 1);
+    }
+    // 429 listed as an error: V1 has 15 of i % 101 == 0 plus the 429s not already counted.
+    let errors_v1 = (0..1500u64).filter(|i| i % 101 == 0 || i % 17 == 0).count();
+    let errors_v2 = (0..1500u64).filter(|i| (i + 2) % 101 == 0 || i % 17 == 0).count();
+    assert_eq!(v["metrics"]["errors"]["v1"]["errors"], errors_v1 as u64);
+    assert_eq!(v["metrics"]["errors"]["v2"]["errors"], errors_v2 as u64);
+    // Seconds to ms: the V2 median is 2 ms above V1's.
+    let p50 = |side: &str| v["metrics"]["latency_ms"][side]["p50"]["estimate"].as_f64().unwrap_or(f64::NAN);
+    assert!((p50("v2") - p50("v1") - 2.0).abs() < 1e-9, "{} {}", p50("v1"), p50("v2"));
+    // A version column the CSV lacks is named in the error.
+    std::fs::write(&policy, "[columns]\ncorrelation_id = \"req_id\"\ntimestamp = \"ts\"\nlatency_ms = \"elapsed_s\"\nstatus = \"http_code\"\nversion = \"deploy\"\nv1_value = \"stable\"\nv2_value = \"canary\"\n").expect("write");
+    let o = bin().args(["analyze", "--input"]).arg(&file).arg("--policy").arg(&policy).arg("--out").arg(&out).output().expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`deploy`") && err.contains("version") && err.contains("deployment"), "{err}");
+}
