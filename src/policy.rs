@@ -138,6 +138,27 @@ pub struct Columns {
     pub v2_value: String,
 }
 
+impl Columns {
+    /// The keys that name a field of the logs, with their values: the nine per-request fields,
+    /// then the span's start and end and the version column.
+    pub fn field_names(&self) -> [(&'static str, &String); 12] {
+        [
+            ("correlation_id", &self.correlation_id),
+            ("timestamp", &self.timestamp),
+            ("latency_ms", &self.latency_ms),
+            ("status", &self.status),
+            ("error_code", &self.error_code),
+            ("result", &self.result),
+            ("cpu_ms", &self.cpu_ms),
+            ("memory_mb", &self.memory_mb),
+            ("net_bytes", &self.net_bytes),
+            ("latency_start", &self.latency_start),
+            ("latency_end", &self.latency_end),
+            ("version", &self.version),
+        ]
+    }
+}
+
 impl Default for Columns {
     fn default() -> Self {
         Columns {
@@ -805,17 +826,7 @@ impl Policy {
             }
             crate::ingest::field::FieldPath::parse(field).map_err(|e| format!("input.select: {e}"))?;
         }
-        for (key, name) in [
-            ("correlation_id", &c.correlation_id),
-            ("timestamp", &c.timestamp),
-            ("latency_ms", &c.latency_ms),
-            ("status", &c.status),
-            ("error_code", &c.error_code),
-            ("result", &c.result),
-            ("latency_start", &c.latency_start),
-            ("latency_end", &c.latency_end),
-            ("version", &c.version),
-        ] {
+        for (key, name) in c.field_names() {
             if !name.is_empty() {
                 crate::ingest::field::FieldPath::parse(name).map_err(|e| format!("columns.{key}: {e}"))?;
             }
@@ -916,17 +927,7 @@ impl Policy {
         let _ = writeln!(s, "# Names of the columns (JSON keys) in your logs. Required: correlation_id, timestamp, latency_ms, status.");
         let _ = writeln!(s, "# In JSON inputs a name may be a path into nested objects: request.id, or attributes.\"http.route\" with");
         let _ = writeln!(s, "# quotes around a key that contains dots (write the value in single quotes in TOML).");
-        for (k, v) in [
-            ("correlation_id", &c.correlation_id),
-            ("timestamp", &c.timestamp),
-            ("latency_ms", &c.latency_ms),
-            ("status", &c.status),
-            ("error_code", &c.error_code),
-            ("result", &c.result),
-            ("cpu_ms", &c.cpu_ms),
-            ("memory_mb", &c.memory_mb),
-            ("net_bytes", &c.net_bytes),
-        ] {
+        for (k, v) in c.field_names().into_iter().take(9) {
             let _ = writeln!(s, "{k} = {}", q(v));
         }
         let _ = writeln!(

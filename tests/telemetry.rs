@@ -24,6 +24,16 @@ fn comparable(v: &Value) -> Value {
     v
 }
 
+/// `analyze --input FILE --policy POLICY --out OUT` (quiet or not).
+fn analyze_input(file: &Path, policy: &Path, out: &Path, quiet: bool) -> std::process::Output {
+    let mut c = bin();
+    c.args(["analyze", "--input"]).arg(file).arg("--policy").arg(policy).arg("--out").arg(out);
+    if quiet {
+        c.arg("-q");
+    }
+    c.output().expect("runs")
+}
+
 fn native(out: &Path) -> Run {
     let t = repo().join("fixtures/telemetry/native");
     analyze(&t.join("v1.jsonl"), &t.join("v2.jsonl"), out, &["-q"])
@@ -116,16 +126,7 @@ fn a_trace_export_gzipped_and_detected_by_content() {
     let policy = dir.path().join("p.toml");
     let preset = std::fs::read_to_string(repo().join("presets/otlp.toml")).expect("preset");
     std::fs::write(&policy, preset.replace("format = \"otlp\"", "")).expect("write");
-    let o = bin()
-        .args(["analyze", "--input"])
-        .arg(&gz)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--out")
-        .arg(dir.path().join("o"))
-        .arg("-q")
-        .output()
-        .expect("runs");
+    let o = analyze_input(&gz, &policy, &dir.path().join("o"), true);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -176,16 +177,7 @@ fn mapping_by_policy_alone_reads_nested_records_with_units_and_codes() {
     let logs = nested_logs(dir.path());
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, NESTED_POLICY).expect("write");
-    let o = bin()
-        .args(["analyze", "--input"])
-        .arg(&logs)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--out")
-        .arg(dir.path().join("o"))
-        .arg("-q")
-        .output()
-        .expect("runs");
+    let o = analyze_input(&logs, &policy, &dir.path().join("o"), true);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{stderr}");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/verdict.json")).expect("read")).expect("json");
@@ -210,15 +202,7 @@ fn bad_mappings_name_the_path_and_the_key_to_set() {
     let run = |policy_text: &str| {
         let policy = dir.path().join("p.toml");
         std::fs::write(&policy, policy_text).expect("write");
-        let o = bin()
-            .args(["analyze", "--input"])
-            .arg(&logs)
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--out")
-            .arg(dir.path().join("o"))
-            .output()
-            .expect("runs");
+        let o = analyze_input(&logs, &policy, &dir.path().join("o"), false);
         (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     // A wrong nested key: where the walk stopped and what is there.
@@ -327,8 +311,7 @@ fn a_csv_table_holding_both_versions_splits_by_its_version_column() {
     )
     .expect("write");
     let out = dir.path().join("o");
-    let o =
-        bin().args(["analyze", "--input"]).arg(&file).arg("--policy").arg(&policy).arg("--out").arg(&out).arg("-q").output().expect("runs");
+    let o = analyze_input(&file, &policy, &out, true);
     assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("verdict.json")).expect("read")).expect("json");
     for side in ["v1", "v2"] {
@@ -346,7 +329,7 @@ fn a_csv_table_holding_both_versions_splits_by_its_version_column() {
     assert!((p50("v2") - p50("v1") - 2.0).abs() < 1e-9, "{} {}", p50("v1"), p50("v2"));
     // A version column the CSV lacks is named in the error.
     std::fs::write(&policy, "[columns]\ncorrelation_id = \"req_id\"\ntimestamp = \"ts\"\nlatency_ms = \"elapsed_s\"\nstatus = \"http_code\"\nversion = \"deploy\"\nv1_value = \"stable\"\nv2_value = \"canary\"\n").expect("write");
-    let o = bin().args(["analyze", "--input"]).arg(&file).arg("--policy").arg(&policy).arg("--out").arg(&out).output().expect("runs");
+    let o = analyze_input(&file, &policy, &out, false);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("`deploy`") && err.contains("version") && err.contains("deployment"), "{err}");
