@@ -327,3 +327,76 @@ pub fn status_code_ranges(list: &[String]) -> Result<Vec<(i64, i64)>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Val<'_> {
+        Val::Str(Cow::Borrowed(v))
+    }
+
+    #[test]
+    fn status_codes_are_errors_only_in_the_listed_ranges() {
+        let ok = vec!["ok".to_string(), "success".to_string()];
+        let fivexx = status_code_ranges(&["5xx".into()]).unwrap();
+        assert_eq!(fivexx, vec![(500, 599)]);
+        for (v, want) in [(Val::I64(200), true), (Val::I64(404), true), (Val::I64(499), true), (Val::I64(500), false), (Val::I64(599), false), (Val::I64(600), true)] {
+            assert_eq!(v.as_status(&ok, &fivexx), Some(want), "{v:?}");
+        }
+        // Strings of digits are codes; other strings go by the ok set.
+        assert_eq!(s("503").as_status(&ok, &fivexx), Some(false));
+        assert_eq!(s(" 200 ").as_status(&ok, &fivexx), Some(true));
+        assert_eq!(s("OK").as_status(&ok, &fivexx), Some(true));
+        assert_eq!(s("200 OK").as_status(&ok, &fivexx), Some(false));
+        assert_eq!(s("").as_status(&ok, &fivexx), None);
+        assert_eq!(Val::F64(503.0).as_status(&ok, &fivexx), Some(false));
+        assert_eq!(Val::F64(503.5).as_status(&ok, &fivexx), None);
+        // A code listed in the ok set is a success even inside an error range.
+        let ok_503 = vec!["503".to_string()];
+        assert_eq!(Val::I64(503).as_status(&ok_503, &fivexx), Some(true));
+        // Ranges, single codes and their bounds.
+        let r = status_code_ranges(&["429".into(), "500-503".into(), "0".into()]).unwrap();
+        assert_eq!(r, vec![(429, 429), (500, 503), (0, 0)]);
+        assert_eq!(Val::I64(503).as_status(&ok, &r), Some(false));
+        assert_eq!(Val::I64(504).as_status(&ok, &r), Some(true));
+        assert_eq!(Val::I64(0).as_status(&ok, &r), Some(false));
+        for bad in ["5xy", "xx", "50x", "599-500", "five", "55xx"] {
+            assert!(status_code_ranges(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nanosecond_and_second_timestamps_convert_exactly() {
+        use TimestampUnit::*;
+        // 19 digits: beyond f64's exact integers, converted in integer arithmetic.
+        assert_eq!(s("1764460800123999999").as_epoch_ms(Ns), Some((1_764_460_800_123, Some("ns"))));
+        assert_eq!(s("1764460800123999999").as_epoch_ms(Auto), Some((1_764_460_800_123, Some("ns"))));
+        assert_eq!(Val::I64(1_764_460_800_123_999).as_epoch_ms(Us), Some((1_764_460_800_123, Some("us"))));
+        assert_eq!(Val::I64(1_764_460_800).as_epoch_ms(Auto), Some((1_764_460_800_000, Some("s"))));
+        // Seconds with a fraction: rounded to the microsecond before the floor.
+        assert_eq!(s("1764460800.123").as_epoch_ms(S), Some((1_764_460_800_123, Some("s"))));
+        assert_eq!(Val::F64(1_764_460_800.123).as_epoch_ms(Auto), Some((1_764_460_800_123, Some("s"))));
+        assert_eq!(Val::I64(-1).as_epoch_ms(Ms), None);
+        assert_eq!(s("10/Oct/2026:13:55:36 +0000").as_epoch_ms(Auto).map(|t| t.0), parse_datetime("2026-10-10T13:55:36Z"));
+        assert_eq!(s("10/Oct/2026:15:55:36 +0200").as_epoch_ms(Auto).map(|t| t.0), parse_datetime("2026-10-10T13:55:36Z"));
+    }
+
+    #[test]
+    fn span_durations_from_numbers_and_times() {
+        use crate::policy::LatencyUnit;
+        let ns = |v| LatencyUnit::Ns.to_ms(v);
+        assert_eq!(span_duration(&s("1764460800009000000"), &s("1764460800021000000"), ns), Some(12.0));
+        // One nanosecond apart at 1.7e18: exact.
+        assert_eq!(span_duration(&s("1764460800000000000"), &s("1764460800000000001"), ns), Some(1e-6));
+        assert_eq!(span_duration(&Val::I64(1000), &Val::I64(1500), |v| LatencyUnit::Us.to_ms(v)), Some(0.5));
+        assert_eq!(span_duration(&Val::F64(1.5), &Val::F64(1.512), |v| LatencyUnit::S.to_ms(v)), Some(12.0));
+        assert_eq!(span_duration(&s("2026-10-10T13:55:36.000Z"), &s("2026-10-10T13:55:36.012500Z"), ns), Some(12.5));
+        // End before start: a negative duration (the normalizer rejects it and says so).
+        assert_eq!(span_duration(&Val::I64(2000), &Val::I64(1000), ns), Some(-0.001));
+        assert_eq!(span_duration(&Val::Absent, &Val::I64(1000), ns), None);
+        assert_eq!(span_duration(&s("x"), &s("y"), ns), None);
+        assert_eq!(LatencyUnit::S.to_ms(0.012), 12.0);
+        assert_eq!(LatencyUnit::Us.to_ms(12_000.0), 12.0);
+    }
+}
