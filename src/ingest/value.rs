@@ -341,7 +341,14 @@ mod tests {
         let ok = vec!["ok".to_string(), "success".to_string()];
         let fivexx = status_code_ranges(&["5xx".into()]).unwrap();
         assert_eq!(fivexx, vec![(500, 599)]);
-        for (v, want) in [(Val::I64(200), true), (Val::I64(404), true), (Val::I64(499), true), (Val::I64(500), false), (Val::I64(599), false), (Val::I64(600), true)] {
+        for (v, want) in [
+            (Val::I64(200), true),
+            (Val::I64(404), true),
+            (Val::I64(499), true),
+            (Val::I64(500), false),
+            (Val::I64(599), false),
+            (Val::I64(600), true),
+        ] {
             assert_eq!(v.as_status(&ok, &fivexx), Some(want), "{v:?}");
         }
         // Strings of digits are codes; other strings go by the ok set.
