@@ -71,8 +71,10 @@ impl SpanRecord<'_> {
     }
 }
 
-/// The trace format of a `.json`/`.jsonl` file, from its first bytes: OTLP (`resourceSpans`),
-/// Jaeger (`data` with `traceID`) or Zipkin v2 (an array of spans with `traceId`).
+/// The trace format of a `.json`/`.jsonl` file, from its first bytes: OTLP (an object whose
+/// first key is `resourceSpans`), Jaeger (first key `data`, with `traceID` in the head) or
+/// Zipkin v2 (an array of span objects with `traceId`). Only the first key counts, so a request
+/// log whose results happen to mention `data` or `traceID` stays JSON Lines.
 /// Only regular files are sniffed: reading the head of a pipe would take it from the reader.
 pub fn sniff(path: &Path) -> Option<Format> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
@@ -80,17 +82,25 @@ pub fn sniff(path: &Path) -> Option<Format> {
     }
     let mut head = Vec::with_capacity(8192);
     open_text(path).ok()?.take(8192).read_to_end(&mut head).ok()?;
-    let text = String::from_utf8_lossy(&head);
+    sniff_text(&String::from_utf8_lossy(&head))
+}
+
+/// [`sniff`] on the first bytes of a file.
+pub fn sniff_text(text: &str) -> Option<Format> {
     let body = text.trim_start_matches('\u{feff}').trim_start();
-    if body.starts_with('{') {
-        if body.contains("\"resourceSpans\"") {
+    if let Some(rest) = body.strip_prefix('{') {
+        let rest = rest.trim_start();
+        if rest.starts_with("\"resourceSpans\"") {
             return Some(Format::Otlp);
         }
-        if body.contains("\"data\"") && body.contains("\"traceID\"") {
+        if rest.starts_with("\"data\"") && rest.contains("\"traceID\"") {
             return Some(Format::Jaeger);
         }
-    } else if body.starts_with('[') && body.contains("\"traceId\"") {
-        return Some(Format::Zipkin);
+    } else if let Some(rest) = body.strip_prefix('[') {
+        let rest = rest.trim_start();
+        if (rest.starts_with('{') || rest.starts_with('[')) && rest.contains("\"traceId\"") {
+            return Some(Format::Zipkin);
+        }
     }
     None
 }
@@ -231,4 +241,22 @@ pub(super) fn key_values(list: Value, plain: impl Fn(Value) -> Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_looks_at_the_first_key_only() {
+        assert_eq!(sniff_text(r#"{"resourceSpans":[{"resource":{}}]}"#), Some(Format::Otlp));
+        assert_eq!(sniff_text("\u{feff}{\n  \"resourceSpans\": ["), Some(Format::Otlp));
+        assert_eq!(sniff_text(r#"{"data":[{"traceID":"a","spans":[]}]}"#), Some(Format::Jaeger));
+        assert_eq!(sniff_text(r#"[{"traceId":"a","id":"b"}]"#), Some(Format::Zipkin));
+        assert_eq!(sniff_text(r#"[[{"traceId":"a","id":"b"}]]"#), Some(Format::Zipkin));
+        // A request log that mentions those names in its values or later keys stays JSON Lines.
+        assert_eq!(sniff_text(r#"{"correlation_id":"x","result":{"data":1,"traceID":"t","resourceSpans":0}}"#), None);
+        assert_eq!(sniff_text(r#"{"correlation_id":"x","traceId":"t"}"#), None);
+        assert_eq!(sniff_text("correlation_id,traceId\n"), None);
+    }
 }
