@@ -206,11 +206,12 @@ pub fn render(o: &Outcome) -> String {
         let rej: Vec<String> = st.rejected_by_reason.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{r} {n}")).collect();
         let _ = writeln!(
             s,
-            "- {name}: {} rows read, {} rejected{}, {} duplicate rows",
+            "- {name}: {} rows read, {} rejected{}, {} duplicate rows{}",
             st.rows_read,
             st.rows_rejected,
             if rej.is_empty() { String::new() } else { format!(" ({})", rej.join(", ")) },
-            st.duplicate_rows
+            st.duplicate_rows,
+            not_selected(st)
         );
     }
     let p = &v.pairing;
@@ -259,4 +260,14 @@ pub fn render(o: &Outcome) -> String {
     }
     let _ = writeln!(s, "\n<sub>shadowgate {} · seed {} · {}</sub>", v.tool.version, v.seed, v.generated_at);
     s
+}
+
+/// ", N rows not selected (select a, other version b)" when a mapping left rows out, else "".
+pub fn not_selected(st: &crate::ingest::IngestStats) -> String {
+    if st.rows_not_selected == 0 {
+        return String::new();
+    }
+    let by: Vec<String> =
+        st.not_selected_by_reason.iter().filter(|(_, n)| **n > 0).map(|(r, n)| format!("{} {n}", r.replace('_', " "))).collect();
+    format!(", {} rows not selected ({})", st.rows_not_selected, by.join(", "))
 }

@@ -44,13 +44,15 @@ pub fn render(o: &Outcome, out_dir: &std::path::Path, color: bool) -> String {
     let (a, b) = (&v.inputs.v1, &v.inputs.v2);
     let _ = writeln!(
         s,
-        "  data: V1 {} rows ({} rejected, {} duplicate), V2 {} rows ({} rejected, {} duplicate); {} pairs, coverage {:.2}%",
+        "  data: V1 {} rows ({} rejected, {} duplicate{}), V2 {} rows ({} rejected, {} duplicate{}); {} pairs, coverage {:.2}%",
         a.rows_read,
         a.rows_rejected,
         a.duplicate_rows,
+        super::markdown::not_selected(a),
         b.rows_read,
         b.rows_rejected,
         b.duplicate_rows,
+        super::markdown::not_selected(b),
         v.pairing.pairs,
         v.pairing.coverage * 100.0
     );
