@@ -119,7 +119,7 @@ impl FieldPath {
 /// Walks nested objects key by key. Where a key is missing and `dotted` is set (an unquoted
 /// path), keys that contain dots are tried too (longest first), so `resource.service.version`
 /// finds the attribute `service.version`.
-fn walk<'a>(obj: &'a Map<String, Value>, segments: &[String], dotted: bool) -> Option<&'a Value> {
+pub fn walk<'a>(obj: &'a Map<String, Value>, segments: &[String], dotted: bool) -> Option<&'a Value> {
     let (first, rest) = segments.split_first()?;
     if let Some(v) = obj.get(first) {
         if rest.is_empty() {

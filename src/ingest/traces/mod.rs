@@ -23,40 +23,44 @@ use serde_json::{Map, Value};
 use std::io::Read;
 use std::path::Path;
 
+/// A span's own fields, looked up by field path.
+pub trait SpanFields: Sync {
+    fn get(&self, path: &FieldPath) -> Option<&Value>;
+    /// The fields as one object (for messages and rejected.jsonl).
+    fn to_map(&self) -> Map<String, Value>;
+}
+
+/// Jaeger and Zipkin spans: an object, looked up like a JSON Lines record.
+impl SpanFields for Map<String, Value> {
+    fn get(&self, path: &FieldPath) -> Option<&Value> {
+        path.lookup(self)
+    }
+    fn to_map(&self) -> Map<String, Value> {
+        self.clone()
+    }
+}
+
 /// One span, as the mapping sees it: its own fields, plus objects shared by the spans of one
 /// batch (OTLP's `resource` and `scope`) that are looked up in place rather than copied.
-pub struct SpanRecord<'a> {
-    pub fields: Map<String, Value>,
+pub struct SpanRecord<'a, F: SpanFields> {
+    pub fields: F,
     /// (first key of a path, the object it walks into).
     pub shared: [(&'static str, &'a Value); 2],
 }
 
-impl SpanRecord<'_> {
+impl<F: SpanFields> SpanRecord<'_, F> {
     pub fn lookup(&self, path: &FieldPath) -> Option<&Value> {
-        if !path.quoted {
-            if let Some(v) = self.fields.get(&path.text) {
-                return Some(v);
+        for (key, obj) in &self.shared {
+            if !key.is_empty() && path.segments[0] == *key {
+                return if path.is_nested() { obj.as_object().and_then(|o| path.lookup_from(o, 1)) } else { Some(obj) };
             }
         }
-        if path.is_nested() {
-            for (key, obj) in &self.shared {
-                if path.segments[0] == *key {
-                    return obj.as_object().and_then(|o| path.lookup_from(o, 1));
-                }
-            }
-        } else {
-            for (key, obj) in &self.shared {
-                if path.segments[0] == *key {
-                    return Some(obj);
-                }
-            }
-        }
-        path.lookup_from(&self.fields, 0)
+        self.fields.get(path)
     }
 
     /// The span with its shared objects, as the mapping sees it (for messages).
     pub fn shown(&self) -> Map<String, Value> {
-        let mut m = self.fields.clone();
+        let mut m = self.fields.to_map();
         for (key, obj) in &self.shared {
             if !key.is_empty() {
                 m.insert((*key).to_string(), (*obj).clone());
@@ -130,10 +134,10 @@ fn read_document(path: &Path, targets: &mut [Target<'_>], what: &str, spans: Spa
     let doc = parse_document(path, what)?;
     let records = spans(doc).map_err(|e| Error::input(path, format!("not a {what} trace export: {e}")))?;
     let null = Value::Null;
-    let records: Vec<SpanRecord<'_>> =
+    let records: Vec<SpanRecord<'_, Map<String, Value>>> =
         records.into_iter().map(|fields| SpanRecord { fields, shared: [("", &null), ("", &null)] }).collect();
     let first = records.first().map(SpanRecord::shown);
-    let refs: Vec<(u64, &SpanRecord<'_>)> = records.iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
+    let refs: Vec<(u64, &SpanRecord<'_, _>)> = records.iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
     let mut seen = vec![Seen::default(); targets.len()];
     validate_spans(path, targets, &refs, &mut seen);
     finish(path, targets, &seen, first.as_ref())
@@ -173,7 +177,12 @@ pub(super) struct Seen {
 
 /// Validates spans (with the line or position each is reported at) into every target in
 /// parallel parts, merged in order.
-pub(super) fn validate_spans(path: &Path, targets: &mut [Target<'_>], spans: &[(u64, &SpanRecord<'_>)], seen: &mut [Seen]) {
+pub(super) fn validate_spans<F: SpanFields>(
+    path: &Path,
+    targets: &mut [Target<'_>],
+    spans: &[(u64, &SpanRecord<'_, F>)],
+    seen: &mut [Seen],
+) {
     let file = path.display().to_string();
     let results: Vec<Vec<(Part, Seen)>> = {
         let shared: Vec<(&Normalizer, &Sink)> = targets.iter().map(|t| (t.norm, &*t.sink)).collect();

@@ -11,8 +11,9 @@
 //! when an exporter wrote the enum's name (`SPAN_KIND_SERVER` -> 2, `STATUS_CODE_ERROR` -> 2); a
 //! span without a status has `status.code` 0 (unset), as the protocol defines.
 
-use super::{finish, parse_document, validate_spans, Seen, SpanRecord, Target};
+use super::{finish, parse_document, validate_spans, Seen, SpanFields, SpanRecord, Target};
 use crate::error::{Error, Result};
+use crate::ingest::field::{walk, FieldPath};
 use crate::ingest::jsonl::{open_text, MAX_LINE_BYTES};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -25,7 +26,65 @@ use std::path::Path;
 pub struct ScopeSpans {
     pub resource: Value,
     pub scope: Value,
-    pub spans: Vec<Map<String, Value>>,
+    pub spans: Vec<OtlpSpan>,
+}
+
+/// One span's own fields, kept as lists rather than one map per span: a span is looked up a
+/// dozen times and then dropped, and building and freeing a tree map for each of millions of
+/// spans cost more than the lookups.
+#[derive(Debug)]
+pub struct OtlpSpan {
+    /// traceId, spanId, parentSpanId, traceState, name, kind (a number), the two times, flags.
+    scalars: Vec<(&'static str, Value)>,
+    /// Attribute keys and plain values, in the order written.
+    attributes: Vec<(String, Value)>,
+    /// `status.code` (0 when the span has no status) and `status.message`.
+    status_code: Value,
+    status_message: Option<Value>,
+}
+
+impl SpanFields for OtlpSpan {
+    fn get(&self, path: &FieldPath) -> Option<&Value> {
+        let segs = &path.segments;
+        match (segs[0].as_str(), segs.len()) {
+            ("attributes", n) if n >= 2 => attribute(&self.attributes, &segs[1..], !path.quoted),
+            ("status", 2) => match segs[1].as_str() {
+                "code" => Some(&self.status_code),
+                "message" => self.status_message.as_ref(),
+                _ => None,
+            },
+            (key, 1) => self.scalars.iter().find(|(n, _)| *n == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn to_map(&self) -> Map<String, Value> {
+        let mut m: Map<String, Value> = self.scalars.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect();
+        m.insert("attributes".into(), Value::Object(self.attributes.iter().cloned().collect()));
+        let mut status = Map::new();
+        status.insert("code".into(), self.status_code.clone());
+        if let Some(msg) = &self.status_message {
+            status.insert("message".into(), msg.clone());
+        }
+        m.insert("status".into(), Value::Object(status));
+        m
+    }
+}
+
+/// An attribute by its key (`rest` = the path after `attributes`): one key as written; for an
+/// unquoted path of several keys, the key with dots first (`http.response.status_code`), then
+/// a walk into a key/value-list attribute.
+fn attribute<'a>(attrs: &'a [(String, Value)], rest: &[String], dotted: bool) -> Option<&'a Value> {
+    let find = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    if rest.len() == 1 {
+        return find(&rest[0]);
+    }
+    if dotted {
+        if let Some(v) = find(&rest.join(".")) {
+            return Some(v);
+        }
+    }
+    walk(find(&rest[0])?.as_object()?, &rest[1..], dotted)
 }
 
 /// Lines read per parallel batch.
@@ -92,7 +151,7 @@ fn batch(path: &Path, targets: &mut [Target<'_>], lines: &[(u64, Vec<u8>)], firs
     let mut bad: Vec<(u64, String, String)> = Vec::new();
     // The spans move out of their blocks; each keeps the index of its resource and scope.
     let mut shared: Vec<(Value, Value)> = Vec::new();
-    let mut owned: Vec<(u64, usize, Map<String, Value>)> = Vec::new();
+    let mut owned: Vec<(u64, usize, OtlpSpan)> = Vec::new();
     for ((no, r), (_, bytes)) in parsed.into_iter().zip(lines) {
         match r {
             Ok(blocks) => {
@@ -118,14 +177,14 @@ fn batch(path: &Path, targets: &mut [Target<'_>], lines: &[(u64, Vec<u8>)], firs
             t.sink.absorb(&file, part);
         }
     }
-    let records: Vec<(u64, SpanRecord<'_>)> = owned
+    let records: Vec<(u64, SpanRecord<'_, OtlpSpan>)> = owned
         .into_iter()
         .map(|(no, k, fields)| (no, SpanRecord { fields, shared: [("resource", &shared[k].0), ("scope", &shared[k].1)] }))
         .collect();
     if first.is_none() {
         *first = records.first().map(|r| r.1.shown());
     }
-    let refs: Vec<(u64, &SpanRecord<'_>)> = records.iter().map(|(n, r)| (*n, r)).collect();
+    let refs: Vec<(u64, &SpanRecord<'_, OtlpSpan>)> = records.iter().map(|(n, r)| (*n, r)).collect();
     validate_spans(path, targets, &refs, seen);
 }
 
@@ -140,14 +199,17 @@ fn read_whole(path: &Path, targets: &mut [Target<'_>]) -> Result<()> {
     for d in docs {
         blocks.extend(flatten(d).map_err(|e| Error::input(path, format!("not an OTLP/JSON trace export: {e}")))?);
     }
-    let records: Vec<SpanRecord<'_>> = blocks
-        .iter()
-        .flat_map(|b| {
-            b.spans.iter().map(move |s| SpanRecord { fields: s.clone(), shared: [("resource", &b.resource), ("scope", &b.scope)] })
-        })
-        .collect();
+    let mut shared: Vec<(Value, Value)> = Vec::new();
+    let mut spans: Vec<(usize, OtlpSpan)> = Vec::new();
+    for block in blocks {
+        let k = shared.len();
+        shared.push((block.resource, block.scope));
+        spans.extend(block.spans.into_iter().map(|s| (k, s)));
+    }
+    let records: Vec<SpanRecord<'_, OtlpSpan>> =
+        spans.into_iter().map(|(k, fields)| SpanRecord { fields, shared: [("resource", &shared[k].0), ("scope", &shared[k].1)] }).collect();
     let first = records.first().map(SpanRecord::shown);
-    let refs: Vec<(u64, &SpanRecord<'_>)> = records.iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
+    let refs: Vec<(u64, &SpanRecord<'_, OtlpSpan>)> = records.iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
     let mut seen = vec![Seen::default(); targets.len()];
     validate_spans(path, targets, &refs, &mut seen);
     finish(path, targets, &seen, first.as_ref())
@@ -326,9 +388,9 @@ fn flatten_typed(data: TracesDataJson) -> std::result::Result<Vec<ScopeSpans>, S
     Ok(out)
 }
 
-/// One span's fields made plain (attributes as an object, enums as numbers).
-fn span(s: SpanJson) -> Map<String, Value> {
-    let mut m = Map::new();
+/// One span's fields made plain (attributes as plain values, enums as numbers).
+fn span(s: SpanJson) -> OtlpSpan {
+    let mut scalars = Vec::with_capacity(9);
     for (k, v) in [
         ("traceId", s.trace_id),
         ("spanId", s.span_id),
@@ -340,7 +402,7 @@ fn span(s: SpanJson) -> Map<String, Value> {
         ("flags", s.flags),
     ] {
         if let Some(v) = v {
-            m.insert(k.into(), v);
+            scalars.push((k, v));
         }
     }
     if let Some(k) = s.kind {
@@ -352,18 +414,13 @@ fn span(s: SpanJson) -> Map<String, Value> {
             "SPAN_KIND_PRODUCER",
             "SPAN_KIND_CONSUMER",
         ];
-        m.insert("kind".into(), enum_number(&k, &names));
+        scalars.push(("kind", enum_number(&k, &names)));
     }
-    m.insert("attributes".into(), Value::Object(plain_map(s.attributes)));
-    let mut status = Map::new();
+    let attributes =
+        s.attributes.unwrap_or_default().into_iter().map(|kv| (kv.key, kv.value.map_or(Value::Null, AnyValueJson::plain))).collect();
     let (code, message) = s.status.map_or((None, None), |st| (st.code, st.message));
-    let code = code.map_or(Value::from(0), |c| enum_number(&c, &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"]));
-    status.insert("code".into(), code);
-    if let Some(msg) = message {
-        status.insert("message".into(), msg);
-    }
-    m.insert("status".into(), Value::Object(status));
-    m
+    let status_code = code.map_or(Value::from(0), |c| enum_number(&c, &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"]));
+    OtlpSpan { scalars, attributes, status_code, status_message: message }
 }
 
 /// An enum written as a number or by name, as a number (unknown names are kept as written).
@@ -403,7 +460,7 @@ mod tests {
         let b = &blocks[0];
         assert_eq!(b.resource, json!({"service.name": "validator", "service.version": "2.0.0"}));
         assert_eq!(b.scope["name"], json!("io.opentelemetry.http"));
-        let s = &b.spans[0];
+        let s = &b.spans[0].to_map();
         assert_eq!(s["kind"], json!(2));
         assert_eq!(s["status"]["code"], json!(2));
         assert_eq!(s["attributes"]["http.response.status_code"], json!(503));
@@ -411,7 +468,17 @@ mod tests {
         assert_eq!(s["attributes"]["tags"], json!(["a"]));
         assert_eq!(s["attributes"]["kv"], json!({"x": true}));
         // No status: code 0 (unset).
-        assert_eq!(b.spans[1]["status"]["code"], json!(0));
+        assert_eq!(b.spans[1].to_map()["status"]["code"], json!(0));
+        // Lookups by path: quoted and unquoted attribute keys, status, scalars.
+        let get = |p: &str| b.spans[0].get(&FieldPath::parse(p).unwrap()).cloned();
+        assert_eq!(get(r#"attributes."http.response.status_code""#), Some(json!(503)));
+        assert_eq!(get("attributes.http.response.status_code"), Some(json!(503)));
+        assert_eq!(get("attributes.kv.x"), Some(json!(true)));
+        assert_eq!(get("status.code"), Some(json!(2)));
+        assert_eq!(get("status.message"), Some(json!("boom")));
+        assert_eq!(get("traceId"), Some(json!("5b8efff798038103d269b633813fc60c")));
+        assert_eq!(get("attributes.missing"), None);
+        assert_eq!(get("links"), None);
         assert!(flatten(json!({"resourceMetrics": []})).unwrap_err().contains("resourceSpans"));
     }
 }
