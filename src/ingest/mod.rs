@@ -935,7 +935,7 @@ fn nothing_selected(path: &Path, opts: &ReadOptions<'_>, norm: &Normalizer, stat
         }
         let key = if opts.version == "v2" { "v2_value" } else { "v1_value" };
         message.push_str(&format!(
-            "no row has {} = \"{want}\". Values found: {}. Set columns.{key} to the value that marks {}.",
+            "no row has {} = \"{want}\". Values found: {}. Set columns.{key} to the value that marks {} (or, with one export per version in --v1 and --v2, set columns.version = \"\" to read every row of each).",
             norm.columns.version,
             if seen.is_empty() { "none".to_string() } else { seen.join(", ") },
             if opts.version == "v2" { "V2" } else { "V1" }
