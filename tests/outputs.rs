@@ -8,7 +8,7 @@ fn fixtures_run(tmp: &std::path::Path) -> crate::common::Run {
     analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.join("out"), &["--segment-by", "validation_type"])
 }
 
-fn schema() -> (boon::Schemas, boon::SchemaIndex) {
+pub fn schema() -> (boon::Schemas, boon::SchemaIndex) {
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("docs/verdict.schema.json")).unwrap()).unwrap();
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();

@@ -91,6 +91,11 @@ fn otlp_jaeger_and_zipkin_exports_give_the_native_verdict() {
         assert_eq!(i["not_selected_by_reason"]["other_version"], 400, "{preset}: {i}");
         assert!(i["not_selected_by_reason"]["select"].as_u64().unwrap_or(0) >= 400, "{preset}: {i}");
         assert_eq!(i["version_values"]["2.0.0"], 400, "{preset}: {i}");
+        // The new input counters are in the shipped schema.
+        let (schemas, idx) = crate::outputs::schema();
+        if let Err(e) = schemas.validate(&v, idx) {
+            panic!("{preset}: verdict.json does not match docs/verdict.schema.json: {e:#}");
+        }
     }
 }
 
