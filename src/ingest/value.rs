@@ -273,6 +273,23 @@ fn parse_datetime_utc(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
             return Some(naive.and_utc());
         }
     }
+    // Java and log4j: an offset without a colon (+0000), a comma before the fraction (,123).
+    if t.len() > 19 && t.as_bytes()[4] == b'-' {
+        let fixed = if t.as_bytes()[19] == b',' { Cow::Owned(format!("{}.{}", &t[..19], &t[20..])) } else { Cow::Borrowed(t) };
+        if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&fixed) {
+            return Some(dt.with_timezone(&Utc));
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+            if let Ok(dt) = chrono::DateTime::parse_from_str(&fixed, fmt) {
+                return Some(dt.with_timezone(&Utc));
+            }
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+            if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(&fixed, fmt) {
+                return Some(naive.and_utc());
+            }
+        }
+    }
     if t.len() >= 20 && t.as_bytes().get(2) == Some(&b'/') {
         if let Ok(dt) = chrono::DateTime::parse_from_str(t, "%d/%b/%Y:%H:%M:%S %z") {
             return Some(dt.with_timezone(&Utc));
@@ -387,6 +404,19 @@ mod tests {
         assert_eq!(Val::I64(-1).as_epoch_ms(Ms), None);
         assert_eq!(s("10/Oct/2026:13:55:36 +0000").as_epoch_ms(Auto).map(|t| t.0), parse_datetime("2026-10-10T13:55:36Z"));
         assert_eq!(s("10/Oct/2026:15:55:36 +0200").as_epoch_ms(Auto).map(|t| t.0), parse_datetime("2026-10-10T13:55:36Z"));
+        // Java and log4j spellings.
+        let want = parse_datetime("2026-10-10T13:55:36.123Z");
+        assert!(want.is_some());
+        for text in [
+            "2026-10-10T13:55:36.123+0000",
+            "2026-10-10 15:55:36.123+0200",
+            "2026-10-10 13:55:36,123",
+            "2026-10-10T13:55:36,123Z",
+            "2026-10-10 13:55:36,123+0000",
+        ] {
+            assert_eq!(parse_datetime(text), want, "{text}");
+        }
+        assert_eq!(parse_datetime("2026-10-10 13:55:36,abc"), None);
     }
 
     #[test]
