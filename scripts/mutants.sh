@@ -13,14 +13,15 @@
 # and cargo-mutants puts the original back after each one and on Ctrl-C.
 #
 # Each mutant runs the tests that exercise its module, not the whole suite (~6 min): for src/stats
-# the SciPy reference vectors (tests/stats_reference.rs) and the unit tests, about 2 s. Results go
+# the SciPy reference vectors (tests/stats_reference.rs), the unit tests and the resampled
+# Harrell-Davis check (tests/rollout_evidence.rs), about 2 s. Results go
 # to mutants.out/ (outcomes.json, caught.txt, missed.txt, unviable.txt, timeout.txt); CI does not
 # run this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
 case "$target" in
-  stats) files=(-f 'src/stats/**'); filter=(stats_reference stats::) ;;
+  stats) files=(-f 'src/stats/**'); filter=(stats_reference stats:: rollout_evidence::harrell_davis) ;;
   verdict) files=(-f 'src/verdict/**'); filter=(exit_codes policy:: errors:: outputs:: verdict::) ;;
   *) files=(-f "$target"); filter=("${FILTER:-stats_reference}") ;;
 esac

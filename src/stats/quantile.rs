@@ -221,3 +221,25 @@ pub fn evenly_spaced_quantiles(sorted: &[f64], points: usize) -> Vec<(f64, f64)>
     }
     (0..=points).map(|k| k as f64 / points.max(1) as f64).map(|p| (quantile_sorted(sorted, p), p)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upper_rank_beyond_the_sample_means_no_finite_bound() {
+        // n = 10, q = 0.99: Binom(10, 0.99).ppf(0.975) = 10, so u = 11 = n + 1.
+        assert_eq!(order_statistic_ranks(10, 0.99, 0.95), (9, 11));
+        let ci = quantile_with_ci(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 0.99, 0.95);
+        assert_eq!(ci.upper, f64::INFINITY);
+        assert_eq!(ci.lower, 9.0);
+    }
+
+    #[test]
+    fn selection_at_an_exact_rank_ignores_the_next_value() {
+        // q = 0 is exactly rank 1: the infinite next value must not enter (0 * inf is NaN).
+        assert_eq!(quantile_select(&mut [f64::INFINITY, 1.0], 0.0), 1.0);
+        assert_eq!(quantile_sorted(&[1.0, f64::INFINITY], 0.0), 1.0);
+        assert_eq!(quantile_select(&mut [3.0, 1.0, 2.0], 0.75), 2.5);
+    }
+}
