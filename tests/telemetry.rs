@@ -339,3 +339,30 @@ fn a_csv_table_holding_both_versions_splits_by_its_version_column() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("`deploy`") && err.contains("version") && err.contains("deployment"), "{err}");
 }
+
+#[test]
+fn one_pretty_printed_otlp_document_reads_like_the_lines() {
+    // An OTLP/JSON document (here an array of the fixture's batches, pretty-printed) rather than
+    // one batch per line.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, base) = baseline(dir.path());
+    let src = std::fs::read_to_string(repo().join("fixtures/telemetry/otlp/traces.jsonl")).expect("read");
+    let batches: Vec<Value> = src.lines().map(|l| serde_json::from_str(l).expect("fixture line")).collect();
+    let file = dir.path().join("traces.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&batches).expect("json")).expect("write");
+    let o = bin()
+        .args(["analyze", "--preset", "otlp", "--input"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("doc"))
+        .arg("-q")
+        .output()
+        .expect("runs");
+    let run = Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        out: dir.path().join("doc"),
+    };
+    check_same("otlp document", &run, &base);
+}

@@ -191,9 +191,9 @@ impl<'a> Val<'a> {
                 if t.is_empty() {
                     return None;
                 }
-                if t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()) {
+                if let Some(i) = self.as_exact_i64() {
                     // Exactly: 19-digit nanosecond times are beyond f64's exact integers.
-                    return t.parse::<i64>().ok().and_then(|i| integer_ts(i, unit));
+                    return integer_ts(i, unit);
                 }
                 if t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
                     return t.parse::<f64>().ok().and_then(|v| numeric_ts(v, unit));

@@ -145,6 +145,12 @@ fn read_document(path: &Path, targets: &mut [Target<'_>], what: &str, spans: Spa
 
 /// Reads and parses a file that holds one JSON document.
 pub(super) fn parse_document(path: &Path, what: &str) -> Result<Value> {
+    let text = document_bytes(path, what)?;
+    serde_json::from_slice(document_body(&text)).map_err(|e| not_valid(path, what, e))
+}
+
+/// The bytes of a file that holds one JSON document (decompressed), up to [`MAX_DOCUMENT_BYTES`].
+pub(super) fn document_bytes(path: &Path, what: &str) -> Result<Vec<u8>> {
     let mut text = Vec::new();
     open_text(path)?
         .take(MAX_DOCUMENT_BYTES as u64 + 1)
@@ -159,9 +165,17 @@ pub(super) fn parse_document(path: &Path, what: &str) -> Result<Value> {
             ),
         ));
     }
-    let body = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&text);
-    serde_json::from_slice(body)
-        .map_err(|e| Error::input(path, format!("not valid {what}: {e}. Re-export it, or pass --format to read it as another format.")))
+    Ok(text)
+}
+
+/// A document without its UTF-8 byte-order mark.
+pub(super) fn document_body(text: &[u8]) -> &[u8] {
+    text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text)
+}
+
+/// The error for a document that does not parse as its format.
+pub(super) fn not_valid(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::input(path, format!("not valid {what}: {e}. Re-export it, or pass --format to read it as another format."))
 }
 
 /// Largest whole-document trace export read (4 GiB).

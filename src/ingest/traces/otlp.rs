@@ -11,7 +11,7 @@
 //! when an exporter wrote the enum's name (`SPAN_KIND_SERVER` -> 2, `STATUS_CODE_ERROR` -> 2); a
 //! span without a status has `status.code` 0 (unset), as the protocol defines.
 
-use super::{finish, parse_document, validate_spans, Seen, SpanFields, SpanRecord, Target};
+use super::{document_body, document_bytes, finish, not_valid, validate_spans, Seen, SpanFields, SpanRecord, Target};
 use crate::error::{Error, Result};
 use crate::ingest::field::{walk, FieldPath};
 use crate::ingest::jsonl::{open_text, MAX_LINE_BYTES};
@@ -190,14 +190,17 @@ fn batch(path: &Path, targets: &mut [Target<'_>], lines: &[(u64, Vec<u8>)], firs
 
 /// A file that is one OTLP/JSON document (or a JSON array of them).
 fn read_whole(path: &Path, targets: &mut [Target<'_>]) -> Result<()> {
-    let doc = parse_document(path, "OTLP/JSON")?;
-    let docs = match doc {
-        Value::Array(items) => items,
-        other => vec![other],
+    // Straight into the typed records, as for a line: one document, or an array of them.
+    let text = document_bytes(path, "OTLP/JSON")?;
+    let body = document_body(&text);
+    let docs: Vec<TracesDataJson> = if body.trim_ascii_start().starts_with(b"[") {
+        serde_json::from_slice(body).map_err(|e| not_valid(path, "OTLP/JSON", e))?
+    } else {
+        vec![serde_json::from_slice(body).map_err(|e| not_valid(path, "OTLP/JSON", e))?]
     };
     let mut blocks = Vec::new();
     for d in docs {
-        blocks.extend(flatten(d).map_err(|e| Error::input(path, format!("not an OTLP/JSON trace export: {e}")))?);
+        blocks.extend(flatten_typed(d).map_err(|e| Error::input(path, format!("not an OTLP/JSON trace export: {e}")))?);
     }
     let mut shared: Vec<(Value, Value)> = Vec::new();
     let mut spans: Vec<(usize, OtlpSpan)> = Vec::new();
@@ -344,19 +347,6 @@ pub fn flatten_slice(text: &[u8]) -> std::result::Result<Vec<ScopeSpans>, String
     flatten_typed(data)
 }
 
-/// One `TracesData` object -> its spans grouped by resource and scope.
-pub fn flatten(v: Value) -> std::result::Result<Vec<ScopeSpans>, String> {
-    let keys: Vec<String> = v.as_object().map(|o| o.keys().take(10).cloned().collect()).unwrap_or_default();
-    if !v.is_object() {
-        return Err("the line is not a JSON object".into());
-    }
-    let data: TracesDataJson = serde_json::from_value(v).map_err(|e| format!("not OTLP/JSON: {e}"))?;
-    if data.resource_spans.is_none() {
-        return Err(format!("no `resourceSpans` key (keys: {keys:?}); is this a metrics or logs export?"));
-    }
-    flatten_typed(data)
-}
-
 fn flatten_typed(data: TracesDataJson) -> std::result::Result<Vec<ScopeSpans>, String> {
     let Some(resource_spans) = data.resource_spans else {
         return Err("no `resourceSpans` key; is this a metrics or logs export?".into());
@@ -455,7 +445,7 @@ mod tests {
                                    {"key": "kv", "value": {"kvlistValue": {"values": [{"key": "x", "value": {"boolValue": true}}]}}}],
                     "status": {"code": "STATUS_CODE_ERROR", "message": "boom"}},
                     {"traceId": "t2", "spanId": "s2", "kind": 3}]}]}]});
-        let blocks = flatten(v).unwrap();
+        let blocks = flatten_slice(v.to_string().as_bytes()).unwrap();
         assert_eq!(blocks.len(), 1);
         let b = &blocks[0];
         assert_eq!(b.resource, json!({"service.name": "validator", "service.version": "2.0.0"}));
@@ -479,6 +469,6 @@ mod tests {
         assert_eq!(get("traceId"), Some(json!("5b8efff798038103d269b633813fc60c")));
         assert_eq!(get("attributes.missing"), None);
         assert_eq!(get("links"), None);
-        assert!(flatten(json!({"resourceMetrics": []})).unwrap_err().contains("resourceSpans"));
+        assert!(flatten_slice(br#"{"resourceMetrics": []}"#).unwrap_err().contains("resourceSpans"));
     }
 }
