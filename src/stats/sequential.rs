@@ -82,36 +82,23 @@ pub fn accepted_counts(n: u64, q: f64, alpha: f64, tuned_for: u64) -> (u64, u64)
     if !inside(centre) {
         return (centre, centre);
     }
-    // Invariant of both searches: `ins` is accepted, `out` is not.
-    let lo = if inside(0) {
-        0
-    } else {
-        let (mut out, mut ins) = (0u64, centre);
-        while ins - out > 1 {
-            let mid = out + (ins - out) / 2;
-            if inside(mid) {
-                ins = mid;
-            } else {
-                out = mid;
-            }
-        }
-        ins
-    };
-    let hi = if inside(n) {
-        n
-    } else {
-        let (mut ins, mut out) = (centre, n);
-        while out - ins > 1 {
-            let mid = ins + (out - ins) / 2;
-            if inside(mid) {
-                ins = mid;
-            } else {
-                out = mid;
-            }
-        }
-        ins
-    };
+    let lo = if inside(0) { 0 } else { boundary(centre, 0, &inside) };
+    let hi = if inside(n) { n } else { boundary(centre, n, &inside) };
     (lo, hi)
+}
+
+/// Integer bisection between an accepted count `ins` and a rejected one `out` (on either side):
+/// the accepted count next to the boundary. Invariant: `ins` is accepted, `out` is not.
+fn boundary(mut ins: u64, mut out: u64, inside: impl Fn(u64) -> bool) -> u64 {
+    while ins.abs_diff(out) > 1 {
+        let mid = ins.min(out) + ins.abs_diff(out) / 2;
+        if inside(mid) {
+            ins = mid;
+        } else {
+            out = mid;
+        }
+    }
+    ins
 }
 
 /// Confidence sequence for the q-quantile of an ascending-sorted sample: [x_(s_lo), x_(s_hi + 1)]
