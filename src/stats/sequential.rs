@@ -82,8 +82,8 @@ pub fn accepted_counts(n: u64, q: f64, alpha: f64, tuned_for: u64) -> (u64, u64)
     if !inside(centre) {
         return (centre, centre);
     }
-    let lo = if inside(0) { 0 } else { boundary(centre, 0, &inside) };
-    let hi = if inside(n) { n } else { boundary(centre, n, &inside) };
+    let lo = if inside(0) { 0 } else { boundary(centre, 0, inside) };
+    let hi = if inside(n) { n } else { boundary(centre, n, inside) };
     (lo, hi)
 }
 
