@@ -8,7 +8,7 @@
 #   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
-# rebuilt for each (9-10 s on 2 cores; a copy of the tree would rebuild polars, ~19 min). Do not
+# rebuilt for each (9-10 s on 2 cores; a copy of the tree would rebuild every dependency, several minutes). Do not
 # edit or build the tree while it runs: the mutated source is in src/ until each mutant is done,
 # and cargo-mutants puts the original back after each one and on Ctrl-C.
 #

@@ -377,28 +377,27 @@ fn write_csv(path: &Path, rows: &[GenRow], malformed: usize) -> Result<()> {
 }
 
 fn write_parquet(path: &Path, rows: &[GenRow]) -> Result<()> {
-    use polars::prelude::*;
-    let perr = |e: PolarsError| Error::output(path, std::io::Error::other(e.to_string()));
-    let ts = Int64Chunked::new("timestamp".into(), &rows.iter().map(|r| r.timestamp_ms).collect::<Vec<_>>())
-        .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
-        .into_column();
-    let cols = vec![
-        Column::new("correlation_id".into(), rows.iter().map(|r| r.correlation_id.as_str()).collect::<Vec<_>>()),
-        ts,
-        Column::new("latency_ms".into(), rows.iter().map(|r| r.latency_ms).collect::<Vec<_>>()),
-        Column::new("status".into(), rows.iter().map(|r| r.status).collect::<Vec<_>>()),
-        Column::new("error_code".into(), rows.iter().map(|r| r.error_code).collect::<Vec<_>>()),
-        Column::new("result".into(), rows.iter().map(|r| r.result.as_deref()).collect::<Vec<_>>()),
-        Column::new("cpu_ms".into(), rows.iter().map(|r| r.cpu_ms).collect::<Vec<_>>()),
-        Column::new("memory_mb".into(), rows.iter().map(|r| r.memory_mb).collect::<Vec<_>>()),
-        Column::new("net_bytes".into(), rows.iter().map(|r| r.net_bytes).collect::<Vec<_>>()),
-        Column::new("validation_type".into(), rows.iter().map(|r| r.validation_type).collect::<Vec<_>>()),
-        Column::new("region".into(), rows.iter().map(|r| r.region).collect::<Vec<_>>()),
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+    use std::sync::Arc;
+    let perr = |e: &dyn std::fmt::Display| Error::output(path, std::io::Error::other(e.to_string()));
+    let strings = |f: &dyn Fn(&GenRow) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
+    let floats = |f: &dyn Fn(&GenRow) -> f64| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<Float64Array>()) };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("correlation_id", strings(&|r| Some(r.correlation_id.as_str()))),
+        ("timestamp", Arc::new(TimestampMillisecondArray::from_iter_values(rows.iter().map(|r| r.timestamp_ms)).with_timezone("UTC"))),
+        ("latency_ms", floats(&|r| r.latency_ms)),
+        ("status", strings(&|r| Some(r.status))),
+        ("error_code", strings(&|r| r.error_code)),
+        ("result", strings(&|r| r.result.as_deref())),
+        ("cpu_ms", floats(&|r| r.cpu_ms)),
+        ("memory_mb", floats(&|r| r.memory_mb)),
+        ("net_bytes", Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.net_bytes)))),
+        ("validation_type", strings(&|r| Some(r.validation_type))),
+        ("region", strings(&|r| Some(r.region))),
     ];
-    let mut df = DataFrame::new(rows.len(), cols).map_err(perr)?;
+    let batch = RecordBatch::try_from_iter(columns).map_err(|e| perr(&e))?;
     let f = std::fs::File::create(path).map_err(io(path))?;
-    ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map_err(perr)?;
-    Ok(())
+    crate::report::parquet::write(f, &batch).map_err(|e| perr(&e))
 }
 
 /// Writes `v1.<ext>` and `v2.<ext>` into `a.out`; returns their paths.

@@ -418,12 +418,18 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a Parquet file missing a required column",
             setup: |d| {
-                use polars::prelude::*;
+                use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+                use std::sync::Arc;
                 let (a, _) = base(d, &[]);
-                let mut df =
-                    DataFrame::new(2, vec![Column::new("trace".into(), vec!["a", "b"]), Column::new("latency_ms".into(), vec![1.0, 2.0])])
-                        .unwrap();
-                ParquetWriter::new(std::fs::File::create(d.join("m.parquet")).unwrap()).finish(&mut df).unwrap();
+                let batch = RecordBatch::try_from_iter([
+                    ("trace", Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef),
+                    ("latency_ms", Arc::new(Float64Array::from(vec![1.0, 2.0])) as ArrayRef),
+                ])
+                .unwrap();
+                let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(d.join("m.parquet")).unwrap(), batch.schema(), None)
+                    .unwrap();
+                w.write(&batch).unwrap();
+                w.close().unwrap();
                 (a, d.join("m.parquet"), vec![])
             },
             expect: Error("`correlation_id` is missing"),

@@ -84,7 +84,7 @@ fn text_logs_can_come_from_a_pipe() {
     assert_eq!(a["pairing"], b["pairing"]);
     assert_eq!(a["metrics"], b["metrics"]);
 
-    // Parquet cannot stream through a pipe: a clear error, not a hang or a polars message.
+    // Parquet cannot stream through a pipe: a clear error, not a hang or a reader's message.
     let (p1, _) = generate(&dir.path().join("pq"), "parquet", &["--pairs", "50"]);
     let pq_fifo = dir.path().join("v1-pipe.parquet");
     mkfifo(&pq_fifo);

@@ -131,7 +131,6 @@ fn verdict_is_identical_across_thread_counts() {
         let out = tmp.path().join(format!("t{threads}"));
         let o = crate::common::bin()
             .env("RAYON_NUM_THREADS", threads)
-            .env("POLARS_MAX_THREADS", threads)
             .args(["analyze", "--quiet", "--segment-by", "validation_type", "--v1"])
             .arg(f.join("v1.parquet"))
             .arg("--v2")

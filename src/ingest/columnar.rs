@@ -1,48 +1,192 @@
-//! Parquet and Arrow IPC through polars' lazy scans: only the mapped columns are read
-//! (projection pushdown), then rows are validated by the shared [`Normalizer`].
+//! Parquet (the `parquet` crate's Arrow reader) and Arrow IPC (`arrow-ipc`). Only the mapped
+//! columns are decoded (projection). A file is cut into pieces (along row groups for Parquet);
+//! pieces are decoded and validated in parallel by the shared [`Normalizer`], a wave at a time,
+//! and merged in file order, so memory holds one wave of decoded columns, not the file.
 
 use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Val, FIXED_FIELDS};
 use crate::error::{Error, Result};
-use polars::prelude::*;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Decimal32Type, Decimal64Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
+    Int8Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
+};
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BinaryViewArray, BooleanArray, Float64Array, Int32Array, Int64Array, LargeBinaryArray, LargeStringArray,
+    RecordBatch, StringArray, StringViewArray,
+};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::ProjectionMask;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-/// One column of one part, read in place from a single-chunk slice of the decoded batch (no
-/// per-part copy: `get` on a one-chunk array is a bounds check and a validity bit).
-enum ColData<'a> {
-    Absent,
-    Str(&'a StringChunked),
-    I64(&'a Int64Chunked),
-    F64(&'a Float64Chunked),
-    Bool(&'a BooleanChunked),
-    /// Physical epoch values and the divisor to milliseconds.
-    Ms(&'a Int64Chunked, i64),
-    /// Days since the epoch.
-    Days(&'a Int32Chunked),
-    Null,
+/// Most rows in a Parquet piece, the unit of parallel decoding and validation. Pieces follow
+/// row groups: a row group up to this size is one piece (cutting one inside decodes the page at
+/// each cut twice), smaller ones are grouped, larger ones cut evenly.
+const PIECE: usize = 1 << 19;
+/// Most rows in an Arrow IPC piece (its batches are sliced without copying).
+const IPC_PIECE: usize = 1 << 16;
+/// Rows decoded and validated at once, in pieces: memory holds one wave of decoded columns.
+const WAVE_ROWS: usize = 1 << 20;
+
+/// Consecutive pieces of about [`WAVE_ROWS`] rows in all (at least one piece, and at least two
+/// where there are two, so both cores work).
+fn waves<T>(pieces: &[T], wave_rows: usize, rows: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (k, p) in pieces.iter().enumerate() {
+        sum += rows(p);
+        if sum >= wave_rows && k + 1 - start >= 2 {
+            out.push(&pieces[start..=k]);
+            (start, sum) = (k + 1, 0);
+        }
+    }
+    if start < pieces.len() {
+        out.push(&pieces[start..]);
+    }
+    out
 }
 
-impl ColData<'_> {
-    fn val(&self, i: usize) -> Val<'_> {
-        let opt = |o: Option<Val<'static>>| o.unwrap_or(Val::Null);
-        match self {
-            ColData::Absent => Val::Absent,
-            ColData::Null => Val::Null,
-            ColData::Str(v) => {
-                v.get(i).map_or(Val::Null, |s| if super::value::trim(s).is_empty() { Val::Null } else { Val::Str(Cow::Borrowed(s)) })
-            }
-            ColData::I64(v) => opt(v.get(i).map(Val::I64)),
-            ColData::F64(v) => opt(v.get(i).map(Val::F64)),
-            ColData::Bool(v) => opt(v.get(i).map(Val::Bool)),
-            ColData::Ms(v, div) => opt(v.get(i).map(|t| Val::EpochMs(t.div_euclid(*div)))),
-            ColData::Days(v) => opt(v.get(i).map(|d| Val::EpochMs(d as i64 * 86_400_000))),
-        }
+/// One column of one record batch, typed for row access. Holds its arrays (reference-counted
+/// buffers, so making one copies no values; narrow integers, `f32` and decimals are widened).
+enum ColData {
+    Absent,
+    Null,
+    Str(StringArray),
+    LargeStr(LargeStringArray),
+    ViewStr(StringViewArray),
+    /// Binary columns holding text (Parquet BYTE_ARRAY without a UTF8 annotation, as older
+    /// Hive and Impala write strings); invalid UTF-8 is replaced, not dropped.
+    Bin(BinaryArray),
+    LargeBin(LargeBinaryArray),
+    ViewBin(BinaryViewArray),
+    I64(Int64Array),
+    F64(Float64Array),
+    Bool(BooleanArray),
+    /// Epoch values, and the multiplier and divisor to milliseconds.
+    Ms(Int64Array, i64, i64),
+    /// Days since the epoch.
+    Days(Int32Array),
+    /// Dictionary-encoded: each row's key (None where the row is null) into the values.
+    Dict(Vec<Option<usize>>, Box<ColData>),
+}
+
+fn text(s: &str) -> Val<'_> {
+    if super::value::trim(s).is_empty() {
+        Val::Null
+    } else {
+        Val::Str(Cow::Borrowed(s))
     }
 }
 
-fn polars_err(path: &Path, what: &str, e: PolarsError) -> Error {
+fn bytes(b: &[u8]) -> Val<'_> {
+    match String::from_utf8_lossy(b) {
+        Cow::Borrowed(s) => text(s),
+        Cow::Owned(s) if super::value::trim(&s).is_empty() => Val::Null,
+        Cow::Owned(s) => Val::Str(Cow::Owned(s)),
+    }
+}
+
+impl ColData {
+    fn val(&self, i: usize) -> Val<'_> {
+        let v = match self {
+            ColData::Absent => return Val::Absent,
+            ColData::Null => None,
+            ColData::Str(a) => (!a.is_null(i)).then(|| text(a.value(i))),
+            ColData::LargeStr(a) => (!a.is_null(i)).then(|| text(a.value(i))),
+            ColData::ViewStr(a) => (!a.is_null(i)).then(|| text(a.value(i))),
+            ColData::Bin(a) => (!a.is_null(i)).then(|| bytes(a.value(i))),
+            ColData::LargeBin(a) => (!a.is_null(i)).then(|| bytes(a.value(i))),
+            ColData::ViewBin(a) => (!a.is_null(i)).then(|| bytes(a.value(i))),
+            ColData::I64(a) => (!a.is_null(i)).then(|| Val::I64(a.value(i))),
+            ColData::F64(a) => (!a.is_null(i)).then(|| Val::F64(a.value(i))),
+            ColData::Bool(a) => (!a.is_null(i)).then(|| Val::Bool(a.value(i))),
+            ColData::Ms(a, mul, div) => (!a.is_null(i)).then(|| Val::EpochMs(a.value(i).saturating_mul(*mul).div_euclid(*div))),
+            ColData::Days(a) => (!a.is_null(i)).then(|| Val::EpochMs(a.value(i) as i64 * 86_400_000)),
+            ColData::Dict(keys, values) => keys[i].map(|k| values.val(k)),
+        };
+        v.unwrap_or(Val::Null)
+    }
+}
+
+/// Decimal integers to `f64`: the quotient of two exact doubles is the double nearest the
+/// decimal value (for unscaled values below 2^53).
+fn decimal(v: f64, scale: i8) -> f64 {
+    if scale >= 0 {
+        v / 10f64.powi(scale as i32)
+    } else {
+        v * 10f64.powi(-(scale as i32))
+    }
+}
+
+/// Typed access to one column; rejects types shadowgate cannot read.
+fn view(path: &Path, name: &str, c: &ArrayRef) -> Result<ColData> {
+    let ms = |unit: &TimeUnit| match unit {
+        TimeUnit::Second => (1000, 1),
+        TimeUnit::Millisecond => (1, 1),
+        TimeUnit::Microsecond => (1, 1_000),
+        TimeUnit::Nanosecond => (1, 1_000_000),
+    };
+    Ok(match c.data_type() {
+        DataType::Null => ColData::Null,
+        DataType::Utf8 => ColData::Str(c.as_string::<i32>().clone()),
+        DataType::LargeUtf8 => ColData::LargeStr(c.as_string::<i64>().clone()),
+        DataType::Utf8View => ColData::ViewStr(c.as_string_view().clone()),
+        DataType::Binary => ColData::Bin(c.as_binary::<i32>().clone()),
+        DataType::LargeBinary => ColData::LargeBin(c.as_binary::<i64>().clone()),
+        DataType::BinaryView => ColData::ViewBin(c.as_binary_view().clone()),
+        DataType::Boolean => ColData::Bool(c.as_boolean().clone()),
+        DataType::Int64 => ColData::I64(c.as_primitive::<Int64Type>().clone()),
+        DataType::Int32 => ColData::I64(c.as_primitive::<Int32Type>().unary(|v| v as i64)),
+        DataType::Int16 => ColData::I64(c.as_primitive::<Int16Type>().unary(|v| v as i64)),
+        DataType::Int8 => ColData::I64(c.as_primitive::<Int8Type>().unary(|v| v as i64)),
+        DataType::UInt32 => ColData::I64(c.as_primitive::<UInt32Type>().unary(|v| v as i64)),
+        DataType::UInt16 => ColData::I64(c.as_primitive::<UInt16Type>().unary(|v| v as i64)),
+        DataType::UInt8 => ColData::I64(c.as_primitive::<UInt8Type>().unary(|v| v as i64)),
+        // Beyond i64: null (the row is then rejected or counted like any missing value).
+        DataType::UInt64 => ColData::I64(c.as_primitive::<UInt64Type>().unary_opt(|v| i64::try_from(v).ok())),
+        DataType::Float64 => ColData::F64(c.as_primitive::<Float64Type>().clone()),
+        DataType::Float32 => ColData::F64(c.as_primitive::<Float32Type>().unary(|v| v as f64)),
+        DataType::Decimal128(_, s) => ColData::F64(c.as_primitive::<Decimal128Type>().unary(|v| decimal(v as f64, *s))),
+        DataType::Decimal64(_, s) => ColData::F64(c.as_primitive::<Decimal64Type>().unary(|v| decimal(v as f64, *s))),
+        DataType::Decimal32(_, s) => ColData::F64(c.as_primitive::<Decimal32Type>().unary(|v| decimal(v as f64, *s))),
+        DataType::Timestamp(unit, _) => {
+            let (mul, div) = ms(unit);
+            let values = match unit {
+                TimeUnit::Second => c.as_primitive::<TimestampSecondType>().reinterpret_cast::<Int64Type>(),
+                TimeUnit::Millisecond => c.as_primitive::<TimestampMillisecondType>().reinterpret_cast::<Int64Type>(),
+                TimeUnit::Microsecond => c.as_primitive::<TimestampMicrosecondType>().reinterpret_cast::<Int64Type>(),
+                TimeUnit::Nanosecond => c.as_primitive::<TimestampNanosecondType>().reinterpret_cast::<Int64Type>(),
+            };
+            ColData::Ms(values, mul, div)
+        }
+        DataType::Date32 => ColData::Days(c.as_primitive::<Date32Type>().reinterpret_cast::<Int32Type>()),
+        DataType::Date64 => ColData::Ms(c.as_primitive::<Date64Type>().reinterpret_cast::<Int64Type>(), 1, 1),
+        DataType::Dictionary(..) => {
+            let Some(d) = c.as_any_dictionary_opt() else {
+                return Err(unreadable(path, name, c.data_type()));
+            };
+            let keys = d.normalized_keys().into_iter().enumerate().map(|(i, k)| (!c.is_null(i)).then_some(k)).collect();
+            ColData::Dict(keys, Box::new(view(path, name, d.values())?))
+        }
+        other => return Err(unreadable(path, name, other)),
+    })
+}
+
+fn unreadable(path: &Path, name: &str, t: &DataType) -> Error {
+    Error::input(
+        path,
+        format!(
+            "column `{name}` has type {t}, which shadowgate cannot read; export it as a string (results as JSON text), a number or a timestamp."
+        ),
+    )
+}
+
+fn read_err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     Error::input(path, format!("{what}: {e}. The file may be truncated or not what its name says; re-export it."))
 }
 
@@ -79,77 +223,21 @@ fn check_magic(path: &Path, format: Format) -> Result<()> {
     Ok(())
 }
 
-fn scan(path: &Path, format: Format) -> Result<LazyFrame> {
-    let p = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, "cannot use this path", e))?;
-    let lf = match format {
-        Format::Parquet => {
-            let args = ScanArgsParquet { glob: false, ..Default::default() };
-            LazyFrame::scan_parquet(p, args)
-        }
-        _ => {
-            let args = UnifiedScanArgs { glob: false, ..Default::default() };
-            LazyFrame::scan_ipc(p, IpcScanOptions::default(), args)
-        }
-    };
-    lf.map_err(|e| polars_err(path, "cannot open", e))
-}
-
-/// Casts a column to the type [`view`] reads (narrow integers to i64, f32 to f64) and makes it
-/// one chunk; rejects types shadowgate cannot read.
-fn prepare(path: &Path, name: &str, c: &Column) -> Result<Column> {
-    let bad = |e: PolarsError| polars_err(path, &format!("cannot read column `{name}`"), e);
-    let c = match c.dtype() {
-        DataType::String
-        | DataType::Boolean
-        | DataType::Float64
-        | DataType::Int64
-        | DataType::Datetime(..)
-        | DataType::Date
-        | DataType::Null => c.rechunk(),
-        DataType::Float32 => c.cast(&DataType::Float64).map_err(bad)?.rechunk(),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            c.cast(&DataType::Int64).map_err(bad)?.rechunk()
-        }
-        other => {
-            return Err(Error::input(
-                path,
-                format!(
-                "column `{name}` has type {other}, which shadowgate cannot read; export it as a string (results as JSON text) or a number."
-            ),
-            ))
-        }
-    };
-    Ok(c)
-}
-
-/// Typed access to a column made by [`prepare`].
-fn view<'a>(path: &Path, name: &str, c: &'a Column) -> Result<ColData<'a>> {
-    let bad = |e: PolarsError| polars_err(path, &format!("cannot read column `{name}`"), e);
-    Ok(match c.dtype() {
-        DataType::String => ColData::Str(c.str().map_err(bad)?),
-        DataType::Boolean => ColData::Bool(c.bool().map_err(bad)?),
-        DataType::Float64 => ColData::F64(c.f64().map_err(bad)?),
-        DataType::Int64 => ColData::I64(c.i64().map_err(bad)?),
-        DataType::Datetime(tu, _) => {
-            let div = match tu {
-                TimeUnit::Nanoseconds => 1_000_000,
-                TimeUnit::Microseconds => 1_000,
-                TimeUnit::Milliseconds => 1,
-            };
-            ColData::Ms(c.datetime().map_err(bad)?.physical(), div)
-        }
-        DataType::Date => ColData::Days(c.date().map_err(bad)?.physical()),
-        DataType::Null => ColData::Null,
-        other => return Err(Error::input(path, format!("column `{name}` has type {other}, which shadowgate cannot read."))),
-    })
-}
-
 /// Reads one Parquet or Arrow IPC file into the sink.
 pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     check_magic(path, format)?;
-    let mut lf = scan(path, format)?;
-    let schema = lf.collect_schema().map_err(|e| polars_err(path, "cannot read the schema", e))?;
-    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    match format {
+        Format::Parquet => read_parquet(path, norm, sink, PIECE, WAVE_ROWS),
+        _ => read_ipc(path, norm, sink),
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::input(path, format!("cannot open the file: {e}")))
+}
+
+/// Every required column is in the file (`names`), or a clear error.
+fn check_columns(path: &Path, names: &[String], norm: &Normalizer) -> Result<()> {
     for (col, key) in norm.required().into_iter().chain(norm.required_extra()) {
         if !names.iter().any(|n| n == col) {
             if let Some(head) = col.split('.').next().filter(|h| col.contains('.') && names.iter().any(|n| n == h)) {
@@ -161,45 +249,13 @@ pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> 
                     ),
                 ));
             }
-            return Err(missing_column_error(path, col, key, &names));
+            return Err(missing_column_error(path, col, key, names));
         }
     }
-    let wanted = norm.mapped_columns();
-    let mut selected: Vec<&String> = Vec::new();
-    for w in &wanted {
-        if names.contains(w) && !selected.contains(w) {
-            selected.push(w);
-        }
-    }
-    // The row count is in the file's metadata: reserve the columns once instead of growing them
-    // (growth re-copies and re-faults every page of a multi-GB column).
-    if let Ok(n) = lf.clone().select([len()]).collect().and_then(|df| df.column("len").and_then(|c| c.get(0).map(|v| v.extract::<usize>())))
-    {
-        sink.requests.reserve(n.unwrap_or(0));
-    }
-    let projected = lf.select(selected.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>());
-    let ctx = FileCtx { path, file: path.display().to_string(), wanted, norm };
-    // The file is read BATCH rows at a time (the slice is pushed down into the reader, which
-    // skips row groups outside it), so memory holds one batch of decoded columns, not the file.
-    const BATCH: usize = 1 << 21;
-    let mut offset = 0usize;
-    // Parts are reused from wave to wave and batch to batch.
-    let mut pool: Vec<Part> = Vec::new();
-    loop {
-        let df =
-            projected.clone().slice(offset as i64, BATCH as IdxSize).collect().map_err(|e| polars_err(path, "cannot read the data", e))?;
-        let height = df.height();
-        if offset == 0 || height > 0 {
-            read_batch(&ctx, &df, offset, sink, &mut pool)?;
-        }
-        offset += height;
-        if height < BATCH {
-            return Ok(());
-        }
-    }
+    Ok(())
 }
 
-/// What every batch of one file shares.
+/// What every piece of one file shares.
 struct FileCtx<'a> {
     path: &'a Path,
     /// Its display form, for rejected rows.
@@ -209,75 +265,152 @@ struct FileCtx<'a> {
     norm: &'a Normalizer,
 }
 
-/// Validates one batch of rows (`offset` = rows before it in the file) into the sink, through
-/// a pool of parts reused from batch to batch.
-fn read_batch(ctx: &FileCtx<'_>, df: &DataFrame, offset: usize, sink: &mut Sink, pool: &mut Vec<Part>) -> Result<()> {
-    let FileCtx { path, file, wanted, norm } = ctx;
-    let (path, norm) = (*path, *norm);
-    let height = df.height();
-    let columns: Vec<Option<&Column>> = wanted.iter().map(|w| df.column(w.as_str()).ok()).collect();
-    sink.requests.has_result |= columns[5].is_some();
-    sink.requests.has_cpu |= columns[6].is_some();
-    sink.requests.has_memory |= columns[7].is_some();
-    sink.requests.has_net |= columns[8].is_some();
-    // Rows are validated in parallel parts of CHUNK rows, WAVE parts at a time, and merged in
-    // order, so the extra memory is one wave of parts, not a second copy of the file.
-    const CHUNK: usize = 65_536;
-    const WAVE: usize = 16;
-    // Parts end where the decoded chunks end (row groups, morsels), so a part's slice of each
-    // column is usually one chunk already and `prepare` need not copy it into one.
-    let lens: Vec<usize> =
-        columns.iter().flatten().next().map_or_else(|| vec![height], |c| c.as_materialized_series().chunk_lengths().collect());
-    let mut bounds = part_bounds(&lens, CHUNK);
-    if bounds.last().copied().unwrap_or(0) != height {
-        // Not expected (chunk lengths add up to the height); fall back to plain pieces.
-        bounds = (1..=height.div_ceil(CHUNK)).map(|k| (k * CHUNK).min(height)).collect();
+impl FileCtx<'_> {
+    /// Marks the optional columns the file has (also when it has no rows).
+    fn mark_columns(&self, names: &[String], sink: &mut Sink) {
+        let has = |k: usize| names.contains(self.wanted[k]);
+        sink.requests.has_result |= has(5);
+        sink.requests.has_cpu |= has(6);
+        sink.requests.has_memory |= has(7);
+        sink.requests.has_net |= has(8);
     }
-    let all: Vec<(usize, usize)> = bounds.iter().scan(0, |prev, &b| Some((std::mem::replace(prev, b), b))).filter(|(a, b)| a < b).collect();
-    for ranges in all.chunks(WAVE) {
-        let ranges: Vec<(usize, usize)> = ranges.to_vec();
-        while pool.len() < ranges.len() {
-            let mut part = sink.part_with_capacity(CHUNK);
-            // The batch's strings stay put while a part runs: results may be cached by address.
+
+    /// Validates the rows of `batches` (which start at row `first` of the file, 0-based) into
+    /// the part.
+    fn validate(&self, batches: &[RecordBatch], first: usize, part: &mut Part) -> Result<()> {
+        let mut at = first;
+        for b in batches {
+            let mut data: Vec<ColData> = Vec::with_capacity(self.wanted.len());
+            for w in &self.wanted {
+                data.push(match b.column_by_name(w) {
+                    Some(c) => view(self.path, w, c)?,
+                    None => ColData::Absent,
+                });
+            }
+            let mut rest = Vec::with_capacity(data.len() - FIXED_FIELDS);
+            for i in 0..b.num_rows() {
+                rest.clear();
+                rest.extend(data[FIXED_FIELDS..].iter().map(|d| d.val(i)));
+                let raw = RawRow::from_fn(|k| data[k].val(i), &rest);
+                part.row(self.norm, (at + i) as u64 + 1, raw, || render_row(&self.wanted, &data, i));
+            }
+            at += b.num_rows();
+        }
+        Ok(())
+    }
+
+    /// Runs `work` on each piece of a wave in parallel, each into its own part, and merges the
+    /// parts in order. The parts are reused from wave to wave.
+    fn wave<T: Sync>(
+        &self,
+        pieces: &[T],
+        sink: &mut Sink,
+        pool: &mut Vec<Part>,
+        work: impl Fn(&T, &mut Part) -> Result<()> + Sync,
+    ) -> Result<()> {
+        while pool.len() < pieces.len() {
+            let mut part = sink.part_with_capacity(IPC_PIECE);
+            // A piece's decoded batches live until its part is done: results may be cached by
+            // address.
             part.stable_strings = true;
             pool.push(part);
         }
-        let parts = &mut pool[..ranges.len()];
+        let parts = &mut pool[..pieces.len()];
         for part in parts.iter_mut() {
             sink.recycle(part);
         }
-        ranges
-            .par_iter()
-            .zip(parts.par_iter_mut())
-            .map(|(&(s, e), part)| -> Result<()> {
-                let mut sliced: Vec<Option<Column>> = Vec::with_capacity(columns.len());
-                for (w, c) in wanted.iter().zip(&columns) {
-                    sliced.push(match c {
-                        Some(c) => Some(prepare(path, w, &c.slice(s as i64, e - s))?),
-                        None => None,
-                    });
-                }
-                let mut data: Vec<ColData<'_>> = Vec::with_capacity(sliced.len());
-                for (w, c) in wanted.iter().zip(&sliced) {
-                    data.push(match c {
-                        Some(c) => view(path, w, c)?,
-                        None => ColData::Absent,
-                    });
-                }
-                let mut rest = Vec::with_capacity(data.len() - FIXED_FIELDS);
-                for i in 0..e - s {
-                    rest.clear();
-                    rest.extend(data[FIXED_FIELDS..].iter().map(|d| d.val(i)));
-                    let raw = RawRow::from_fn(|k| data[k].val(i), &rest);
-                    part.row(norm, (offset + s + i) as u64 + 1, raw, || render_row(wanted, &data, i));
-                }
-                Ok(())
-            })
-            .collect::<Result<()>>()?;
+        pieces.par_iter().zip(parts.par_iter_mut()).map(|(p, part)| work(p, part)).collect::<Result<()>>()?;
         for part in parts.iter_mut() {
-            sink.absorb_reuse(file, part);
+            sink.absorb_reuse(&self.file, part);
         }
         sink.share_learned();
+        Ok(())
+    }
+}
+
+/// Reads a Parquet file in pieces of at most `piece` rows, waves of about `wave_rows`.
+fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, wave_rows: usize) -> Result<()> {
+    let meta =
+        ArrowReaderMetadata::load(&open(path)?, ArrowReaderOptions::new()).map_err(|e| read_err(path, "cannot read the footer", e))?;
+    let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
+    check_columns(path, &names, norm)?;
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    ctx.mark_columns(&names, sink);
+    let picked: Vec<usize> = (0..names.len()).filter(|&i| ctx.wanted.contains(&&names[i])).collect();
+    let mask = ProjectionMask::roots(meta.parquet_schema(), picked);
+    let groups: Vec<usize> = meta.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as usize).collect();
+    let starts: Vec<usize> = groups.iter().scan(0, |at, &n| Some(std::mem::replace(at, *at + n))).collect();
+    // The row count is in the footer: reserve the columns once instead of growing them (growth
+    // re-copies and re-faults every page of a multi-GB column).
+    sink.requests.reserve(groups.iter().sum());
+    let bounds = part_bounds(&groups, piece);
+    let pieces: Vec<(usize, usize)> =
+        bounds.iter().scan(0, |prev, &b| Some((std::mem::replace(prev, b), b))).filter(|(a, b)| a < b).collect();
+    // Each piece opens the file and decodes its rows: the row groups it overlaps, with the
+    // rows before and after it skipped (whole pages are skipped without decompressing them).
+    let decode = |&(s, e): &(usize, usize)| -> Result<Vec<RecordBatch>> {
+        let overlapping: Vec<usize> = (0..groups.len()).filter(|&g| starts[g] < e && starts[g] + groups[g] > s).collect();
+        let first = overlapping.first().map_or(s, |&g| starts[g]);
+        let mut selection = Vec::with_capacity(2);
+        if s > first {
+            selection.push(RowSelector::skip(s - first));
+        }
+        selection.push(RowSelector::select(e - s));
+        let bad = |e: &dyn std::fmt::Display| read_err(path, "cannot read the data", e);
+        ParquetRecordBatchReaderBuilder::new_with_metadata(open(path)?, meta.clone())
+            .with_projection(mask.clone())
+            .with_row_groups(overlapping)
+            .with_row_selection(RowSelection::from(selection))
+            .with_batch_size(e - s)
+            .build()
+            .map_err(|e| bad(&e))?
+            .map(|b| b.map_err(|e| bad(&e)))
+            .collect()
+    };
+    let mut pool: Vec<Part> = Vec::new();
+    for wave in waves(&pieces, wave_rows, |(s, e)| e - s) {
+        ctx.wave(wave, sink, &mut pool, |piece, part| ctx.validate(&decode(piece)?, piece.0, part))?;
+    }
+    Ok(())
+}
+
+fn ipc_reader(path: &Path, projection: Option<Vec<usize>>) -> Result<arrow_ipc::reader::FileReader<std::io::BufReader<File>>> {
+    arrow_ipc::reader::FileReader::try_new(std::io::BufReader::new(open(path)?), projection)
+        .map_err(|e| read_err(path, "cannot read the Arrow IPC footer", e))
+}
+
+/// Arrow IPC: batches are read in order (reading is mostly copying), cut into pieces of at most
+/// [`IPC_PIECE`] rows, and validated a wave at a time in parallel.
+fn read_ipc(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
+    let names: Vec<String> = ipc_reader(path, None)?.schema().fields().iter().map(|f| f.name().clone()).collect();
+    check_columns(path, &names, norm)?;
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    ctx.mark_columns(&names, sink);
+    let picked: Vec<usize> = (0..names.len()).filter(|&i| ctx.wanted.contains(&&names[i])).collect();
+    let reader = ipc_reader(path, Some(picked))?;
+    let mut pool: Vec<Part> = Vec::new();
+    let mut wave: Vec<(RecordBatch, usize)> = Vec::new();
+    let mut at = 0usize;
+    let run = |wave: &mut Vec<(RecordBatch, usize)>, sink: &mut Sink, pool: &mut Vec<Part>| -> Result<()> {
+        ctx.wave(wave, sink, pool, |(b, first), part| ctx.validate(std::slice::from_ref(b), *first, part))?;
+        wave.clear();
+        Ok(())
+    };
+    for batch in reader {
+        let batch = batch.map_err(|e| read_err(path, "cannot read the data", e))?;
+        let mut off = 0;
+        while off < batch.num_rows() {
+            let len = IPC_PIECE.min(batch.num_rows() - off);
+            wave.push((batch.slice(off, len), at + off));
+            off += len;
+            if wave.len() * IPC_PIECE >= WAVE_ROWS {
+                run(&mut wave, sink, &mut pool)?;
+            }
+        }
+        at += batch.num_rows();
+    }
+    if !wave.is_empty() {
+        run(&mut wave, sink, &mut pool)?;
     }
     Ok(())
 }
@@ -311,7 +444,7 @@ fn part_bounds(lens: &[usize], max: usize) -> Vec<usize> {
     bounds
 }
 
-fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
+fn render_row(names: &[&String], data: &[ColData], i: usize) -> String {
     let mut obj = serde_json::Map::new();
     for (n, d) in names.iter().zip(data) {
         let v = match d.val(i) {
@@ -328,38 +461,26 @@ fn render_row(names: &[&String], data: &[ColData<'_>], i: usize) -> String {
     serde_json::Value::Object(obj).to_string()
 }
 
-/// An owned column, for readers that keep rows beyond the DataFrame's life.
-enum OwnedCol {
-    Str(Vec<Option<String>>),
-    I64(Vec<Option<i64>>),
-    F64(Vec<Option<f64>>),
-    Bool(Vec<Option<bool>>),
-    Ms(Vec<Option<i64>>),
-    Null,
-}
-
-/// Selected columns of a Parquet/IPC file, owned, for generic row access.
+/// Selected columns of a Parquet/IPC file, for generic row access.
 pub struct GenericRows {
     /// Wanted columns that the file has.
     pub names: Vec<String>,
     /// Every column of the file (for error messages).
     pub all_names: Vec<String>,
     pub height: usize,
-    cols: Vec<(String, OwnedCol)>,
+    /// First row of each batch, and the batch's columns in `names` order.
+    batches: Vec<(usize, Vec<ColData>)>,
 }
 
 impl GenericRows {
     pub fn get(&self, name: &str, i: usize) -> Val<'_> {
-        let Some((_, c)) = self.cols.iter().find(|(n, _)| n == name) else {
+        let Some(c) = self.names.iter().position(|n| n == name) else {
             return Val::Absent;
         };
-        match c {
-            OwnedCol::Str(v) => v[i].as_deref().map_or(Val::Null, |s| Val::Str(Cow::Borrowed(s))),
-            OwnedCol::I64(v) => v[i].map_or(Val::Null, Val::I64),
-            OwnedCol::F64(v) => v[i].map_or(Val::Null, Val::F64),
-            OwnedCol::Bool(v) => v[i].map_or(Val::Null, Val::Bool),
-            OwnedCol::Ms(v) => v[i].map_or(Val::Null, Val::EpochMs),
-            OwnedCol::Null => Val::Null,
+        let b = self.batches.partition_point(|(first, _)| *first <= i).saturating_sub(1);
+        match self.batches.get(b) {
+            Some((first, cols)) => cols[c].val(i - first),
+            None => Val::Absent,
         }
     }
 }
@@ -367,40 +488,101 @@ impl GenericRows {
 /// Reads the `wanted` columns that exist in a Parquet or IPC file.
 pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<GenericRows> {
     check_magic(path, format)?;
-    let mut lf = scan(path, format)?;
-    let schema = lf.collect_schema().map_err(|e| polars_err(path, "cannot read the schema", e))?;
-    let all_names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let (all_names, batches): (Vec<String>, Box<dyn Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>>>) =
+        match format {
+            Format::Parquet => {
+                let builder =
+                    ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| read_err(path, "cannot read the footer", e))?;
+                let all: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+                let picked: Vec<usize> = (0..all.len()).filter(|&i| wanted.contains(&&all[i])).collect();
+                let mask = ProjectionMask::roots(builder.parquet_schema(), picked);
+                let reader = builder.with_projection(mask).build().map_err(|e| read_err(path, "cannot read the data", e))?;
+                (all, Box::new(reader))
+            }
+            _ => {
+                let all: Vec<String> = ipc_reader(path, None)?.schema().fields().iter().map(|f| f.name().clone()).collect();
+                let picked: Vec<usize> = (0..all.len()).filter(|&i| wanted.contains(&&all[i])).collect();
+                (all, Box::new(ipc_reader(path, Some(picked))?))
+            }
+        };
     let mut names: Vec<String> = Vec::new();
     for w in wanted {
         if all_names.contains(w) && !names.contains(w) {
             names.push((*w).clone());
         }
     }
-    let df = lf
-        .select(names.iter().map(|n| col(n.as_str())).collect::<Vec<Expr>>())
-        .collect()
-        .map_err(|e| polars_err(path, "cannot read the data", e))?;
-    let mut cols = Vec::new();
-    for n in &names {
-        let c = df.column(n.as_str()).map_err(|e| polars_err(path, "cannot read the data", e))?;
-        let c = prepare(path, n, c)?;
-        let owned = match view(path, n, &c)? {
-            ColData::Str(v) => OwnedCol::Str(v.iter().map(|s| s.map(str::to_string)).collect()),
-            ColData::I64(v) => OwnedCol::I64(v.iter().collect()),
-            ColData::F64(v) => OwnedCol::F64(v.iter().collect()),
-            ColData::Bool(v) => OwnedCol::Bool(v.iter().collect()),
-            ColData::Ms(v, div) => OwnedCol::Ms(v.iter().map(|o| o.map(|t| t.div_euclid(div))).collect()),
-            ColData::Days(v) => OwnedCol::Ms(v.iter().map(|o| o.map(|d| d as i64 * 86_400_000)).collect()),
-            ColData::Null | ColData::Absent => OwnedCol::Null,
-        };
-        cols.push((n.clone(), owned));
+    let mut out = Vec::new();
+    let mut height = 0;
+    for b in batches {
+        let b = b.map_err(|e| read_err(path, "cannot read the data", e))?;
+        let mut cols = Vec::with_capacity(names.len());
+        for n in &names {
+            cols.push(match b.column_by_name(n) {
+                Some(c) => view(path, n, c)?,
+                None => ColData::Absent,
+            });
+        }
+        out.push((height, cols));
+        height += b.num_rows();
     }
-    Ok(GenericRows { names, all_names, height: df.height(), cols })
+    Ok(GenericRows { names, all_names, height, batches: out })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::part_bounds;
+    use super::{part_bounds, read_parquet, waves};
+    use crate::ingest::{Normalizer, Sink};
+    use crate::policy::{Columns, Input};
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+    use std::sync::Arc;
+
+    #[test]
+    fn waves_hold_about_the_rows_asked_and_two_pieces_at_least() {
+        let sizes = |w: Vec<&[usize]>| w.iter().map(|w| w.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(waves(&[5, 5, 5, 5, 5], 10, |&r| r)), vec![2, 2, 1]);
+        assert_eq!(sizes(waves(&[50, 1, 1, 50], 10, |&r| r)), vec![2, 2]);
+        assert_eq!(sizes(waves(&[3, 3, 3], 100, |&r| r)), vec![3]);
+        assert_eq!(sizes(waves(&[7], 1, |&r| r)), vec![1]);
+        assert!(waves(&[] as &[usize], 10, |&r| r).is_empty());
+    }
+
+    /// A file of `n` rows in row groups of `group` rows, with a bad latency every 13th row and
+    /// a missing id every 29th; read with pieces that group, cut and straddle row groups, it
+    /// gives the same rows, in order, and the same rejections, with file line numbers.
+    #[test]
+    fn pieces_cut_anywhere_read_every_row_once_in_order() {
+        let n = 1000usize;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let ids: Vec<Option<String>> = (0..n).map(|i| (i % 29 != 5).then(|| format!("id-{i}"))).collect();
+        let lat: Vec<f64> = (0..n).map(|i| if i % 13 == 4 { -1.0 } else { i as f64 }).collect();
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("correlation_id", Arc::new(StringArray::from(ids.clone()))),
+            ("timestamp", Arc::new(TimestampMicrosecondArray::from_iter_values((0..n).map(|i| 1_790_000_000_000_000 + i as i64 * 1000)))),
+            ("latency_ms", Arc::new(Float64Array::from(lat.clone()))),
+            ("status", Arc::new(StringArray::from_iter_values((0..n).map(|_| "ok")))),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(97)).build();
+        let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let norm = Normalizer::new(&Columns::default(), &Input::default(), &[], "v1");
+        let expect: Vec<usize> = (0..n).filter(|i| i % 13 != 4 && i % 29 != 5).collect();
+        for (piece, wave) in [(1000, 1000), (97, 200), (50, 120), (130, 260), (7, 1), (1, 10)] {
+            let mut sink = Sink::new("v1", &[], 10_000);
+            read_parquet(&path, &norm, &mut sink, piece, wave).unwrap();
+            let r = &sink.requests;
+            let got: Vec<usize> = (0..r.len()).map(|k| r.id.get(k).trim_start_matches("id-").parse().unwrap()).collect();
+            assert_eq!(got, expect, "piece {piece}, wave {wave}");
+            assert!(expect.iter().enumerate().all(|(k, &i)| r.latency_ms[k] == i as f64 && r.ts_ms[k] == 1_790_000_000_000 + i as i64));
+            assert_eq!(sink.stats.rows_read, n as u64);
+            let mut lines: Vec<u64> = sink.rejected.iter().map(|x| x.line).collect();
+            lines.sort_unstable();
+            let want: Vec<u64> = (0..n).filter(|i| i % 13 == 4 || i % 29 == 5).map(|i| i as u64 + 1).collect();
+            assert_eq!(lines, want, "piece {piece}");
+        }
+    }
 
     #[test]
     fn parts_follow_chunks_and_stay_within_the_limit() {

@@ -4,8 +4,9 @@
 //! one `String` per row per field, which was a third of the run time (page faults and allocator
 //! work) and most of the memory.
 //!
-//! Hand-written because the pieces we need are small: polars' string arrays are immutable once
-//! built and arrow's builders would be a second Arrow stack.
+//! Hand-written because the pieces we need are small and mutable in ways Arrow's arrays are not:
+//! a dictionary that interns while parts merge, and ids appended part by part without a builder
+//! per column.
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::hash::BuildHasher;

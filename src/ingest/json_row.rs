@@ -6,9 +6,9 @@
 //! exactly serde_json's decision), borrows strings from the line where they have no escapes,
 //! skips unmapped fields without building them, and leaves a nested result unbuilt: its raw text
 //! is located afterwards ([`value_span`]) and handed on as a string, and the ingest cache
-//! canonicalizes each distinct raw result once per version, as it does for Parquet. Hand-written because no crate offers a
-//! field-selecting borrowed parse without serde_json's `raw_value` feature, which would change
-//! the features polars is compiled with.
+//! canonicalizes each distinct raw result once per version, as it does for Parquet.
+//! Hand-written because no crate offers a field-selecting borrowed parse; serde_json's
+//! `raw_value` feature would give the raw text of the result but still build every other field.
 
 use super::Val;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};

@@ -2,9 +2,9 @@
 //! version, with every rejected row counted by reason.
 //!
 //! Readers per format: [`jsonl`] (JSON Lines, plain/.gz/.zst; hand-parsed line by line because a
-//! malformed line must cost only that line, which polars' NDJSON reader does not offer), [`csv`]
+//! malformed line must cost only that line, which Arrow's JSON readers do not offer), [`csv`]
 //! (the `csv` crate, for the same reason and for exact line numbers), [`columnar`] (Parquet and
-//! Arrow IPC through polars' lazy scans, reading only the mapped columns). All readers hand raw
+//! Arrow IPC through the arrow-rs crates, decoding only the mapped columns, in parallel pieces). All readers hand raw
 //! values to [`Normalizer`], so the rejection rules of DESIGN.md section 2 are applied once.
 
 pub mod columnar;
