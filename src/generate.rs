@@ -397,7 +397,7 @@ fn write_parquet(path: &Path, rows: &[GenRow]) -> Result<()> {
     ];
     let batch = RecordBatch::try_from_iter(columns).map_err(|e| perr(&e))?;
     let f = std::fs::File::create(path).map_err(io(path))?;
-    crate::report::parquet::write(f, &batch).map_err(|e| perr(&e))
+    crate::report::parquet::write(f, &batch, &["correlation_id", "timestamp", "latency_ms", "cpu_ms", "memory_mb"]).map_err(|e| perr(&e))
 }
 
 /// Writes `v1.<ext>` and `v2.<ext>` into `a.out`; returns their paths.

@@ -15,12 +15,21 @@ use std::sync::Arc;
 /// decodes a file in parallel, large enough to compress well.
 pub const ROW_GROUP_ROWS: usize = 262_144;
 
-/// Writes one batch as a zstd-compressed Parquet file.
-pub fn write<W: std::io::Write + Send>(out: W, batch: &RecordBatch) -> std::result::Result<(), parquet::errors::ParquetError> {
-    let props = WriterProperties::builder()
+/// Writes one batch as a zstd-compressed Parquet file. Columns named in `plain` (ids, latencies
+/// and other values that rarely repeat) skip dictionary encoding: a dictionary of unique values
+/// only grows until the writer falls back, and costs readers a second decode path.
+pub fn write<W: std::io::Write + Send>(
+    out: W,
+    batch: &RecordBatch,
+    plain: &[&str],
+) -> std::result::Result<(), parquet::errors::ParquetError> {
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build();
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for c in plain {
+        props = props.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
+    }
+    let props = props.build();
     let mut w = ArrowWriter::try_new(out, batch.schema(), Some(props))?;
     w.write(batch)?;
     w.close()?;
@@ -65,7 +74,7 @@ impl Exporter for DiscrepanciesParquet {
         }
         let batch = RecordBatch::try_from_iter(cols).map_err(|e| perr(&e))?;
         let mut out = Vec::new();
-        write(&mut out, &batch).map_err(|e| perr(&e))?;
+        write(&mut out, &batch, &["correlation_id", "paths", "kinds", "v1_latency_ms", "v2_latency_ms"]).map_err(|e| perr(&e))?;
         Ok(out)
     }
 }
