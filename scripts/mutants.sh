@@ -6,6 +6,8 @@
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
 #   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
+#   LIB_ONLY=1 FILTER=verdict:: bash scripts/mutants.sh src/verdict/mod.rs
+#                                              # only the unit tests (no CLI test binary to rebuild)
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
 # rebuilt for each (9-10 s on 2 cores; a copy of the tree would rebuild every dependency, several minutes). Do not
@@ -31,5 +33,7 @@ if [ -n "$(git status --porcelain -- src)" ]; then
   echo "src/ has uncommitted changes; commit or stash them first (mutants are applied in place)" >&2
   exit 2
 fi
+binaries=(--lib --test cli)
+if [ -n "${LIB_ONLY:-}" ]; then binaries=(--lib); fi
 cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" --timeout 300 --output . \
-  -- --lib --test cli -- "${filter[@]}"
+  -- "${binaries[@]}" -- "${filter[@]}"

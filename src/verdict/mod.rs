@@ -330,3 +330,6 @@ pub fn recommend(decision: Decision, gates: &[GateResult], stage: &str, strict: 
         },
     }
 }
+
+#[cfg(test)]
+mod tests;
