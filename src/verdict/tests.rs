@@ -177,3 +177,45 @@ fn statistics_have_their_units_and_descriptions() {
     assert_eq!(unit_of("no.such.statistic"), "");
     assert_eq!(description("no.such.statistic"), "");
 }
+
+/// evaluate_gates on a real (small, in-process) run: every enabled gate in the policy's order
+/// (the default gates in their order, then the policy's own), none that is disabled, and each
+/// judged by its own family (a statistic sent to the interval family would say "no data").
+#[test]
+fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
+    use crate::generate::{generate, to_ingested, GenerateArgs};
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        g: GenerateArgs,
+    }
+    let g = Cli::parse_from(["generate", "--out", "/unused", "--pairs", "3000", "--seed", "3"]).g;
+    let (r1, r2) = generate(&g).expect("generate");
+    let mut policy = crate::policy::Policy::default();
+    policy.analysis.seed = 3;
+    let gates = &mut policy.gates;
+    gates.get_mut("latency.p95.warning").expect("a default gate").enabled = false;
+    gates.get_mut("throughput.v2_peak").expect("a default gate").enabled = true;
+    // Sorts before every default id: it must still come after them.
+    let mut custom = gates["latency.p95"].clone();
+    custom.statistic = "v2.latency.p50".into();
+    gates.insert("aaa.custom".into(), custom);
+    let out =
+        crate::analyze::run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None, None).expect("analysis");
+    let judged: Vec<&GateResult> = out.verdict.gates.iter().filter(|g| g.severity != "data_quality").collect();
+    let mut want: Vec<&str> = crate::policy::default_gates().iter().map(|(id, _, _)| *id).filter(|id| policy.gates[*id].enabled).collect();
+    want.push("aaa.custom");
+    assert_eq!(judged.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), want);
+    assert!(!want.contains(&"latency.p95.warning") && want.contains(&"throughput.v2_peak") && want.len() > 10);
+    for g in &judged {
+        assert_ne!(g.message, "no data for this statistic", "{} went to the wrong family", g.id);
+        assert_eq!(g.statistic, policy.gates[&g.id].statistic);
+    }
+    let by_id = |id: &str| judged.iter().find(|g| g.id == id).expect("judged");
+    assert!(by_id("errors.sustained").test.starts_with("sustained:"));
+    assert!(by_id("latency.shift").test.starts_with("shift function"));
+    assert!(by_id("throughput.v2_peak").test.starts_with("point comparison"));
+    assert_eq!(by_id("aaa.custom").status, Status::Pass);
+    assert!(by_id("aaa.custom").estimate.is_finite());
+}
