@@ -336,8 +336,7 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
     check_columns(path, &names, norm)?;
     let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
     ctx.mark_columns(&names, sink);
-    let picked: Vec<usize> = (0..names.len()).filter(|&i| ctx.wanted.contains(&&names[i])).collect();
-    let mask = ProjectionMask::roots(meta.parquet_schema(), picked);
+    let mask = ProjectionMask::roots(meta.parquet_schema(), picked(&names, &ctx.wanted));
     let groups: Vec<usize> = meta.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as usize).collect();
     let starts: Vec<usize> = groups.iter().scan(0, |at, &n| Some(std::mem::replace(at, *at + n))).collect();
     // The row count is in the footer: reserve the columns once instead of growing them (growth
@@ -374,6 +373,11 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
     Ok(())
 }
 
+/// Indices of the file's columns (`names`, in file order) that are wanted: the projection.
+fn picked(names: &[String], wanted: &[&String]) -> Vec<usize> {
+    (0..names.len()).filter(|&i| wanted.contains(&&names[i])).collect()
+}
+
 fn ipc_reader(path: &Path, projection: Option<Vec<usize>>) -> Result<arrow_ipc::reader::FileReader<std::io::BufReader<File>>> {
     arrow_ipc::reader::FileReader::try_new(std::io::BufReader::new(open(path)?), projection)
         .map_err(|e| read_err(path, "cannot read the Arrow IPC footer", e))
@@ -386,8 +390,7 @@ fn read_ipc(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     check_columns(path, &names, norm)?;
     let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
     ctx.mark_columns(&names, sink);
-    let picked: Vec<usize> = (0..names.len()).filter(|&i| ctx.wanted.contains(&&names[i])).collect();
-    let reader = ipc_reader(path, Some(picked))?;
+    let reader = ipc_reader(path, Some(picked(&names, &ctx.wanted)))?;
     let mut pool: Vec<Part> = Vec::new();
     let mut wave: Vec<(RecordBatch, usize)> = Vec::new();
     let mut at = 0usize;
@@ -494,15 +497,14 @@ pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<G
                 let builder =
                     ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| read_err(path, "cannot read the footer", e))?;
                 let all: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
-                let picked: Vec<usize> = (0..all.len()).filter(|&i| wanted.contains(&&all[i])).collect();
-                let mask = ProjectionMask::roots(builder.parquet_schema(), picked);
+                let mask = ProjectionMask::roots(builder.parquet_schema(), picked(&all, wanted));
                 let reader = builder.with_projection(mask).build().map_err(|e| read_err(path, "cannot read the data", e))?;
                 (all, Box::new(reader))
             }
             _ => {
                 let all: Vec<String> = ipc_reader(path, None)?.schema().fields().iter().map(|f| f.name().clone()).collect();
-                let picked: Vec<usize> = (0..all.len()).filter(|&i| wanted.contains(&&all[i])).collect();
-                (all, Box::new(ipc_reader(path, Some(picked))?))
+                let projection = picked(&all, wanted);
+                (all, Box::new(ipc_reader(path, Some(projection))?))
             }
         };
     let mut names: Vec<String> = Vec::new();
