@@ -178,11 +178,9 @@ fn statistics_have_their_units_and_descriptions() {
     assert_eq!(description("no.such.statistic"), "");
 }
 
-/// evaluate_gates on a real (small, in-process) run: every enabled gate in the policy's order
-/// (the default gates in their order, then the policy's own), none that is disabled, and each
-/// judged by its own family (a statistic sent to the interval family would say "no data").
-#[test]
-fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
+/// A small in-process run (3000 pairs, seed 3) with one default gate disabled, a disabled one
+/// enabled and a gate of the policy's own; made once for the tests that need real metrics.
+fn small_run() -> &'static crate::analyze::Verdict {
     use crate::generate::{generate, to_ingested, GenerateArgs};
     use clap::Parser;
     #[derive(Parser)]
@@ -190,20 +188,33 @@ fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
         #[command(flatten)]
         g: GenerateArgs,
     }
-    let g = Cli::parse_from(["generate", "--out", "/unused", "--pairs", "3000", "--seed", "3"]).g;
-    let (r1, r2) = generate(&g).expect("generate");
-    let mut policy = crate::policy::Policy::default();
-    policy.analysis.seed = 3;
-    let gates = &mut policy.gates;
-    gates.get_mut("latency.p95.warning").expect("a default gate").enabled = false;
-    gates.get_mut("throughput.v2_peak").expect("a default gate").enabled = true;
-    // Sorts before every default id: it must still come after them.
-    let mut custom = gates["latency.p95"].clone();
-    custom.statistic = "v2.latency.p50".into();
-    gates.insert("aaa.custom".into(), custom);
-    let out =
-        crate::analyze::run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None, None).expect("analysis");
-    let judged: Vec<&GateResult> = out.verdict.gates.iter().filter(|g| g.severity != "data_quality").collect();
+    static RUN: std::sync::OnceLock<crate::analyze::Verdict> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let g = Cli::parse_from(["generate", "--out", "/unused", "--pairs", "3000", "--seed", "3"]).g;
+        let (r1, r2) = generate(&g).expect("generate");
+        let mut policy = crate::policy::Policy::default();
+        policy.analysis.seed = 3;
+        let gates = &mut policy.gates;
+        gates.get_mut("latency.p95.warning").expect("a default gate").enabled = false;
+        gates.get_mut("throughput.v2_peak").expect("a default gate").enabled = true;
+        // Sorts before every default id: it must still come after them.
+        let mut custom = gates["latency.p95"].clone();
+        custom.statistic = "v2.latency.p50".into();
+        gates.insert("aaa.custom".into(), custom);
+        crate::analyze::run_ingested(to_ingested(&r1, &[]), to_ingested(&r2, &[]), &policy, "shadow", false, None, None)
+            .expect("analysis")
+            .verdict
+    })
+}
+
+/// evaluate_gates on a real run: every enabled gate in the policy's order (the default gates in
+/// their order, then the policy's own), none that is disabled, and each judged by its own family
+/// (a statistic sent to the interval family would say "no data").
+#[test]
+fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
+    let v = small_run();
+    let policy = &v.policy;
+    let judged: Vec<&GateResult> = v.gates.iter().filter(|g| g.severity != "data_quality").collect();
     let mut want: Vec<&str> = crate::policy::default_gates().iter().map(|(id, _, _)| *id).filter(|id| policy.gates[*id].enabled).collect();
     want.push("aaa.custom");
     assert_eq!(judged.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), want);
@@ -218,4 +229,78 @@ fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
     assert!(by_id("throughput.v2_peak").test.starts_with("point comparison"));
     assert_eq!(by_id("aaa.custom").status, Status::Pass);
     assert!(by_id("aaa.custom").estimate.is_finite());
+}
+
+/// Judges gate `id` of the small run's policy with a changed threshold, windows and rollback.
+fn judge_with(
+    id: &str,
+    threshold: f64,
+    mode: Mode,
+    windows: &WindowMetrics,
+    rollback: Option<&crate::metrics::rollback::RollbackDrill>,
+    f: fn(&Gate, &Context<'_>, &mut GateResult),
+) -> GateResult {
+    let v = small_run();
+    let mut g = v.policy.gates[id].clone();
+    g.threshold = threshold;
+    let cx = Context { policy: &v.policy, metrics: &v.metrics, windows, mode, has_segments: false, host: None, rollback };
+    let mut r = base(id, &g, 0.95);
+    f(&g, &cx, &mut r);
+    r
+}
+
+#[test]
+fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
+    let v = small_run();
+    let drill = |drain: f64, drained: bool| crate::metrics::rollback::RollbackDrill {
+        flip: "2026-11-27T00:30:00Z".into(),
+        flip_ms: 0,
+        source: "--rollback-at".into(),
+        v2_requests_after_flip: 3,
+        last_v2_request: Some("2026-11-27T00:31:59Z".into()),
+        drain_seconds: drain,
+        logs_end: "2026-11-27T01:00:00Z".into(),
+        observed_seconds: 1800.0,
+        drained,
+        per_second: Vec::new(),
+    };
+    let judge = |drain: f64, drained: bool| {
+        let d = drill(drain, drained);
+        judge_with("rollback.drill", 120.0, Mode::Shadow, &v.windows, Some(&d), rollback::judge)
+    };
+    let at_limit = judge(120.0, true);
+    assert_eq!(at_limit.status, Status::Pass);
+    assert_eq!((at_limit.estimate, at_limit.lower, at_limit.upper, at_limit.unit), (120.0, 120.0, 120.0, "s"));
+    assert!(at_limit.message.contains("drained in 120 s, limit 120 s: pass"), "{}", at_limit.message);
+    assert_eq!(judge(120.5, true).status, Status::Fail);
+    assert_eq!(judge(40.0, false).status, Status::Inconclusive);
+    assert!(judge(40.0, false).message.contains("do not show V2 drained"));
+    // Past the limit it fails whether or not the drain was seen.
+    assert_eq!(judge(150.0, false).status, Status::Fail);
+    let none = judge_with("rollback.drill", 120.0, Mode::Shadow, &v.windows, None, rollback::judge);
+    assert_eq!(none.status, Status::Skipped);
+    assert!(none.message.starts_with("no rollback in this run"));
+}
+
+#[test]
+fn throughput_passes_at_exactly_the_allowed_shortfall_and_only_in_shadow_mode() {
+    let v = small_run();
+    let with_share = |share: f64| {
+        let mut w = v.windows.clone();
+        w.throughput.v2_share_of_v1_peak = share;
+        w
+    };
+    let judge = |share: f64, mode: Mode| judge_with("throughput.v2_peak", 0.25, mode, &with_share(share), None, throughput::judge);
+    let exact = judge(0.75, Mode::Shadow);
+    assert_eq!(exact.status, Status::Pass);
+    assert_eq!(exact.estimate, 0.25);
+    assert_eq!(judge(0.7499, Mode::Shadow).status, Status::Fail);
+    assert_eq!(judge(1.2, Mode::Shadow).status, Status::Pass);
+    assert!(judge(0.5, Mode::Shadow).message.contains("50.0% of V1's peak"), "{}", judge(0.5, Mode::Shadow).message);
+    let canary = judge(0.01, Mode::Canary);
+    assert_eq!(canary.status, Status::Skipped);
+    assert!(canary.message.starts_with("canary mode"));
+    let empty = judge(f64::NAN, Mode::Shadow);
+    assert_eq!(empty.status, Status::Skipped);
+    assert_eq!(empty.message, "no windows with requests");
 }
