@@ -34,6 +34,11 @@ fn analyze_input(file: &Path, policy: &Path, out: &Path, quiet: bool) -> std::pr
     c.output().expect("runs")
 }
 
+/// `analyze --preset otlp --input FILE --out OUT -q`.
+fn analyze_otlp(file: &Path, out: &Path) -> std::process::Output {
+    bin().args(["analyze", "--preset", "otlp", "--input"]).arg(file).arg("--out").arg(out).arg("-q").output().expect("runs")
+}
+
 fn native(out: &Path) -> Run {
     let t = repo().join("fixtures/telemetry/native");
     analyze(&t.join("v1.jsonl"), &t.join("v2.jsonl"), out, &["-q"])
@@ -257,14 +262,7 @@ fn a_broken_otlp_line_and_a_span_without_an_end_are_counted() {
     lines[v2_line] = lines[v2_line].replacen(r#""endTimeUnixNano":"#, r#""endTimeUnixNanoX":"#, 1);
     let file = dir.path().join("traces.jsonl");
     std::fs::write(&file, lines.join("\n")).expect("write");
-    let o = bin()
-        .args(["analyze", "--preset", "otlp", "--input"])
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("o"))
-        .arg("-q")
-        .output()
-        .expect("runs");
+    let o = analyze_otlp(&file, &dir.path().join("o"));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(matches!(o.status.code(), Some(1 | 3)), "{err}");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/verdict.json")).expect("read")).expect("json");
@@ -350,14 +348,7 @@ fn one_pretty_printed_otlp_document_reads_like_the_lines() {
     let batches: Vec<Value> = src.lines().map(|l| serde_json::from_str(l).expect("fixture line")).collect();
     let file = dir.path().join("traces.json");
     std::fs::write(&file, serde_json::to_string_pretty(&batches).expect("json")).expect("write");
-    let o = bin()
-        .args(["analyze", "--preset", "otlp", "--input"])
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path().join("doc"))
-        .arg("-q")
-        .output()
-        .expect("runs");
+    let o = analyze_otlp(&file, &dir.path().join("doc"));
     let run = Run {
         code: o.status.code().unwrap_or(-1),
         stdout: String::new(),
