@@ -6,26 +6,26 @@
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
 #   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
-#   LIB_ONLY=1 FILTER=verdict:: bash scripts/mutants.sh src/verdict/mod.rs
-#                                              # only the unit tests (no CLI test binary to rebuild)
+#   FILTER=verdict:: bash scripts/mutants.sh src/verdict/mod.rs
+#   WITH_CLI=1 bash scripts/mutants.sh verdict # also the CLI tests (one more binary to link per mutant)
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
 # rebuilt for each (9-10 s on 2 cores; a copy of the tree would rebuild every dependency, several minutes). Do not
 # edit or build the tree while it runs: the mutated source is in src/ until each mutant is done,
 # and cargo-mutants puts the original back after each one and on Ctrl-C.
 #
-# Each mutant runs the tests that exercise its module, not the whole suite (~6 min): for src/stats
-# the SciPy reference vectors (tests/stats_reference.rs), the unit tests and the resampled
-# Harrell-Davis check (tests/rollout_evidence.rs), about 2 s. Results go
-# to mutants.out/ (outcomes.json, caught.txt, missed.txt, unviable.txt, timeout.txt); CI does not
-# run this.
+# Each mutant runs the unit tests of its module, not the whole suite (~7 min): for src/stats the
+# SciPy reference vectors (src/stats/tests.rs) and each file's own tests, under a second; for
+# src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
+# test binary is rebuilt (about 4 s). Results go to mutants.out/ (outcomes.json, caught.txt,
+# missed.txt, unviable.txt, timeout.txt); CI does not run this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
 case "$target" in
-  stats) files=(-f 'src/stats/**'); filter=(stats_reference stats:: rollout_evidence::harrell_davis) ;;
-  verdict) files=(-f 'src/verdict/**'); filter=(exit_codes policy:: errors:: outputs:: verdict::) ;;
-  *) files=(-f "$target"); filter=("${FILTER:-stats_reference}") ;;
+  stats) files=(-f 'src/stats/**'); filter=(stats::) ;;
+  verdict) files=(-f 'src/verdict/**'); filter=(verdict::) ;;
+  *) files=(-f "$target"); filter=("${FILTER:-stats::}") ;;
 esac
 shard=()
 if [ -n "${SHARD:-}" ]; then shard=(--shard "$SHARD"); fi
@@ -33,7 +33,10 @@ if [ -n "$(git status --porcelain -- src)" ]; then
   echo "src/ has uncommitted changes; commit or stash them first (mutants are applied in place)" >&2
   exit 2
 fi
-binaries=(--lib --test cli)
-if [ -n "${LIB_ONLY:-}" ]; then binaries=(--lib); fi
+binaries=(--lib)
+if [ -n "${WITH_CLI:-}" ]; then
+  binaries=(--lib --test cli)
+  case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
+fi
 cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" --timeout 300 --output . \
   -- "${binaries[@]}" -- "${filter[@]}"

@@ -17,6 +17,5 @@ mod policy;
 mod rejection;
 mod report;
 mod rollout_evidence;
-mod stats_reference;
 mod telemetry;
 mod time;

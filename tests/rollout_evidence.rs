@@ -7,53 +7,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
 use rayon::prelude::*;
 use shadowgate::policy::Mode;
-use shadowgate::stats::quantile::{harrell_davis, harrell_davis_weights};
-use shadowgate::stats::shift::{shift_function, sup_t_critical, SHIFT_QUANTILES};
+use shadowgate::stats::shift::shift_function;
 use shadowgate::verdict::Status;
-
-/// Resampling through multiplicities gives exactly the Harrell-Davis estimate of the resample
-/// built out and sorted.
-#[test]
-fn harrell_davis_of_a_resample_by_multiplicities_matches_the_explicit_resample() {
-    use rand::Rng;
-    let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for n in [25usize, 200, 3001] {
-        let mut x: Vec<f64> = (0..n).map(|_| rng.gen::<f64>() * 100.0).collect();
-        x.sort_by(f64::total_cmp);
-        for q in [0.1, 0.5, 0.95, 0.99] {
-            let w = harrell_davis_weights(n, q);
-            let identity: Vec<u32> = (0..=n as u32).collect();
-            let direct = harrell_davis(&x, q);
-            assert!((w.apply_resample(&x, &identity) - direct).abs() <= 1e-9 * direct, "n={n} q={q}: identity resample");
-            let mut counts = vec![0u32; n];
-            for _ in 0..n {
-                counts[rng.gen_range(0..n)] += 1;
-            }
-            let mut cum = vec![0u32];
-            let mut resample = Vec::with_capacity(n);
-            for (i, &c) in counts.iter().enumerate() {
-                cum.push(cum[i] + c);
-                resample.extend(std::iter::repeat_n(x[i], c as usize));
-            }
-            let want = harrell_davis(&resample, q);
-            let got = w.apply_resample(&x, &cum);
-            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "n={n} q={q}: {got} vs {want}");
-        }
-    }
-}
-
-/// The sup-t critical value: eleven independent normals give Sidak's exact value
-/// (Phi^-1((1 + 0.95^(1/11)) / 2) = 2.8315, SciPy), eleven identical ones give 1.96.
-#[test]
-fn sup_t_critical_values_match_the_closed_forms() {
-    let k = SHIFT_QUANTILES.len();
-    let identity: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| if i == j { 4.0 } else { 0.0 }).collect()).collect();
-    let c = sup_t_critical(&identity, 0.95, None, 1);
-    assert!((c - 2.8315).abs() < 0.03, "independent: {c}");
-    let ones: Vec<Vec<f64>> = vec![vec![0.25; k]; k];
-    let c = sup_t_critical(&ones, 0.95, None, 1);
-    assert!((c - 1.96).abs() < 0.03, "identical: {c}");
-}
 
 /// Simultaneous coverage: with V2 drawn like V1 the band contains 1 at all eleven points at once in
 /// about 95% of seeds, paired and unpaired (200 seeds each: a standard error of 1.5 points).

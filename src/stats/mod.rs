@@ -13,6 +13,8 @@ pub mod resample;
 pub mod sequential;
 pub mod shift;
 pub mod srm;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 

@@ -2,14 +2,19 @@
 //! NumPy and statsmodels (tests/data/reference_stats.json, written by scripts/gen_reference.py).
 //! Tolerances: 1e-9 relative for statistics and interval bounds, 1e-6 for p-values.
 
+use crate::stats::quantile::{harrell_davis, harrell_davis_weights};
+use crate::stats::shift::{sup_t_critical, SHIFT_QUANTILES};
+use crate::stats::{multiple, nonparametric as np, proportion as pr, quantile as qu, srm};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
-use shadowgate::stats::{multiple, nonparametric as np, proportion as pr, quantile as qu, srm};
 use std::sync::OnceLock;
 
 fn reference() -> &'static Value {
     static R: OnceLock<Value> = OnceLock::new();
     R.get_or_init(|| {
-        let text = std::fs::read_to_string(crate::common::repo().join("tests/data/reference_stats.json")).expect("reference file");
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/reference_stats.json")).expect("reference file");
         serde_json::from_str(&text).expect("reference parses")
     })
 }
@@ -81,8 +86,7 @@ fn order_statistic_intervals_match_binomial_ranks() {
 
 #[test]
 fn wilson_and_clopper_pearson_match_statsmodels() {
-    for (section, func) in
-        [("wilson", pr::wilson as fn(u64, u64, f64) -> shadowgate::stats::Interval), ("clopper_pearson", pr::clopper_pearson)]
+    for (section, func) in [("wilson", pr::wilson as fn(u64, u64, f64) -> crate::stats::Interval), ("clopper_pearson", pr::clopper_pearson)]
     {
         for c in cases(section) {
             let iv = func(c["successes"].as_u64().unwrap(), c["n"].as_u64().unwrap(), f(&c["confidence"]));
@@ -255,7 +259,7 @@ fn chi_square_and_benjamini_hochberg_match_scipy() {
 #[test]
 fn normal_quantile_matches_scipy() {
     for c in cases("normal_quantile") {
-        close(shadowgate::stats::normal_quantile(f(&c["p"])), f(&c["z"]), 1e-9, &format!("ppf {}", c["name"]));
+        close(crate::stats::normal_quantile(f(&c["p"])), f(&c["z"]), 1e-9, &format!("ppf {}", c["name"]));
     }
 }
 
@@ -337,8 +341,8 @@ fn harrell_davis_matches_scipy_hdquantiles() {
 /// within 5 standard errors of the exact bootstrap mean.
 #[test]
 fn bootstrap_quantile_draws_follow_the_exact_bootstrap_distribution() {
+    use crate::stats::quantile_ratio::bootstrap_quantile_draw;
     use rand::SeedableRng;
-    use shadowgate::stats::quantile_ratio::bootstrap_quantile_draw;
     const DRAWS: usize = 200_000;
     let dkw = ((2.0f64 / 1e-6).ln() / (2.0 * DRAWS as f64)).sqrt();
     for c in cases("bootstrap_quantile") {
@@ -368,7 +372,7 @@ fn bootstrap_quantile_draws_follow_the_exact_bootstrap_distribution() {
 /// O(1) grouped jackknife of a type-7 quantile must give SciPy's brute-force acceleration.
 #[test]
 fn bca_quantile_ratio_matches_scipy() {
-    use shadowgate::stats::quantile_ratio::bca_log_ratio;
+    use crate::stats::quantile_ratio::bca_log_ratio;
     for c in cases("bca_quantile_ratio") {
         let name = c["name"].as_str().unwrap();
         let (mut x1, mut x2) = (xs(&c["x1"]), xs(&c["x2"]));
@@ -382,7 +386,7 @@ fn bca_quantile_ratio_matches_scipy() {
 
 #[test]
 fn rate_confidence_sequences_match_scipy() {
-    use shadowgate::stats::sequential::{prior_weight, rate_sequence};
+    use crate::stats::sequential::{prior_weight, rate_sequence};
     for c in cases("rate_sequence") {
         let name = c["name"].as_str().unwrap();
         let (x, n, alpha, t) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap(), f(&c["alpha"]), c["tuned_for"].as_u64().unwrap());
@@ -395,11 +399,57 @@ fn rate_confidence_sequences_match_scipy() {
 
 #[test]
 fn quantile_confidence_sequences_accept_the_counts_scipy_accepts() {
-    use shadowgate::stats::sequential::accepted_counts;
+    use crate::stats::sequential::accepted_counts;
     for c in cases("quantile_sequence") {
         let name = c["name"].as_str().unwrap();
         let (n, q, alpha, t) = (c["n"].as_u64().unwrap(), f(&c["q"]), f(&c["alpha"]), c["tuned_for"].as_u64().unwrap());
         let (lo, hi) = accepted_counts(n, q, alpha, t);
         assert_eq!((lo, hi), (c["s_lo"].as_u64().unwrap(), c["s_hi"].as_u64().unwrap()), "{name}");
     }
+}
+
+// The resampling, sup-t and shift-band checks (were in tests/rollout_evidence.rs).
+
+/// Resampling through multiplicities gives exactly the Harrell-Davis estimate of the resample
+/// built out and sorted.
+#[test]
+fn harrell_davis_of_a_resample_by_multiplicities_matches_the_explicit_resample() {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for n in [25usize, 200, 3001] {
+        let mut x: Vec<f64> = (0..n).map(|_| rng.gen::<f64>() * 100.0).collect();
+        x.sort_by(f64::total_cmp);
+        for q in [0.1, 0.5, 0.95, 0.99] {
+            let w = harrell_davis_weights(n, q);
+            let identity: Vec<u32> = (0..=n as u32).collect();
+            let direct = harrell_davis(&x, q);
+            assert!((w.apply_resample(&x, &identity) - direct).abs() <= 1e-9 * direct, "n={n} q={q}: identity resample");
+            let mut counts = vec![0u32; n];
+            for _ in 0..n {
+                counts[rng.gen_range(0..n)] += 1;
+            }
+            let mut cum = vec![0u32];
+            let mut resample = Vec::with_capacity(n);
+            for (i, &c) in counts.iter().enumerate() {
+                cum.push(cum[i] + c);
+                resample.extend(std::iter::repeat_n(x[i], c as usize));
+            }
+            let want = harrell_davis(&resample, q);
+            let got = w.apply_resample(&x, &cum);
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "n={n} q={q}: {got} vs {want}");
+        }
+    }
+}
+
+/// The sup-t critical value: eleven independent normals give Sidak's exact value
+/// (Phi^-1((1 + 0.95^(1/11)) / 2) = 2.8315, SciPy), eleven identical ones give 1.96.
+#[test]
+fn sup_t_critical_values_match_the_closed_forms() {
+    let k = SHIFT_QUANTILES.len();
+    let identity: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| if i == j { 4.0 } else { 0.0 }).collect()).collect();
+    let c = sup_t_critical(&identity, 0.95, None, 1);
+    assert!((c - 2.8315).abs() < 0.03, "independent: {c}");
+    let ones: Vec<Vec<f64>> = vec![vec![0.25; k]; k];
+    let c = sup_t_critical(&ones, 0.95, None, 1);
+    assert!((c - 1.96).abs() < 0.03, "identical: {c}");
 }
