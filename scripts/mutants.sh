@@ -33,10 +33,11 @@ if [ -n "$(git status --porcelain -- src)" ]; then
   echo "src/ has uncommitted changes; commit or stash them first (mutants are applied in place)" >&2
   exit 2
 fi
-binaries=(--lib)
+# -C: for the build (cargo test --no-run) as well as the run, or every mutant links the CLI tests.
+binaries=(-C --lib)
 if [ -n "${WITH_CLI:-}" ]; then
-  binaries=(--lib --test cli)
+  binaries=(-C --lib -C --test -C cli)
   case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
 fi
 cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" --timeout 300 --output . \
-  -- "${binaries[@]}" -- "${filter[@]}"
+  "${binaries[@]}" -- -- "${filter[@]}"

@@ -23,3 +23,24 @@ pub fn chi_square_gof(observed: &[u64], expected_share: &[f64]) -> (f64, f64) {
     let p = ChiSquared::new(dof).map_or(f64::NAN, |c| c.sf(stat));
     (stat, p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chi_square_gof;
+
+    #[test]
+    fn shares_are_normalized_and_degenerate_inputs_give_nan() {
+        // 600 vs 400 against 50/50: (100^2/500) * 2 = 40, whatever scale the shares are given in.
+        let (stat, p) = chi_square_gof(&[600, 400], &[0.5, 0.5]);
+        assert!((stat - 40.0).abs() < 1e-12, "{stat}");
+        assert!(p > 0.0 && p < 1e-9, "{p}");
+        assert_eq!(chi_square_gof(&[600, 400], &[1.0, 1.0]), (stat, p));
+        assert_eq!(chi_square_gof(&[600, 400], &[3.0, 2.0]).0, 0.0);
+        let nan = |r: (f64, f64)| r.0.is_nan() && r.1.is_nan();
+        assert!(nan(chi_square_gof(&[600], &[1.0])), "one category has no degrees of freedom");
+        assert!(nan(chi_square_gof(&[600, 400], &[0.5, 0.3, 0.2])), "lengths differ");
+        assert!(nan(chi_square_gof(&[600, 400, 10], &[0.5, 0.5])), "lengths differ");
+        assert!(nan(chi_square_gof(&[0, 0], &[0.5, 0.5])), "no observations");
+        assert!(nan(chi_square_gof(&[600, 400], &[0.0, 0.0])), "no expected share");
+    }
+}
