@@ -453,3 +453,51 @@ fn sup_t_critical_values_match_the_closed_forms() {
     let c = sup_t_critical(&ones, 0.95, None, 1);
     assert!((c - 1.96).abs() < 0.03, "identical: {c}");
 }
+
+// The helpers of src/stats/mod.rs (normal distribution values from SciPy's norm; statrs' erfc
+// is good to ~1e-10 relative, its inverse CDF to ~1e-15).
+
+#[test]
+fn normal_helpers_match_scipy_and_clamp_their_probability() {
+    use crate::stats::{normal_cdf, normal_quantile, normal_sf, two_sided_p, z_two_sided};
+    close(z_two_sided(0.95), 1.959963984540054, 1e-12, "z 95%");
+    close(z_two_sided(0.99), 2.5758293035489004, 1e-12, "z 99%");
+    close(normal_sf(1.0), 0.15865525393145707, 1e-9, "sf(1)");
+    close(normal_cdf(1.0), 0.8413447460685429, 1e-9, "cdf(1)");
+    close(two_sided_p(-1.0), 0.31731050786291415, 1e-9, "two-sided p(-1)");
+    close(two_sided_p(1.0), 0.31731050786291415, 1e-9, "two-sided p(1)");
+    assert_eq!(two_sided_p(0.0), 1.0);
+    assert_eq!(normal_quantile(-0.5), f64::NEG_INFINITY);
+    assert_eq!(normal_quantile(1.5), f64::INFINITY);
+}
+
+#[test]
+fn means_variances_and_sorts() {
+    use crate::stats::{mean, sort_in_place, sorted, variance, Interval};
+    assert_eq!(mean(&[1.0, 2.0, 3.0, 4.0]), 2.5);
+    assert!(mean(&[]).is_nan());
+    close(variance(&[1.0, 2.0, 3.0, 4.0]), 1.6666666666666667, 1e-15, "variance (NumPy ddof=1)");
+    assert!(variance(&[5.0]).is_nan() && variance(&[]).is_nan());
+    // Both sort paths (sequential up to 100,000 values, parallel above), NaN last.
+    for n in [10usize, 100_000, 100_001] {
+        let mut v: Vec<f64> = (0..n).rev().map(|i| i as f64).collect();
+        v[n / 2] = f64::NAN;
+        let s = sorted(&v);
+        assert!(s[..n - 1].windows(2).all(|w| w[0] < w[1]) && s[n - 1].is_nan(), "n={n}");
+        sort_in_place(&mut v);
+        assert_eq!(v[..n - 1], s[..n - 1]);
+    }
+    let i = Interval::new(2.0, 1.0, f64::INFINITY);
+    assert_eq!(serde_json::to_string(&i).expect("serializes"), r#"{"estimate":2.0,"lower":1.0,"upper":null}"#);
+    assert_eq!(i.map(|x| x * 2.0), Interval::new(4.0, 2.0, f64::INFINITY));
+    assert_eq!(Interval::point(3.0), Interval::new(3.0, 3.0, 3.0));
+}
+
+#[test]
+fn benjamini_hochberg_leaves_nan_out_of_the_count() {
+    // SciPy: false_discovery_control([0.01, 0.04]) = [0.02, 0.04].
+    let q = multiple::benjamini_hochberg(&[0.01, f64::NAN, 0.04]);
+    assert_eq!((q[0], q[2]), (0.02, 0.04));
+    assert!(q[1].is_nan());
+    assert!(multiple::benjamini_hochberg(&[]).is_empty());
+}
