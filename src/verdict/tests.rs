@@ -742,13 +742,14 @@ fn data_quality_checks_hold_at_exactly_their_limits() {
     use crate::pair::Pairing;
     let policy = crate::policy::Policy::default();
     let minute = 60_000;
+    let t0 = 1_764_201_600_000; // 2025-11-27T00:00:00Z
     let inputs = |pairing: &'static Pairing| QualityInputs {
         pairing,
         v1_n: 1200,
         v2_n: 1000,
         rejected_share: [0.01, 0.002],
-        v1_range: (0, 100 * minute),
-        v2_range: (0, 100 * minute),
+        v1_range: (t0, t0 + 100 * minute),
+        v2_range: (t0, t0 + 100 * minute),
     };
     let pairing = |pairs: u64, coverage: f64, v2_coverage: f64| -> &'static Pairing {
         Box::leak(Box::new(Pairing { pairs, coverage, v2_coverage, ..Default::default() }))
@@ -799,14 +800,21 @@ fn data_quality_checks_hold_at_exactly_their_limits() {
     assert!(fits.status == Status::Pass && fits.p_value > 0.999, "{}", fits.p_value);
     // Time overlap: V2 starts 10 minutes late and ends 10 late: 90 of 110 minutes.
     let mut late = inputs(pairing(1000, 1.0, 1.0));
-    late.v2_range = (10 * minute, 110 * minute);
+    late.v2_range = (t0 + 10 * minute, t0 + 110 * minute);
     let overlap = by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap");
     assert_eq!((overlap.estimate, overlap.status), (90.0 / 110.0, Status::Fail));
+    assert!(
+        overlap.message.starts_with(
+            "V1 spans 2025-11-27T00:00:00Z to 2025-11-27T01:40:00Z, V2 2025-11-27T00:10:00Z to 2025-11-27T01:50:00Z: they overlap on 81.8% of the combined span (minimum 90.0%): one log starts late"
+        ),
+        "{}",
+        overlap.message
+    );
     // At exactly the minimum (90%), and within one minute whatever the overlap.
-    late.v2_range = (10 * minute, 100 * minute);
+    late.v2_range = (t0 + 10 * minute, t0 + 100 * minute);
     assert_eq!(by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap").status, Status::Pass);
-    late.v1_range = (0, 30_000);
-    late.v2_range = (40_000, 60_000);
+    late.v1_range = (t0, t0 + 30_000);
+    late.v2_range = (t0 + 40_000, t0 + 60_000);
     assert_eq!(by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap").estimate, 1.0);
     late.rejected_share = [0.002, 0.0101];
     let rejected = by_id(&data_quality(&policy, &late, Mode::Shadow), "data.rejected");
