@@ -606,8 +606,17 @@ fn the_shift_gate_names_the_point_furthest_past_its_own_margin() {
     // p50 2.12 / 1.05 = 2.02 against p99 1.15 / 1.10 = 1.05 (a remainder would rank them the other way).
     let far = judge_shift(&[(0.5, iv(2.2, 2.12, 2.3), iv(2.2, 2.1, 2.3)), (0.99, iv(1.2, 1.15, 1.25), iv(1.2, 1.14, 1.3))]);
     assert!(far.message.contains("(most at p50"), "{}", far.message);
+    // Lower bounds rank a fail, not upper ones: p99 (1.16 / 1.10) over p50 (1.07 / 1.05), though
+    // p50's band reaches higher.
+    let wide = judge_shift(&[(0.5, iv(1.15, 1.07, 1.30), iv(1.15, 1.06, 1.31)), (0.99, iv(1.18, 1.16, 1.20), iv(1.18, 1.15, 1.21))]);
+    assert!(wide.message.contains("(most at p99"), "{}", wide.message);
     // Otherwise the decile whose upper bound comes closest to its margin; p99 is not named.
-    let close = judge_shift(&[(0.7, iv(1.01, 0.99, 1.04), iv(1.0, 0.95, 1.05)), (0.99, iv(1.05, 1.0, 1.09), iv(1.0, 0.95, 1.1))]);
+    // (p30's lower bound is the highest, p70's upper bound.)
+    let close = judge_shift(&[
+        (0.3, iv(1.0, 0.995, 1.03), iv(1.0, 0.95, 1.05)),
+        (0.7, iv(1.01, 0.99, 1.04), iv(1.0, 0.95, 1.05)),
+        (0.99, iv(1.05, 1.0, 1.09), iv(1.0, 0.95, 1.1)),
+    ]);
     assert_eq!(close.status, Status::Pass);
     assert!(
         close.message.contains("(closest decile: p70 +1.00% (band -1.00% to +4.00%, +1.0 ms; margin there +5.00%))"),
