@@ -6,7 +6,8 @@
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
 #   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
-#   FILTER=verdict:: bash scripts/mutants.sh src/verdict/mod.rs
+#   bash scripts/mutants.sh src/verdict/mod.rs # a verdict file runs the verdict:: tests
+#   FILTER=quantile bash scripts/mutants.sh src/stats/quantile.rs   # other tests
 #   WITH_CLI=1 bash scripts/mutants.sh verdict # also the CLI tests (one more binary to link per mutant)
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
@@ -25,6 +26,7 @@ target="${1:-stats}"
 case "$target" in
   stats) files=(-f 'src/stats/**'); filter=(stats::) ;;
   verdict) files=(-f 'src/verdict/**'); filter=(verdict::) ;;
+  src/verdict/*) files=(-f "$target"); filter=("${FILTER:-verdict::}") ;;
   *) files=(-f "$target"); filter=("${FILTER:-stats::}") ;;
 esac
 shard=()
