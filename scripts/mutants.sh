@@ -2,7 +2,7 @@
 # Mutation testing of the statistics and the verdict (issue 17) with cargo-mutants.
 #
 #   cargo install cargo-mutants --locked       # once (v27, ~3 min on 2 cores)
-#   bash scripts/mutants.sh stats              # src/stats/**   (2,004 mutants)
+#   bash scripts/mutants.sh stats              # src/stats/**   (1,991 mutants)
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
 #   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
@@ -11,14 +11,18 @@
 #   WITH_CLI=1 bash scripts/mutants.sh verdict # also the CLI tests (one more binary to link per mutant)
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
-# rebuilt for each (9-10 s on 2 cores; a copy of the tree would rebuild every dependency, several minutes). Do not
-# edit or build the tree while it runs: the mutated source is in src/ until each mutant is done,
-# and cargo-mutants puts the original back after each one and on Ctrl-C.
+# rebuilt for each. Do not edit or build the tree while it runs: the mutated source is in src/
+# until each mutant is done, and cargo-mutants puts the original back after each one and on
+# Ctrl-C. To keep working meanwhile, run it in a second worktree with its own target directory,
+# seeded from this one so that no dependency is rebuilt:
+#   git worktree add /tmp/sg-mut HEAD && mkdir -p /tmp/sg-mut-target
+#   cp -a target/release /tmp/sg-mut-target/
+#   cd /tmp/sg-mut && CARGO_TARGET_DIR=/tmp/sg-mut-target bash scripts/mutants.sh verdict
 #
 # Each mutant runs the unit tests of its module, not the whole suite (~7 min): for src/stats the
 # SciPy reference vectors (src/stats/tests.rs) and each file's own tests, under a second; for
 # src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
-# test binary is rebuilt (about 4 s). Results go to mutants.out/ (outcomes.json, caught.txt,
+# test binary is rebuilt (3-7 s on 2 cores; a verdict run of 238 mutants took 31 min). Results go to mutants.out/ (outcomes.json, caught.txt,
 # missed.txt, unviable.txt, timeout.txt); CI does not run this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
