@@ -42,5 +42,6 @@ mod tests {
         assert!(nan(chi_square_gof(&[600, 400, 10], &[0.5, 0.5])), "lengths differ");
         assert!(nan(chi_square_gof(&[0, 0], &[0.5, 0.5])), "no observations");
         assert!(nan(chi_square_gof(&[600, 400], &[0.0, 0.0])), "no expected share");
+        assert!(nan(chi_square_gof(&[600, 400], &[-0.5, -0.5])), "shares that sum below zero");
     }
 }
