@@ -478,6 +478,10 @@ fn means_variances_and_sorts() {
     assert!(mean(&[]).is_nan());
     close(variance(&[1.0, 2.0, 3.0, 4.0]), 1.6666666666666667, 1e-15, "variance (NumPy ddof=1)");
     assert!(variance(&[5.0]).is_nan() && variance(&[]).is_nan());
+    assert_eq!(variance(&[1.0, 3.0]), 2.0);
+    // Two passes, so no cancellation at a large offset (sum(v^2) - n m^2 gives 2.0 here).
+    let offset = 1e15;
+    assert_eq!(variance(&[offset + 1.0, offset + 2.0, offset + 3.0, offset + 4.0]), 1.6666666666666667);
     // Both sort paths (sequential up to 100,000 values, parallel above), NaN last.
     for n in [10usize, 100_000, 100_001] {
         let mut v: Vec<f64> = (0..n).rev().map(|i| i as f64).collect();
