@@ -91,6 +91,12 @@ fn wilson_and_clopper_pearson_match_statsmodels() {
         for c in cases(section) {
             let iv = func(c["successes"].as_u64().unwrap(), c["n"].as_u64().unwrap(), f(&c["confidence"]));
             let name = format!("{section} {}", c["name"]);
+            let (x, n) = (c["successes"].as_u64().unwrap(), c["n"].as_u64().unwrap());
+            if n > 0 {
+                assert_eq!(iv.estimate, x as f64 / n as f64, "{name}: the estimate is x / n");
+            } else {
+                assert!(iv.estimate.is_nan(), "{name}: no estimate without trials");
+            }
             close(iv.lower, f(&c["lower"]), 1e-9, &name);
             close(iv.upper, f(&c["upper"]), 1e-9, &name);
         }
