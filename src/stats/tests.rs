@@ -511,3 +511,28 @@ fn benjamini_hochberg_leaves_nan_out_of_the_count() {
     assert!(q[1].is_nan());
     assert!(multiple::benjamini_hochberg(&[]).is_empty());
 }
+
+/// rate_interval: exact Clopper-Pearson while either count is under 5, Wilson from 5 and 5 on.
+#[test]
+fn rate_interval_switches_to_wilson_at_five_of_each() {
+    let pick = |x: u64, n: u64| {
+        let (iv, method) = pr::rate_interval(x, n, 0.95);
+        let want = if method == "wilson" { pr::wilson(x, n, 0.95) } else { pr::clopper_pearson(x, n, 0.95) };
+        assert_eq!(format!("{iv:?}"), format!("{want:?}"), "{x} of {n}: the interval is the named method's");
+        method
+    };
+    assert_eq!(pick(4, 1000), "clopper-pearson");
+    assert_eq!(pick(5, 1000), "wilson");
+    assert_eq!(pick(995, 1000), "wilson");
+    assert_eq!(pick(996, 1000), "clopper-pearson");
+    assert_eq!(pick(0, 0), "clopper-pearson");
+    assert_eq!(pick(5, 10), "wilson");
+    assert_eq!(pick(5, 9), "clopper-pearson");
+}
+
+#[test]
+fn newcombe_paired_without_pairs_is_the_whole_range() {
+    let iv = pr::newcombe_paired(pr::PairedTable { both: 0, only_first: 0, only_second: 0, neither: 0 }, 0.95);
+    assert!(iv.estimate.is_nan());
+    assert_eq!((iv.lower, iv.upper), (-1.0, 1.0));
+}
