@@ -612,6 +612,29 @@ def sec_chisquare():
     return out
 
 
+# ----------------------------------------------------------------- two-proportion z test
+
+def sec_two_proportion_z():
+    from statsmodels.stats.proportion import proportions_ztest
+    cases = [
+        ("errors_12_of_1000_vs_5_of_1000", 12, 1000, 5, 1000),
+        ("equal_rates", 30, 3000, 10, 1000),
+        ("segment_vs_rest", 45, 800, 120, 9200),
+        ("first_lower", 2, 500, 9, 400),
+        ("zero_and_some", 0, 700, 6, 650),
+        ("large_small_diff", 2050, 100000, 1980, 100000),
+        ("one_each_n1", 1, 1, 0, 1),
+    ]
+    out = []
+    for name, x1, n1, x2, n2 in cases:
+        z, p = proportions_ztest([x1, x2], [n1, n2], value=0, alternative="two-sided", prop_var=False)
+        pooled = (x1 + x2) / (n1 + n2)
+        own = (x1 / n1 - x2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        check(close(float(z), own), f"two-proportion z {name}")
+        out.append({"name": name, "x1": x1, "n1": n1, "x2": x2, "n2": n2, "z": fl(z), "p_value": fl(p)})
+    return out
+
+
 # ----------------------------------------------------------------- 12 BH
 
 def sec_bh():
@@ -959,6 +982,9 @@ CONVENTIONS = {
         "ch. 8); the script asserts this."),
     "chisquare_gof": "scipy.stats.chisquare(observed, f_exp=expected_share*sum(observed)), "
                      "df = k-1.",
+    "two_proportion_z": "statsmodels proportions_ztest([x1, x2], [n1, n2]) (pooled variance, "
+                        "two-sided; = Pearson's chi-square on the 2x2 table without continuity "
+                        "correction), z checked against the closed form.",
     "benjamini_hochberg": "scipy.stats.false_discovery_control(p, method='bh'): q_(i) = "
                           "min_{j>=i} min(1, p_(j) m / j), returned in input order.",
     "normal_quantile": "scipy.stats.norm.ppf(p).",
@@ -1012,6 +1038,7 @@ def main():
         ("newcombe", sec_newcombe),
         ("paired_diff_proportions_newcombe", sec_paired_newcombe),
         ("chisquare_gof", sec_chisquare),
+        ("two_proportion_z", sec_two_proportion_z),
         ("benjamini_hochberg", sec_bh),
         ("normal_quantile", sec_normal_quantile),
         ("chi2_sf", sec_chi2_sf),

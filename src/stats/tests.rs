@@ -536,3 +536,30 @@ fn newcombe_paired_without_pairs_is_the_whole_range() {
     assert!(iv.estimate.is_nan());
     assert_eq!((iv.lower, iv.upper), (-1.0, 1.0));
 }
+
+#[test]
+fn two_proportion_z_matches_statsmodels() {
+    for c in cases("two_proportion_z") {
+        let u = |k: &str| c[k].as_u64().unwrap();
+        let (z, p) = pr::two_proportion_z(u("x1"), u("n1"), u("x2"), u("n2"));
+        let name = format!("two-proportion z {}", c["name"]);
+        close(z, f(&c["z"]), 1e-9, &name);
+        close(p, f(&c["p_value"]), 1e-6, &name);
+    }
+    // No trials on a side: no test. No variance (both rates 0): z = 0, p = 1.
+    for (n1, n2) in [(0, 10), (10, 0)] {
+        let (z, p) = pr::two_proportion_z(0, n1, 0, n2);
+        assert!(z.is_nan() && p.is_nan(), "n1={n1} n2={n2}: {z} {p}");
+    }
+    assert_eq!(pr::two_proportion_z(0, 10, 0, 20), (0.0, 1.0));
+}
+
+#[test]
+fn mcnemar_is_exact_below_one_hundred_discordant_pairs() {
+    assert_eq!(pr::mcnemar(40, 59).method, "mcnemar-midp");
+    let at = pr::mcnemar(40, 60);
+    assert_eq!(at.method, "mcnemar-chi2");
+    // (40 - 60)^2 / 100 = 4; SciPy chi2.sf(4, 1) = 0.04550026389635842.
+    assert_eq!(at.statistic, 4.0);
+    close(at.p_value, 0.04550026389635842, 1e-6, "mcnemar chi2 at 100");
+}
