@@ -9,6 +9,7 @@
 #   bash scripts/mutants.sh src/verdict/mod.rs # a verdict file runs the verdict:: tests
 #   FILTER=quantile bash scripts/mutants.sh src/stats/quantile.rs   # other tests
 #   WITH_CLI=1 bash scripts/mutants.sh verdict # also the CLI tests (one more binary to link per mutant)
+#   bash scripts/mutants.sh src/stats/srm.rs --iterate   # only what the last run missed
 #
 # Mutants are built in place (--in-place) with the release profile, so only shadowgate itself is
 # rebuilt for each. Do not edit or build the tree while it runs: the mutated source is in src/
@@ -27,6 +28,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
+shift || true
+# Further arguments go to cargo mutants, e.g. --iterate (test again only the mutants that a
+# previous run, in ./mutants.out, did not catch) or --list.
+extra=("$@")
 case "$target" in
   stats) files=(-f 'src/stats/**'); filter=(stats::) ;;
   verdict) files=(-f 'src/verdict/**'); filter=(verdict::) ;;
@@ -45,5 +50,5 @@ if [ -n "${WITH_CLI:-}" ]; then
   binaries=(-C --lib -C --test -C cli)
   case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
 fi
-cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" --timeout 300 --output . \
+cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" "${extra[@]}" --timeout 300 --output . \
   "${binaries[@]}" -- -- "${filter[@]}"
