@@ -563,3 +563,52 @@ fn mcnemar_is_exact_below_one_hundred_discordant_pairs() {
     assert_eq!(at.statistic, 4.0);
     close(at.p_value, 0.04550026389635857, 1e-6, "mcnemar chi2 at 100");
 }
+
+/// The compound sequences are each version's sequence at alpha/2, combined (a union bound).
+#[test]
+fn sequences_of_differences_and_ratios_combine_each_versions_at_half_alpha() {
+    use crate::stats::sequential::{accepted_counts, quantile_ratio_sequence, quantile_sequence, rate_difference_sequence, rate_sequence};
+    let t = 100_000;
+    let (a, b) = (rate_sequence(30, 2000, 0.025, t), rate_sequence(55, 2100, 0.025, t));
+    let d = rate_difference_sequence(30, 2000, 55, 2100, 0.05, t);
+    assert_eq!((d.estimate, d.lower, d.upper), (b.estimate - a.estimate, b.lower - a.upper, b.upper - a.lower));
+    assert!(d.lower < d.estimate && d.estimate < d.upper);
+    // A quantile's sequence: the order statistics at the accepted counts, infinite where the data
+    // cannot bound it yet.
+    let s1: Vec<f64> = (1..=2000).map(f64::from).collect();
+    let (lo, hi) = accepted_counts(2000, 0.9, 0.025, t);
+    let q1 = quantile_sequence(&s1, 0.9, 0.025, t);
+    assert_eq!((q1.estimate, q1.lower, q1.upper), (qu::quantile_sorted(&s1, 0.9), s1[lo as usize - 1], s1[hi as usize]));
+    let tiny = quantile_sequence(&[1.0, 2.0, 3.0], 0.99, 0.05, t);
+    assert_eq!(tiny.upper, f64::INFINITY);
+    let tiny = quantile_sequence(&[1.0, 2.0, 3.0], 0.01, 0.05, t);
+    assert_eq!(tiny.lower, f64::NEG_INFINITY);
+    let empty = quantile_sequence(&[], 0.5, 0.05, t);
+    assert!(empty.estimate.is_nan() && empty.lower == f64::NEG_INFINITY && empty.upper == f64::INFINITY);
+    // The ratio: V2's lower over V1's upper, V2's upper over V1's lower.
+    let s2: Vec<f64> = s1.iter().map(|x| 2.0 * x).collect();
+    let q2 = quantile_sequence(&s2, 0.9, 0.025, t);
+    let r = quantile_ratio_sequence(&s1, &s2, 0.9, 0.05, t);
+    assert_eq!((r.estimate, r.lower, r.upper), (q2.estimate / q1.estimate, q2.lower / q1.upper, q2.upper / q1.lower));
+    // Without a finite V1 lower bound (or a positive one) the upper bound is unbounded, and
+    // without a finite V1 upper bound the lower one is 0.
+    let r = quantile_ratio_sequence(&[1.0, 2.0, 3.0], &s2, 0.99, 0.05, t);
+    assert_eq!(r.lower, 0.0);
+    let r = quantile_ratio_sequence(&[1.0, 2.0, 3.0], &s2, 0.01, 0.05, t);
+    assert_eq!(r.upper, f64::INFINITY);
+    // Rates at the edges, and without trials.
+    assert_eq!(rate_sequence(0, 100, 0.05, t).lower, 0.0);
+    assert_eq!(rate_sequence(100, 100, 0.05, t).upper, 1.0);
+    let none = rate_sequence(0, 0, 0.05, t);
+    assert!(none.estimate.is_nan() && (none.lower, none.upper) == (0.0, 1.0));
+    // The mixture is outside every sequence at p = 0 and 1; the prior weight has a floor.
+    use crate::stats::sequential::{log_mixture, prior_weight};
+    for p in [0.0, 1.0, -0.5, f64::NAN] {
+        assert_eq!(log_mixture(3.0, 10.0, p, 5.0), f64::INFINITY, "p = {p}");
+    }
+    assert_eq!(log_mixture(3.0, 10.0, 0.5, 0.0), f64::INFINITY, "no prior weight");
+    assert_eq!(prior_weight(0.05, 1), 1e-3);
+    let zeros = vec![0.0; 2000];
+    assert_eq!(quantile_ratio_sequence(&zeros, &s2, 0.5, 0.05, t).upper, f64::INFINITY);
+    assert_eq!(quantile_ratio_sequence(&s1, &[-5.0; 2000], 0.5, 0.05, t).lower, 0.0);
+}
