@@ -236,6 +236,24 @@ mod tests {
     }
 
     #[test]
+    fn evenly_spaced_quantiles_outline_the_ecdf() {
+        let s = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(evenly_spaced_quantiles(&s, 4), vec![(1.0, 0.0), (2.0, 0.25), (3.0, 0.5), (4.0, 0.75), (5.0, 1.0)]);
+        assert_eq!(evenly_spaced_quantiles(&s, 8)[3], (2.5, 0.375));
+        assert_eq!(evenly_spaced_quantiles(&s, 0), vec![(1.0, 0.0)]);
+        assert!(evenly_spaced_quantiles(&[], 4).is_empty());
+    }
+
+    #[test]
+    fn order_statistic_coverage_is_the_binomial_mass_between_the_ranks() {
+        // SciPy: binom.cdf(8, 10, 0.5) - binom.cdf(1, 10, 0.5) = 1002/1024.
+        assert!((order_statistic_coverage(10, 0.5, 2, 9) - 0.978515625).abs() < 1e-15);
+        // Rank 0 has no order statistic below: F(-1) = 0; u = 0 covers nothing.
+        assert!((order_statistic_coverage(10, 0.5, 0, 10) - 0.9990234375).abs() < 1e-15);
+        assert_eq!(order_statistic_coverage(10, 0.5, 0, 0), 0.0);
+    }
+
+    #[test]
     fn selection_at_an_exact_rank_ignores_the_next_value() {
         // q = 0 is exactly rank 1: the infinite next value must not enter (0 * inf is NaN).
         assert_eq!(quantile_select(&mut [f64::INFINITY, 1.0], 0.0), 1.0);
