@@ -635,6 +635,44 @@ def sec_two_proportion_z():
     return out
 
 
+# ----------------------------------------------------------------- ratio of means (delta method)
+
+def sec_mean_ratio():
+    """mean(y)/mean(x) with a delta-method interval on the log scale, computed here in matrix form
+    (gradient g = (-1/mean x, 1/mean y) of log(mean y / mean x), Var = g' Cov g / n) from NumPy's
+    covariance; unpaired, each sample's own variance and n. NaNs dropped pairwise when paired."""
+    rng = np.random.default_rng(20261201)
+    cases = []
+    x = rng.lognormal(4.8, 0.5, 400); y = x * rng.lognormal(0.03, 0.1, 400)
+    cases.append(("paired_lognormal_400", x, y, True))
+    cases.append(("unpaired_lognormal_400_vs_300", rng.lognormal(4.8, 0.5, 400), rng.lognormal(4.85, 0.5, 300), False))
+    x = rng.normal(100, 10, 50); y = 0.5 * x + rng.normal(60, 5, 50)
+    cases.append(("paired_linear_50", x, y, True))
+    x = rng.lognormal(2, 1, 200); y = rng.lognormal(2, 1, 200)
+    x[[3, 17]] = np.nan; y[[5, 17, 80]] = np.nan
+    cases.append(("paired_with_nans", x, y, True))
+    cases.append(("unpaired_with_nans", x, y, False))
+    out = []
+    z = st.norm.ppf(0.975)
+    for name, x, y, paired in cases:
+        if paired:
+            keep = ~np.isnan(x) & ~np.isnan(y)
+            xs, ys = x[keep], y[keep]
+            mx, my = xs.mean(), ys.mean()
+            g = np.array([-1 / mx, 1 / my])
+            var_log = g @ np.cov(np.vstack([xs, ys]), ddof=1) @ g / len(xs)
+        else:
+            xs, ys = x[~np.isnan(x)], y[~np.isnan(y)]
+            mx, my = xs.mean(), ys.mean()
+            var_log = ys.var(ddof=1) / (len(ys) * my * my) + xs.var(ddof=1) / (len(xs) * mx * mx)
+        r = my / mx
+        se = math.sqrt(max(var_log, 0.0))
+        out.append({"name": name, "paired": paired, "x": [None if math.isnan(v) else fl(v) for v in x],
+                    "y": [None if math.isnan(v) else fl(v) for v in y], "confidence": 0.95,
+                    "ratio": fl(r), "lower": fl(r * math.exp(-z * se)), "upper": fl(r * math.exp(z * se))})
+    return out
+
+
 # ----------------------------------------------------------------- 12 BH
 
 def sec_bh():
@@ -982,6 +1020,10 @@ CONVENTIONS = {
         "ch. 8); the script asserts this."),
     "chisquare_gof": "scipy.stats.chisquare(observed, f_exp=expected_share*sum(observed)), "
                      "df = k-1.",
+    "mean_ratio": "mean(y)/mean(x) with the delta-method interval r exp(+-z se) on the log scale, "
+                  "se^2 = g' Cov g / n with g = (-1/mean x, 1/mean y) (NumPy covariance, ddof 1) "
+                  "when paired (NaNs dropped pairwise), var(y)/(n_y my^2) + var(x)/(n_x mx^2) "
+                  "when unpaired (NaNs dropped per sample); null in x or y is a missing value.",
     "two_proportion_z": "statsmodels proportions_ztest([x1, x2], [n1, n2]) (pooled variance, "
                         "two-sided; = Pearson's chi-square on the 2x2 table without continuity "
                         "correction), z checked against the closed form.",
@@ -1039,6 +1081,7 @@ def main():
         ("paired_diff_proportions_newcombe", sec_paired_newcombe),
         ("chisquare_gof", sec_chisquare),
         ("two_proportion_z", sec_two_proportion_z),
+        ("mean_ratio", sec_mean_ratio),
         ("benjamini_hochberg", sec_bh),
         ("normal_quantile", sec_normal_quantile),
         ("chi2_sf", sec_chi2_sf),

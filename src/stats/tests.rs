@@ -612,3 +612,77 @@ fn sequences_of_differences_and_ratios_combine_each_versions_at_half_alpha() {
     assert_eq!(quantile_ratio_sequence(&zeros, &s2, 0.5, 0.05, t).upper, f64::INFINITY);
     assert_eq!(quantile_ratio_sequence(&s1, &[-5.0; 2000], 0.5, 0.05, t).lower, 0.0);
 }
+
+#[test]
+fn mean_ratio_matches_the_delta_method_computed_with_numpy() {
+    use crate::stats::resample::mean_ratio;
+    for c in cases("mean_ratio") {
+        let r = mean_ratio(&xs(&c["x"]), &xs(&c["y"]), c["paired"].as_bool().unwrap(), f(&c["confidence"]));
+        let name = format!("mean ratio {}", c["name"]);
+        assert_eq!((r.method, r.resamples), ("delta-method", 0), "{name}");
+        close(r.interval.estimate, f(&c["ratio"]), 1e-12, &name);
+        close(r.interval.lower, f(&c["lower"]), 1e-9, &name);
+        close(r.interval.upper, f(&c["upper"]), 1e-9, &name);
+    }
+    // Fewer than two values on a side: no ratio; a mean that is not positive: no interval.
+    assert!(mean_ratio(&[1.0], &[1.0, 2.0], false, 0.95).interval.estimate.is_nan());
+    assert!(mean_ratio(&[1.0, 2.0], &[f64::NAN, 2.0], true, 0.95).interval.estimate.is_nan());
+    let zero = mean_ratio(&[-1.0, 1.0], &[1.0, 2.0], false, 0.95).interval;
+    assert_eq!((zero.lower, zero.upper), (f64::INFINITY, f64::INFINITY));
+}
+
+/// The batch assignment: a partition of 0..n into BATCHES ascending lists, the same for an index
+/// whatever n is (so the pieces cut above 2^20 indices change nothing), different per seed and salt.
+#[test]
+fn batches_partition_the_indices_the_same_way_at_every_size() {
+    use crate::stats::resample::{split_batches, BATCHES};
+    let small = split_batches(1 << 20, 7, 1);
+    let large = split_batches((1 << 20) + 5000, 7, 1);
+    assert_eq!((small.len(), large.len()), (BATCHES, BATCHES));
+    let mut seen = vec![false; (1 << 20) + 5000];
+    for (s, l) in small.iter().zip(&large) {
+        assert!(l.windows(2).all(|w| w[0] < w[1]), "ascending");
+        assert_eq!(&l[..s.len()], &s[..], "an index keeps its batch when n grows");
+        // Balanced: each batch within 5 binomial SDs of n / 50.
+        let (m, sd) = (large.iter().map(Vec::len).sum::<usize>() as f64 / 50.0, ((1u64 << 20) as f64 * 0.02 * 0.98).sqrt());
+        assert!((l.len() as f64 - m).abs() < 5.0 * sd, "{} vs {m}", l.len());
+        for &i in l {
+            assert!(!seen[i as usize], "{i} twice");
+            seen[i as usize] = true;
+        }
+    }
+    assert!(seen.iter().all(|&s| s));
+    assert_ne!(split_batches(1000, 7, 1), split_batches(1000, 8, 1));
+    assert_ne!(split_batches(1000, 7, 1), split_batches(1000, 7, 2));
+}
+
+/// Paired batch means, recomputed from the batches: ln R_hat +- t_49 sd / sqrt(50), with SciPy's
+/// t.ppf(0.975, 49) = 2.0095752371292392.
+#[test]
+fn paired_batch_means_are_the_log_ratio_plus_minus_t_times_the_batch_sd() {
+    use crate::stats::resample::{quantile_ratio, split_batches, BATCHES, BOOTSTRAP_MAX_N};
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    use rand::Rng;
+    let n = BOOTSTRAP_MAX_N + 1;
+    let v1: Vec<f64> = (0..n).map(|_| 50.0 + rng.gen::<f64>() * 100.0).collect();
+    let v2: Vec<f64> = v1.iter().map(|x| x * (1.0 + 0.1 * rng.gen::<f64>())).collect();
+    let seed = 5;
+    let r = quantile_ratio(&v1, &v2, 0.95, true, 0.95, seed);
+    assert_eq!((r.method, r.resamples), ("batch-means", BATCHES));
+    let est = qu::quantile_sorted(&crate::stats::sorted(&v2), 0.95) / qu::quantile_sorted(&crate::stats::sorted(&v1), 0.95);
+    let logs: Vec<f64> = split_batches(n, seed, 0x5151)
+        .iter()
+        .map(|b| {
+            let mut a: Vec<f64> = b.iter().map(|&i| v1[i as usize]).collect();
+            let mut c: Vec<f64> = b.iter().map(|&i| v2[i as usize]).collect();
+            (qu::quantile_select(&mut c, 0.95) / qu::quantile_select(&mut a, 0.95)).ln()
+        })
+        .collect();
+    let half = 2.0095752371292392 * crate::stats::variance(&logs).sqrt() / (BATCHES as f64).sqrt();
+    close(r.interval.estimate, est, 1e-15, "batch means estimate");
+    close(r.interval.lower, est * (-half).exp(), 1e-9, "batch means lower");
+    close(r.interval.upper, est * half.exp(), 1e-9, "batch means upper");
+    // One observation more than the bootstrap's limit switches; at the limit it is the bootstrap.
+    let b = quantile_ratio(&v1[..BOOTSTRAP_MAX_N], &v2[..BOOTSTRAP_MAX_N], 0.95, true, 0.95, seed);
+    assert_eq!(b.method, "bootstrap-percentile");
+}
