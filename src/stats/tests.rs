@@ -607,6 +607,10 @@ fn sequences_of_differences_and_ratios_combine_each_versions_at_half_alpha() {
         assert_eq!(log_mixture(3.0, 10.0, p, 5.0), f64::INFINITY, "p = {p}");
     }
     assert_eq!(log_mixture(3.0, 10.0, 0.5, 0.0), f64::INFINITY, "no prior weight");
+    // Where k p or k (1 - p) rounds to 0 although 0 < p < 1 (ln_beta would panic on it).
+    assert_eq!(log_mixture(3.0, 10.0, 5e-324, 0.5), f64::INFINITY, "k p underflows");
+    assert_eq!(log_mixture(3.0, 10.0, 1.0 - f64::EPSILON / 2.0, 1e-310), f64::INFINITY, "k (1 - p) underflows");
+    assert!(log_mixture(3.0, 10.0, 0.3, 5.0).is_finite());
     assert_eq!(prior_weight(0.05, 1), 1e-3);
     let zeros = vec![0.0; 2000];
     assert_eq!(quantile_ratio_sequence(&zeros, &s2, 0.5, 0.05, t).upper, f64::INFINITY);
