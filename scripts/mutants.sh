@@ -24,7 +24,8 @@
 # SciPy reference vectors (src/stats/tests.rs) and each file's own tests, under a second; for
 # src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
 # test binary is rebuilt (3-7 s on 2 cores; a verdict run of 238 mutants took 31 min). Results go to mutants.out/ (outcomes.json, caught.txt,
-# missed.txt, unviable.txt, timeout.txt); CI does not run this.
+# missed.txt, unviable.txt, timeout.txt); CI does not run this. A mutant that makes a loop endless
+# times out after 60 s (the tests take 1-2 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
@@ -50,5 +51,5 @@ if [ -n "${WITH_CLI:-}" ]; then
   binaries=(-C --lib -C --test -C cli)
   case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
 fi
-cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" "${extra[@]}" --timeout 300 --output . \
+cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" "${extra[@]}" --timeout 60 --output . \
   "${binaries[@]}" -- -- "${filter[@]}"
