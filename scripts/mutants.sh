@@ -23,9 +23,9 @@
 # Each mutant runs the unit tests of its module, not the whole suite (~7 min): for src/stats the
 # SciPy reference vectors (src/stats/tests.rs) and each file's own tests, under a second; for
 # src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
-# test binary is rebuilt (3-7 s on 2 cores; a verdict run of 238 mutants took 31 min). Results go to mutants.out/ (outcomes.json, caught.txt,
-# missed.txt, unviable.txt, timeout.txt); CI does not run this. A mutant that makes a loop endless
-# times out after 60 s (the tests take 1-2 s).
+# test binary is rebuilt (3-7 s on 2 cores; a verdict run of 238 mutants took 31 min). Results go
+# to mutants.out/ (outcomes.json, caught.txt, missed.txt, unviable.txt, timeout.txt); CI does not
+# run this. A mutant that makes a loop endless times out after 60 s (the tests take 1-2 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
