@@ -615,6 +615,8 @@ fn sequences_of_differences_and_ratios_combine_each_versions_at_half_alpha() {
     let zeros = vec![0.0; 2000];
     assert_eq!(quantile_ratio_sequence(&zeros, &s2, 0.5, 0.05, t).upper, f64::INFINITY);
     assert_eq!(quantile_ratio_sequence(&s1, &[-5.0; 2000], 0.5, 0.05, t).lower, 0.0);
+    assert_eq!(quantile_ratio_sequence(&zeros, &zeros, 0.5, 0.05, t).upper, f64::INFINITY, "0 / 0");
+    assert_eq!(quantile_ratio_sequence(&[-5.0; 2000], &s2, 0.5, 0.05, t).upper, f64::INFINITY, "a negative V1 bound");
 }
 
 #[test]
