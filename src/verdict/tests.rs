@@ -231,22 +231,53 @@ fn every_enabled_gate_is_judged_in_policy_order_by_its_family() {
     assert!(by_id("aaa.custom").estimate.is_finite());
 }
 
-/// Judges gate `id` of the small run's policy with a changed threshold, windows and rollback.
-fn judge_with(
-    id: &str,
-    threshold: f64,
+/// The small run's metrics and windows, to be edited into the case a test needs, and judged by
+/// one gate family with the small run's policy.
+struct Scene {
+    metrics: crate::metrics::Metrics,
+    windows: WindowMetrics,
     mode: Mode,
-    windows: &WindowMetrics,
-    rollback: Option<&crate::metrics::rollback::RollbackDrill>,
-    f: fn(&Gate, &Context<'_>, &mut GateResult),
-) -> GateResult {
-    let v = small_run();
-    let mut g = v.policy.gates[id].clone();
-    g.threshold = threshold;
-    let cx = Context { policy: &v.policy, metrics: &v.metrics, windows, mode, has_segments: false, host: None, rollback };
-    let mut r = base(id, &g, 0.95);
-    f(&g, &cx, &mut r);
-    r
+    has_segments: bool,
+    host: Option<crate::metrics::host::HostResources>,
+    rollback: Option<crate::metrics::rollback::RollbackDrill>,
+}
+
+impl Scene {
+    fn new() -> Self {
+        let v = small_run();
+        Scene {
+            metrics: v.metrics.clone(),
+            windows: v.windows.clone(),
+            mode: Mode::Shadow,
+            has_segments: false,
+            host: None,
+            rollback: None,
+        }
+    }
+
+    fn judge(&self, g: &Gate, f: impl FnOnce(&Gate, &Context<'_>, &mut GateResult)) -> GateResult {
+        let v = small_run();
+        let cx = Context {
+            policy: &v.policy,
+            metrics: &self.metrics,
+            windows: &self.windows,
+            mode: self.mode,
+            has_segments: self.has_segments,
+            host: self.host.as_ref(),
+            rollback: self.rollback.as_ref(),
+        };
+        let mut r = base("under.test", g, 0.95);
+        f(g, &cx, &mut r);
+        r
+    }
+}
+
+fn default_gate(id: &str) -> Gate {
+    crate::policy::default_gates().into_iter().find(|(i, _, _)| *i == id).map(|(_, g, _)| g).expect("a default gate")
+}
+
+fn iv(estimate: f64, lower: f64, upper: f64) -> Interval {
+    Interval::new(estimate, lower, upper)
 }
 
 #[test]
@@ -264,9 +295,11 @@ fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
         drained,
         per_second: Vec::new(),
     };
+    let g = Gate { threshold: 120.0, ..v.policy.gates["rollback.drill"].clone() };
     let judge = |drain: f64, drained: bool| {
-        let d = drill(drain, drained);
-        judge_with("rollback.drill", 120.0, Mode::Shadow, &v.windows, Some(&d), rollback::judge)
+        let mut s = Scene::new();
+        s.rollback = Some(drill(drain, drained));
+        s.judge(&g, rollback::judge)
     };
     let at_limit = judge(120.0, true);
     assert_eq!(at_limit.status, Status::Pass);
@@ -277,20 +310,20 @@ fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
     assert!(judge(40.0, false).message.contains("do not show V2 drained"));
     // Past the limit it fails whether or not the drain was seen.
     assert_eq!(judge(150.0, false).status, Status::Fail);
-    let none = judge_with("rollback.drill", 120.0, Mode::Shadow, &v.windows, None, rollback::judge);
+    let none = Scene::new().judge(&g, rollback::judge);
     assert_eq!(none.status, Status::Skipped);
     assert!(none.message.starts_with("no rollback in this run"));
 }
 
 #[test]
 fn throughput_passes_at_exactly_the_allowed_shortfall_and_only_in_shadow_mode() {
-    let v = small_run();
-    let with_share = |share: f64| {
-        let mut w = v.windows.clone();
-        w.throughput.v2_share_of_v1_peak = share;
-        w
+    let g = Gate { threshold: 0.25, ..small_run().policy.gates["throughput.v2_peak"].clone() };
+    let judge = |share: f64, mode: Mode| {
+        let mut s = Scene::new();
+        s.windows.throughput.v2_share_of_v1_peak = share;
+        s.mode = mode;
+        s.judge(&g, throughput::judge)
     };
-    let judge = |share: f64, mode: Mode| judge_with("throughput.v2_peak", 0.25, mode, &with_share(share), None, throughput::judge);
     let exact = judge(0.75, Mode::Shadow);
     assert_eq!(exact.status, Status::Pass);
     assert_eq!(exact.estimate, 0.25);
@@ -303,47 +336,6 @@ fn throughput_passes_at_exactly_the_allowed_shortfall_and_only_in_shadow_mode() 
     let empty = judge(f64::NAN, Mode::Shadow);
     assert_eq!(empty.status, Status::Skipped);
     assert_eq!(empty.message, "no windows with requests");
-}
-
-/// The small run's metrics and windows, to be edited into the case a test needs, and judged by
-/// one gate family with the small run's policy.
-struct Scene {
-    metrics: crate::metrics::Metrics,
-    windows: WindowMetrics,
-    mode: Mode,
-    has_segments: bool,
-    host: Option<crate::metrics::host::HostResources>,
-}
-
-impl Scene {
-    fn new() -> Self {
-        let v = small_run();
-        Scene { metrics: v.metrics.clone(), windows: v.windows.clone(), mode: Mode::Shadow, has_segments: false, host: None }
-    }
-
-    fn judge(&self, g: &Gate, f: impl FnOnce(&Gate, &Context<'_>, &mut GateResult)) -> GateResult {
-        let v = small_run();
-        let cx = Context {
-            policy: &v.policy,
-            metrics: &self.metrics,
-            windows: &self.windows,
-            mode: self.mode,
-            has_segments: self.has_segments,
-            host: self.host.as_ref(),
-            rollback: None,
-        };
-        let mut r = base("under.test", g, 0.95);
-        f(g, &cx, &mut r);
-        r
-    }
-}
-
-fn default_gate(id: &str) -> Gate {
-    crate::policy::default_gates().into_iter().find(|(i, _, _)| *i == id).map(|(_, g, _)| g).expect("a default gate")
-}
-
-fn iv(estimate: f64, lower: f64, upper: f64) -> Interval {
-    Interval::new(estimate, lower, upper)
 }
 
 #[test]
