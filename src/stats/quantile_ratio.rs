@@ -201,7 +201,7 @@ pub const CANARY_REPLICATES: usize = 4_000;
 
 /// V2/V1 ratio of the type-7 q-quantiles of two independent ascending-sorted samples with its BCa
 /// interval ([`bca_log_ratio`] over [`CANARY_REPLICATES`] independent replicates per version, V1's
-/// drawn with seed `seed ^ 0x5151`, V2's with `seed ^ 0xA2A2`). O(B) after the sorts, whatever the
+/// drawn with seed `seed ^ V1_SALT`, V2's with `seed ^ V2_SALT`). O(B) after the sorts, whatever the
 /// sample sizes; the same for any thread count.
 pub fn bca_quantile_ratio(s1: &[f64], s2: &[f64], q: f64, confidence: f64, seed: u64) -> RatioInterval {
     let est = quantile_sorted(s2, q) / quantile_sorted(s1, q);
@@ -210,8 +210,8 @@ pub fn bca_quantile_ratio(s1: &[f64], s2: &[f64], q: f64, confidence: f64, seed:
         return undefined;
     }
     let (d1, d2) = rayon::join(
-        || bootstrap_log_quantiles(s1, q, CANARY_REPLICATES, seed ^ 0x5151),
-        || bootstrap_log_quantiles(s2, q, CANARY_REPLICATES, seed ^ 0xA2A2),
+        || bootstrap_log_quantiles(s1, q, CANARY_REPLICATES, seed ^ super::resample::V1_SALT),
+        || bootstrap_log_quantiles(s2, q, CANARY_REPLICATES, seed ^ super::resample::V2_SALT),
     );
     let (lo, hi) = bca_log_ratio(s1, s2, q, &d1, &d2, confidence);
     if !(lo.is_finite() && hi.is_finite()) {

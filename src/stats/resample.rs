@@ -15,6 +15,10 @@ pub const BOOTSTRAP_MAX_N: usize = 20_000;
 pub const BOOTSTRAP_REPLICATES: usize = 2_000;
 /// Number of random batches for the batch-means interval.
 pub const BATCHES: usize = 50;
+/// Salts of V1's and V2's random streams (batch assignment, canary bootstrap), so the two
+/// versions never draw from the same stream of one seed.
+pub const V1_SALT: u64 = 0x5151;
+pub const V2_SALT: u64 = 0xA2A2;
 
 /// A ratio with its interval and the method that produced the interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -209,8 +213,8 @@ fn ratio_interval(
         return RatioInterval { interval: Interval::new(est, lo, hi), method: "bootstrap-percentile", resamples: logs.len() };
     }
     // Batch means over random splits.
-    let batches1 = split_batches(n1, seed, 0x5151);
-    let batches2 = if paired { Vec::new() } else { split_batches(n2, seed, 0xA2A2) };
+    let batches1 = split_batches(n1, seed, V1_SALT);
+    let batches2 = if paired { Vec::new() } else { split_batches(n2, seed, V2_SALT) };
     let batches2 = if paired { &batches1 } else { &batches2 };
     let logs: Vec<f64> = (0..BATCHES)
         .into_par_iter()

@@ -165,7 +165,7 @@ fn batch_covariance(v1: &[f64], paired: Option<&[f64]>, seed: u64) -> Vec<Vec<f6
             })
             .collect()
     };
-    let batches = super::resample::split_batches(v1.len(), seed, 0x5151);
+    let batches = super::resample::split_batches(v1.len(), seed, super::resample::V1_SALT);
     let rows = match paired {
         Some(v2) => {
             let (l1, l2) = rayon::join(|| per_batch(v1, &batches), || per_batch(v2, &batches));
