@@ -51,7 +51,7 @@ import scipy.stats as st
 import statsmodels
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.proportion import (confint_proportions_2indep,
-                                          proportion_confint)
+                                          proportion_confint, proportions_ztest)
 
 warnings.filterwarnings("ignore")  # small-sample warnings from scipy/statsmodels
 
@@ -615,7 +615,6 @@ def sec_chisquare():
 # ----------------------------------------------------------------- two-proportion z test
 
 def sec_two_proportion_z():
-    from statsmodels.stats.proportion import proportions_ztest
     cases = [
         ("errors_12_of_1000_vs_5_of_1000", 12, 1000, 5, 1000),
         ("equal_rates", 30, 3000, 10, 1000),
