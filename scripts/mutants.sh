@@ -5,7 +5,7 @@
 #   bash scripts/mutants.sh stats              # src/stats/**   (1,991 mutants)
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
-#   SHARD=1/8 bash scripts/mutants.sh stats    # an eighth of them
+#   bash scripts/mutants.sh stats --shard 1/8  # an eighth of them
 #   bash scripts/mutants.sh src/verdict/mod.rs # a verdict file runs the verdict:: tests
 #   FILTER=quantile bash scripts/mutants.sh src/stats/quantile.rs   # other tests
 #   WITH_CLI=1 bash scripts/mutants.sh verdict # also the CLI tests (one more binary to link per mutant)
@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 target="${1:-stats}"
 shift || true
 # Further arguments go to cargo mutants, e.g. --iterate (test again only the mutants that a
-# previous run, in ./mutants.out, did not catch) or --list.
+# previous run, in ./mutants.out, did not catch), --shard K/N or --list.
 extra=("$@")
 case "$target" in
   stats) files=(-f 'src/stats/**'); filter=(stats::) ;;
@@ -39,8 +39,6 @@ case "$target" in
   src/verdict/*) files=(-f "$target"); filter=("${FILTER:-verdict::}") ;;
   *) files=(-f "$target"); filter=("${FILTER:-stats::}") ;;
 esac
-shard=()
-if [ -n "${SHARD:-}" ]; then shard=(--shard "$SHARD"); fi
 if [ -n "$(git status --porcelain -- src)" ]; then
   echo "src/ has uncommitted changes; commit or stash them first (mutants are applied in place)" >&2
   exit 2
@@ -51,5 +49,5 @@ if [ -n "${WITH_CLI:-}" ]; then
   binaries=(-C --lib -C --test -C cli)
   case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
 fi
-cargo mutants --in-place --profile release "${files[@]}" "${shard[@]}" "${extra[@]}" --timeout 60 --output . \
+cargo mutants --in-place --profile release "${files[@]}" "${extra[@]}" --timeout 60 --output . \
   "${binaries[@]}" -- -- "${filter[@]}"
