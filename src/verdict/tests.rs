@@ -282,7 +282,6 @@ fn iv(estimate: f64, lower: f64, upper: f64) -> Interval {
 
 #[test]
 fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
-    let v = small_run();
     let drill = |drain: f64, drained: bool| crate::metrics::rollback::RollbackDrill {
         flip: "2026-11-27T00:30:00Z".into(),
         flip_ms: 0,
@@ -295,7 +294,7 @@ fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
         drained,
         per_second: Vec::new(),
     };
-    let g = Gate { threshold: 120.0, ..v.policy.gates["rollback.drill"].clone() };
+    let g = Gate { threshold: 120.0, ..default_gate("rollback.drill") };
     let judge = |drain: f64, drained: bool| {
         let mut s = Scene::new();
         s.rollback = Some(drill(drain, drained));
@@ -317,7 +316,7 @@ fn the_rollback_drill_passes_at_exactly_its_limit_and_needs_the_drain_seen() {
 
 #[test]
 fn throughput_passes_at_exactly_the_allowed_shortfall_and_only_in_shadow_mode() {
-    let g = Gate { threshold: 0.25, ..small_run().policy.gates["throughput.v2_peak"].clone() };
+    let g = Gate { threshold: 0.25, ..default_gate("throughput.v2_peak") };
     let judge = |share: f64, mode: Mode| {
         let mut s = Scene::new();
         s.windows.throughput.v2_share_of_v1_peak = share;
@@ -742,22 +741,22 @@ fn a_percentile_ratio_fail_needs_the_distribution_free_intervals_to_agree() {
 fn data_quality_checks_hold_at_exactly_their_limits() {
     use crate::pair::Pairing;
     let policy = crate::policy::Policy::default();
-    let minute = 60_000;
-    let t0 = 1_764_201_600_000; // 2025-11-27T00:00:00Z
-    let inputs = |pairing: &'static Pairing| QualityInputs {
-        pairing,
-        v1_n: 1200,
-        v2_n: 1000,
-        rejected_share: [0.01, 0.002],
-        v1_range: (t0, t0 + 100 * minute),
-        v2_range: (t0, t0 + 100 * minute),
-    };
-    let pairing = |pairs: u64, coverage: f64, v2_coverage: f64| -> &'static Pairing {
-        Box::leak(Box::new(Pairing { pairs, coverage, v2_coverage, ..Default::default() }))
-    };
+    const MINUTE: i64 = 60_000;
+    const T0: i64 = 1_764_201_600_000; // 2025-11-27T00:00:00Z
+    fn inputs(pairing: &Pairing) -> QualityInputs<'_> {
+        QualityInputs {
+            pairing,
+            v1_n: 1200,
+            v2_n: 1000,
+            rejected_share: [0.01, 0.002],
+            v1_range: (T0, T0 + 100 * MINUTE),
+            v2_range: (T0, T0 + 100 * MINUTE),
+        }
+    }
+    let pairing = |pairs: u64, coverage: f64, v2_coverage: f64| Pairing { pairs, coverage, v2_coverage, ..Default::default() };
     let by_id = |r: &[GateResult], id: &str| r.iter().find(|g| g.id == id).cloned().unwrap_or_else(|| panic!("{id}"));
     // Shadow mode: pairs count, coverage both ways at exactly the minimum, no SRM.
-    let shadow = data_quality(&policy, &inputs(pairing(1000, 0.995, 0.99)), Mode::Shadow);
+    let shadow = data_quality(&policy, &inputs(&pairing(1000, 0.995, 0.99)), Mode::Shadow);
     assert_eq!(
         shadow.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
         ["data.min_pairs", "data.coverage", "data.time_overlap", "data.rejected"]
@@ -767,14 +766,14 @@ fn data_quality_checks_hold_at_exactly_their_limits() {
     assert_eq!((pairs.statistic.as_str(), pairs.estimate, pairs.threshold, pairs.comparison), ("pairs", 1000.0, 1000.0, "at_least"));
     assert_eq!(by_id(&shadow, "data.coverage").estimate, 0.99);
     assert_eq!(by_id(&shadow, "data.rejected").estimate, 0.01);
-    let short = data_quality(&policy, &inputs(pairing(999, 0.985, 1.0)), Mode::Shadow);
+    let short = data_quality(&policy, &inputs(&pairing(999, 0.985, 1.0)), Mode::Shadow);
     assert_eq!(by_id(&short, "data.min_pairs").status, Status::Fail);
     assert!(by_id(&short, "data.min_pairs")
         .message
         .ends_with("too few to decide; collect more traffic (a longer window or a later stage)"));
     assert_eq!(by_id(&short, "data.coverage").status, Status::Fail);
     // Canary mode: the smaller version counts, no coverage, and the traffic split is tested.
-    let canary = data_quality(&policy, &inputs(pairing(0, 0.0, 0.0)), Mode::Canary);
+    let canary = data_quality(&policy, &inputs(&pairing(0, 0.0, 0.0)), Mode::Canary);
     assert_eq!(
         canary.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
         ["data.min_pairs", "data.time_overlap", "data.rejected", "data.srm"]
@@ -791,17 +790,18 @@ fn data_quality_checks_hold_at_exactly_their_limits() {
         srm.message
     );
     assert!(!srm.message.contains("correlation ids occur in both versions"));
-    let leak = data_quality(&policy, &inputs(pairing(1, 0.0, 0.0)), Mode::Canary);
+    let leak = data_quality(&policy, &inputs(&pairing(1, 0.0, 0.0)), Mode::Canary);
     assert!(by_id(&leak, "data.srm").message.ends_with(
         ". 1 correlation ids occur in both versions: in canary mode each request should be served by one version, so the split leaks"
     ));
     let mut share = policy.clone();
     share.analysis.expected_v2_share = 1000.0 / 2200.0;
-    let fits = by_id(&data_quality(&share, &inputs(pairing(0, 0.0, 0.0)), Mode::Canary), "data.srm");
+    let fits = by_id(&data_quality(&share, &inputs(&pairing(0, 0.0, 0.0)), Mode::Canary), "data.srm");
     assert!(fits.status == Status::Pass && fits.p_value > 0.999, "{}", fits.p_value);
     // Time overlap: V2 starts 10 minutes late and ends 10 late: 90 of 110 minutes.
-    let mut late = inputs(pairing(1000, 1.0, 1.0));
-    late.v2_range = (t0 + 10 * minute, t0 + 110 * minute);
+    let full = pairing(1000, 1.0, 1.0);
+    let mut late = inputs(&full);
+    late.v2_range = (T0 + 10 * MINUTE, T0 + 110 * MINUTE);
     let overlap = by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap");
     assert_eq!((overlap.estimate, overlap.status), (90.0 / 110.0, Status::Fail));
     assert!(
@@ -812,10 +812,10 @@ fn data_quality_checks_hold_at_exactly_their_limits() {
         overlap.message
     );
     // At exactly the minimum (90%), and within one minute whatever the overlap.
-    late.v2_range = (t0 + 10 * minute, t0 + 100 * minute);
+    late.v2_range = (T0 + 10 * MINUTE, T0 + 100 * MINUTE);
     assert_eq!(by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap").status, Status::Pass);
-    late.v1_range = (t0, t0 + 30_000);
-    late.v2_range = (t0 + 40_000, t0 + 60_000);
+    late.v1_range = (T0, T0 + 30_000);
+    late.v2_range = (T0 + 40_000, T0 + 60_000);
     assert_eq!(by_id(&data_quality(&policy, &late, Mode::Shadow), "data.time_overlap").estimate, 1.0);
     late.rejected_share = [0.002, 0.0101];
     let rejected = by_id(&data_quality(&policy, &late, Mode::Shadow), "data.rejected");
