@@ -189,9 +189,15 @@ pub struct Pairing {
     pub v2_index: Vec<u32>,
 }
 
-/// Joins de-duplicated rows on correlation id; pairs come in V1's first-seen order. Both sides
-/// are partitioned and sorted by id hash and merged per partition in parallel; every match is
-/// confirmed by comparing the id texts. Uses (and takes) the hash partitions [`dedup`] left.
+/// Joins de-duplicated rows on correlation id. Both sides are partitioned and sorted by id hash
+/// and merged per partition in parallel; every match is confirmed by comparing the id texts.
+/// Uses (and takes) the hash partitions [`dedup`] left.
+///
+/// Pairs come in the order of their id's hash (ids that share the hash's top 40 bits by text),
+/// not in the order of the files: the paired statistics resample pairs by position, so this
+/// makes the verdict a function of the requests alone. The same logs exported in another row
+/// order (another engine's part files, a paired table from `shadowgate sql`) give the same
+/// intervals.
 pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pairing {
     use rayon::prelude::*;
     let sides = |r: &Requests, d: &mut Dedup| {
@@ -219,52 +225,37 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
                     }
                     std::cmp::Ordering::Equal => {
                         if let ([i], [j]) = (x, y) {
-                            // The usual case, one row per side: the texts are compared later,
-                            // in V1's row order, where half the reads are sequential.
+                            // The usual case, one row per side: the texts are compared below.
                             out.push((row(*i), row(*j)));
                         } else {
                             // Equal fragments within a version: distinct ids that share one.
-                            // Told apart by text here (rare).
+                            // Told apart by text here (rare), and put in text order.
+                            let start = out.len();
                             for &i in x.iter() {
                                 let text = v1.id.get(row(i) as usize);
                                 if let Some(&j) = y.iter().find(|&&j| v2.id.get(row(j) as usize) == text) {
                                     out.push((row(i), row(j)));
                                 }
                             }
+                            out[start..].sort_unstable_by(|a, b| v1.id.get(a.0 as usize).cmp(v1.id.get(b.0 as usize)));
                         }
                         ra.next();
                         rb.next();
                     }
                 }
             }
+            // Candidates (equal hash fragments) are confirmed by comparing the id texts, so the
+            // join stays exact when distinct ids share a hash.
+            out.retain(|&(i, j)| v1.id.get(i as usize) == v2.id.get(j as usize));
             out
         })
         .collect();
     drop((p1, p2));
-    let mut twin = vec![u32::MAX; v1.len()];
-    for (i, j) in matches.into_iter().flatten() {
-        twin[i as usize] = j;
-    }
-    // Candidates (equal hashes) are confirmed by comparing the id texts, so the join stays exact
-    // when distinct ids share a 64-bit hash.
-    let confirmed: Vec<Vec<(u32, u32)>> = d1
-        .keep
-        .par_chunks(1 << 16)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .filter_map(|&i| {
-                    let j = twin[i as usize];
-                    (j != u32::MAX && v1.id.get(i as usize) == v2.id.get(j as usize)).then_some((i, j))
-                })
-                .collect()
-        })
-        .collect();
     let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
-    let n: usize = confirmed.iter().map(Vec::len).sum();
+    let n: usize = matches.iter().map(Vec::len).sum();
     p.v1_index.reserve_exact(n);
     p.v2_index.reserve_exact(n);
-    for (i, j) in confirmed.into_iter().flatten() {
+    for (i, j) in matches.into_iter().flatten() {
         p.v1_index.push(i);
         p.v2_index.push(j);
     }

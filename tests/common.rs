@@ -100,3 +100,44 @@ pub fn simulate(g: &shadowgate::generate::GenerateArgs, mode: shadowgate::policy
 pub fn gate<'a>(v: &'a shadowgate::analyze::Verdict, id: &str) -> &'a shadowgate::verdict::GateResult {
     v.gates.iter().find(|g| g.id == id).unwrap_or_else(|| panic!("gate {id} missing"))
 }
+
+/// Where two verdicts of the same requests differ, beyond the input files. Numbers must agree
+/// to 1e-9 relative: the pairs come in id-hash order whatever the row order of the input, so
+/// resampled intervals are drawn alike, and only sums over each version's rows (means) may
+/// differ in their last bits.
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+            if (a - b).abs() > 1e-9 * a.abs().max(b.abs()).max(1e-12) {
+                out.push(format!("{path}: {a} vs {b}"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            if a.keys().ne(b.keys()) {
+                out.push(format!("{path}: keys {:?} vs {:?}", a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>()));
+                return;
+            }
+            for (k, v) in a.iter().filter(|(k, _)| *k != "files") {
+                differences(v, &b[k], &format!("{path}.{k}"), out);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                differences(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (a, b) => {
+            if a != b {
+                out.push(format!("{path}: {a} vs {b}"));
+            }
+        }
+    }
+}
+
+/// Fails listing every [`differences`] between two verdict.json documents of the same requests.
+pub fn assert_same_verdict(a: &Value, b: &Value) {
+    let mut out = Vec::new();
+    differences(a, b, "verdict", &mut out);
+    assert!(out.is_empty(), "the verdicts differ:\n{}", out.join("\n"));
+}

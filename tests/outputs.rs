@@ -102,6 +102,29 @@ fn same_inputs_give_byte_identical_verdicts() {
 }
 
 #[test]
+fn the_order_of_the_rows_does_not_change_the_verdict() {
+    // The same requests in another order (another export, another engine's part files): the
+    // pairs are resampled in id-hash order, so every interval is the same.
+    use rand::{seq::SliceRandom, SeedableRng};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = repo().join("fixtures/shadow");
+    let mut shuffled = Vec::new();
+    for v in ["v1", "v2"] {
+        let text = std::fs::read_to_string(f.join(format!("{v}.jsonl"))).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.shuffle(&mut rand::rngs::StdRng::seed_from_u64(11));
+        let path = tmp.path().join(format!("{v}.jsonl"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        shuffled.push(path);
+    }
+    let flags = ["--segment-by", "validation_type"];
+    let a = analyze(&f.join("v1.jsonl"), &f.join("v2.jsonl"), &tmp.path().join("a"), &flags);
+    let b = analyze(&shuffled[0], &shuffled[1], &tmp.path().join("b"), &flags);
+    assert_eq!(a.code, b.code, "{}", b.stderr);
+    crate::common::assert_same_verdict(&a.verdict(), &b.verdict());
+}
+
+#[test]
 fn summary_markdown_escapes_log_strings() {
     let tmp = tempfile::tempdir().unwrap();
     let mut v1 = String::new();
