@@ -66,6 +66,7 @@ fn pipeline(c: &mut Criterion) {
         format: None,
         max_rejected: 1000,
         sample_rate: 1.0,
+        pairs: false,
     };
     g.bench_function(BenchmarkId::new("ingest_jsonl_rows", pairs), |b| b.iter(|| black_box(read_version(&p1, &opts("v1")).expect("read"))));
     let i1 = read_version(&p1, &opts("v1")).expect("read v1");

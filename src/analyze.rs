@@ -29,6 +29,9 @@ pub struct Request {
     pub v1_replay: Option<PathBuf>,
     /// Share of requests analysed (`--sample-rate`), chosen by a hash of the correlation id.
     pub sample_rate: f64,
+    /// `v1` (the same path as `v2`) is a paired table built by an engine (`--pairs`,
+    /// docs/pairs.md) instead of raw logs.
+    pub pairs: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,9 +120,12 @@ pub fn run(req: &Request) -> Result<Outcome> {
         format: req.format,
         max_rejected: policy.analysis.max_rejected_samples,
         sample_rate: req.sample_rate,
+        pairs: false,
     };
     let (o1, o2) = (opts("v1"), opts("v2"));
-    let (mut i1, mut i2) = if req.v1 == req.v2 && !policy.columns.version.is_empty() {
+    let (mut i1, mut i2) = if req.pairs {
+        ingest::pairs::read(&req.v1, &o1, &o2)?
+    } else if req.v1 == req.v2 && !policy.columns.version.is_empty() {
         // One export holding both versions (`--input`): read once, split by the version column.
         let mut both = ingest::read_versions(&req.v1, &[&o1, &o2])?.into_iter();
         match (both.next(), both.next()) {
@@ -130,6 +136,25 @@ pub fn run(req: &Request) -> Result<Outcome> {
         let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
         (r1?, r2?)
     };
+    // A segment column that no row of either version has is a wrong name, not one big segment
+    // of missing values.
+    for (k, name) in policy.analysis.segment_by.iter().enumerate() {
+        let seen = |r: &ingest::Requests| r.segments.get(k).is_some_and(|c| c.codes.iter().any(|&x| x != ingest::columns::NONE));
+        if !seen(&i1.requests) && !seen(&i2.requests) {
+            let fix = if req.pairs {
+                format!(
+                    "the paired table needs columns {} and {}: build it with the SQL of `shadowgate sql --segment-by {name}`",
+                    ingest::pairs::column("v1", name),
+                    ingest::pairs::column("v2", name)
+                )
+            } else {
+                "check the column name against the files' columns (a nested JSON field is a path such as attributes.region)".to_string()
+            };
+            return Err(Error::Usage(format!(
+                "--segment-by {name} (or analysis.segment_by): no row of V1 or V2 has a value there; {fix}."
+            )));
+        }
+    }
     let mut rollback_source = None;
     if let Some(column) = &marker {
         let value = policy.rollback.marker_value.as_str();

@@ -26,6 +26,37 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Write realistic synthetic V1/V2 logs (fixtures, tests, benchmarks).
     Generate(GenerateArgs),
+    /// Print the SQL that de-duplicates and joins V1 and V2 on an engine you already run (Spark,
+    /// Trino, BigQuery, DuckDB), for `analyze --pairs`. Column names come from the policy.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// The engine's SQL dialect.
+    #[arg(long, value_enum)]
+    pub dialect: crate::engines::DialectName,
+    /// Policy TOML whose [columns] and [input] select name the source columns (defaults otherwise).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Start from a built-in policy (see `shadowgate policy --preset`).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Columns to carry for --segment-by (repeatable), besides those of the policy.
+    #[arg(long)]
+    pub segment_by: Vec<String>,
+    /// V1's requests: a table or view name as the engine spells it (project.dataset.table).
+    #[arg(long, default_value = "v1_requests")]
+    pub v1_table: String,
+    /// V2's requests.
+    #[arg(long, default_value = "v2_requests")]
+    pub v2_table: String,
+    /// With `[columns] version` (one export holding both versions): the table holding it.
+    #[arg(long, default_value = "requests")]
+    pub table: String,
+    /// The table to create (DuckDB: the Parquet file NAME.parquet).
+    #[arg(long, default_value = "shadowgate_pairs")]
+    pub output: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -40,15 +71,20 @@ pub struct PolicyArgs {
 pub struct AnalyzeArgs {
     /// V1 logs: a file, a directory or a glob (JSON Lines, CSV, Parquet, Arrow IPC, OTLP/JSON,
     /// Jaeger or Zipkin JSON; .gz/.zst).
-    #[arg(long, required_unless_present = "input", requires = "v2")]
+    #[arg(long, required_unless_present_any = ["input", "pairs"], requires = "v2")]
     pub v1: Option<PathBuf>,
     /// V2 logs, same forms as --v1.
-    #[arg(long, required_unless_present = "input", requires = "v1")]
+    #[arg(long, required_unless_present_any = ["input", "pairs"], requires = "v1")]
     pub v2: Option<PathBuf>,
     /// One export holding both versions (a trace export, one access log), split by the column
     /// that `[columns] version` names into `v1_value` and `v2_value`.
     #[arg(long, conflicts_with_all = ["v1", "v2"])]
     pub input: Option<PathBuf>,
+    /// A paired table built by Spark, Trino, BigQuery or DuckDB with the SQL of
+    /// `shadowgate sql` (engines/): V1's and V2's fields side by side (docs/pairs.md). Any
+    /// supported format; Parquet is what the engines write.
+    #[arg(long, conflicts_with_all = ["v1", "v2", "input"])]
+    pub pairs: Option<PathBuf>,
     /// Start from a built-in policy for a common export: otlp, jaeger, zipkin, envoy, nginx
     /// (presets/NAME.toml; --policy is merged on top).
     #[arg(long, value_name = "NAME")]

@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod engines;
 pub mod error;
 pub mod generate;
 pub mod history;
@@ -60,6 +61,29 @@ pub fn run(cli: Cli) -> Result<i32> {
             print!("{}", Policy::load_layers(p.preset.as_deref(), None)?.to_commented_toml());
             Ok(0)
         }
+        Command::Sql(s) => {
+            let mut policy = Policy::load_layers(s.preset.as_deref(), s.policy.as_deref())?;
+            for seg in &s.segment_by {
+                if !policy.analysis.segment_by.contains(seg) {
+                    policy.analysis.segment_by.push(seg.clone());
+                }
+            }
+            let tables =
+                engines::Tables { v1: s.v1_table.clone(), v2: s.v2_table.clone(), both: s.table.clone(), output: s.output.clone() };
+            let note = match (&s.preset, &s.policy) {
+                (None, None) => " from the default policy".to_string(),
+                (preset, file) => {
+                    let parts: Vec<String> = preset
+                        .iter()
+                        .map(|p| format!("preset {p}"))
+                        .chain(file.iter().map(|f| format!("policy {}", f.display())))
+                        .collect();
+                    format!(" from {}", parts.join(" and "))
+                }
+            };
+            print!("{}", engines::pairs_sql(s.dialect.dialect(), &policy, &tables, &note)?);
+            Ok(0)
+        }
         Command::Generate(g) => {
             let (a, b) = generate::run(&g)?;
             println!("wrote {} and {}", a.display(), b.display());
@@ -67,12 +91,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Analyze(a) => {
             let policy = effective_policy(&a)?;
-            let (v1, v2) = match (&a.input, &a.v1, &a.v2) {
-                (Some(both), _, _) => (both.clone(), both.clone()),
-                (None, Some(v1), Some(v2)) => (v1.clone(), v2.clone()),
-                _ => return Err(Error::Usage("pass --v1 and --v2 (one export per version), or --input (one export holding both).".into())),
+            let (v1, v2) = match (&a.pairs, &a.input, &a.v1, &a.v2) {
+                (Some(pairs), _, _, _) => (pairs.clone(), pairs.clone()),
+                (None, Some(both), _, _) => (both.clone(), both.clone()),
+                (None, None, Some(v1), Some(v2)) => (v1.clone(), v2.clone()),
+                _ => return Err(Error::Usage("pass --v1 and --v2 (one export per version), --input (one export holding both), or --pairs (a paired table built by an engine).".into())),
             };
-            if v1 == v2 && policy.columns.version.is_empty() {
+            if v1 == v2 && a.pairs.is_none() && policy.columns.version.is_empty() {
                 return Err(Error::Usage(format!(
                     "{} holds both versions, so the policy must say how to tell them apart: set [columns] version (the column or path with the version, e.g. 'resource.\"service.version\"'), v1_value and v2_value. Or pass V1's and V2's logs separately with --v1 and --v2.",
                     if a.input.is_some() { format!("--input {}", v1.display()) } else { format!("--v1 and --v2 are the same path ({}): it", v1.display()) }
@@ -98,6 +123,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 resources: a.resources.clone(),
                 v1_replay: a.v1_replay.clone(),
                 sample_rate: a.sample_rate,
+                pairs: a.pairs.is_some(),
             };
             let outcome = analyze::run(&req);
             progress::stage("writing the report");

@@ -104,3 +104,18 @@ fn every_row_rejected_is_an_input_error_with_the_reason() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("every one of the 5 rows") && run.stderr.contains("invalid_timestamp"), "{}", run.stderr);
 }
+
+#[test]
+fn a_segment_column_no_row_has_is_a_usage_error_not_one_missing_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = (crate::common::repo().join("fixtures/shadow/v1.parquet"), crate::common::repo().join("fixtures/shadow/v2.parquet"));
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--segment-by", "validation_typo"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--segment-by validation_typo") && run.stderr.contains("no row of V1 or V2 has a value there"),
+        "{}",
+        run.stderr
+    );
+    let run = analyze(&v1, &v2, &tmp.path().join("out"), &["--segment-by", "validation_type"]);
+    assert!(matches!(run.code, 0 | 1 | 3), "{}", run.stderr);
+}

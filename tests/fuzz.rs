@@ -64,7 +64,7 @@ proptest! {
         std::fs::write(&path, &bytes).unwrap();
         let columns = Columns::default();
         let input = shadowgate::policy::Input::default();
-        let opts = ReadOptions { version: "v1", columns: &columns, input: &input, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0 };
+        let opts = ReadOptions { version: "v1", columns: &columns, input: &input, segment_by: &[], format: None, max_rejected: 1000, sample_rate: 1.0, pairs: false };
         if let Ok(got) = read_version(&path, &opts) {
             // Accepted + rejected = read, and a blank line is the only thing not counted.
             prop_assert_eq!(got.stats.rows_accepted + got.stats.rows_rejected, got.stats.rows_read);

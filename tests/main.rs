@@ -5,6 +5,7 @@ mod canary;
 mod canary_intervals;
 mod common;
 mod discrepancy;
+mod engines;
 mod errors;
 mod exit_codes;
 mod formats;

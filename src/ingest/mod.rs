@@ -13,6 +13,7 @@ pub mod csv;
 pub mod field;
 pub mod json_row;
 pub mod jsonl;
+pub mod pairs;
 pub mod paths;
 pub mod samples;
 pub mod traces;
@@ -832,6 +833,9 @@ pub struct ReadOptions<'a> {
     pub max_rejected: usize,
     /// Share of requests to keep (1.0 = all), chosen by a hash of the correlation id.
     pub sample_rate: f64,
+    /// The file is a paired table ([`pairs`]): the version split is by `v1_present` /
+    /// `v2_present`, and the errors say so.
+    pub pairs: bool,
 }
 
 /// Reads every file behind `path` (a file, a directory or a glob) into one normalized set.
@@ -896,6 +900,19 @@ pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingest
     for ((sink, norm), opts) in sinks.into_iter().zip(&norms).zip(all) {
         if sink.stats.rows_accepted == 0 {
             if sink.stats.rows_read == 0 && sink.stats.rows_not_selected > 0 {
+                if opts.pairs {
+                    return Err(Error::input(
+                        path,
+                        format!(
+                            "none of the {} rows of the paired table has {} = true, so it holds no {} request. Check that the SQL that built it read {} logs (its {}_requests relation), and that this is the table it wrote.",
+                            sink.stats.rows_not_selected,
+                            norm.columns.version,
+                            opts.version.to_uppercase(),
+                            opts.version.to_uppercase(),
+                            opts.version
+                        ),
+                    ));
+                }
                 return Err(nothing_selected(path, opts, norm, &sink.stats));
             }
             let reasons: Vec<String> =
