@@ -741,6 +741,9 @@ def sec_maritz_jarrett():
         ("lognormal_n1000", rng_sample(303, "lognormal", 1000, decimals=4), [0.5, 0.9, 0.95, 0.99]),
         ("latency_ints_n5000", rng_sample(304, "integers", 5000, low=1, high=900), [0.5, 0.95, 0.99]),
         ("exponential_n20000", rng_sample(305, "exponential", 20000, decimals=3, scale=120.0), [0.5, 0.9, 0.99]),
+        # The edges of the definition: the smallest sample (n = 3, m = 2), and m = 2 and m = n - 1.
+        ("n3", [1.0, 2.0, 4.0], [0.5]),
+        ("edges_n10", [3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.3, 5.8, 9.7, 9.3], [0.15, 0.9]),
     ]
     out = []
     for name, x, qs in inputs:

@@ -236,6 +236,31 @@ mod tests {
     }
 
     #[test]
+    fn harrell_davis_at_the_ends_is_the_extreme_and_of_one_value_that_value() {
+        let x = [1.0, 2.0, 4.0, 8.0, 16.0];
+        assert_eq!(harrell_davis(&x, 0.0), 1.0);
+        assert_eq!(harrell_davis(&x, -0.5), 1.0);
+        assert_eq!(harrell_davis(&x, 1.0), 16.0);
+        assert_eq!(harrell_davis(&x, 1.5), 16.0);
+        assert_eq!(harrell_davis(&[7.0], 0.3), 7.0);
+        assert!(harrell_davis(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn maritz_jarrett_is_undefined_outside_two_to_n_minus_one() {
+        // m = floor(n q + 0.5) must satisfy 2 <= m <= n - 1 (the Beta(m - 1, n - m) weights).
+        let x = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6, 5.3, 5.8, 9.7, 9.3];
+        let mut s = x;
+        s.sort_by(f64::total_cmp);
+        assert!(maritz_jarrett_se(&s, 0.1).is_nan(), "m = 1");
+        assert!(maritz_jarrett_se(&s, 0.15).is_finite(), "m = 2");
+        assert!(maritz_jarrett_se(&s, 0.9).is_finite(), "m = n - 1");
+        assert!(maritz_jarrett_se(&s, 0.97).is_nan(), "m = n");
+        assert!(maritz_jarrett_se(&[1.0, 2.0], 0.5).is_nan(), "n = 2");
+        assert!(maritz_jarrett_se(&[1.0, 2.0, 4.0], 0.5).is_finite(), "n = 3, m = 2");
+    }
+
+    #[test]
     fn evenly_spaced_quantiles_outline_the_ecdf() {
         let s = [1.0, 2.0, 3.0, 4.0, 5.0];
         assert_eq!(evenly_spaced_quantiles(&s, 4), vec![(1.0, 0.0), (2.0, 0.25), (3.0, 0.5), (4.0, 0.75), (5.0, 1.0)]);
