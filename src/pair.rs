@@ -189,15 +189,44 @@ pub struct Pairing {
     pub v2_index: Vec<u32>,
 }
 
+/// Puts pairs (V1 row, V2 row) in an order that depends on the requests, not on the files' row
+/// order: by V1's timestamp, then by the id's hash, then by the id's text. The paired statistics
+/// resample pairs by position, so the same logs exported in another row order (another engine's
+/// part files, a paired table from `shadowgate sql`) give the same intervals. Logs are mostly
+/// written in time order, so the pairs come here nearly sorted (V1's first-seen order), the
+/// sort has little to do, and reading the pairs' columns in this order stays nearly sequential
+/// on V1's side.
+fn canonical_order(v1: &Requests, confirmed: Vec<Vec<(u32, u32)>>) -> (Vec<u32>, Vec<u32>) {
+    use rayon::prelude::*;
+    let n: usize = confirmed.iter().map(Vec::len).sum();
+    let ts = |i: u32| v1.ts_ms[i as usize];
+    let (lo, hi) = confirmed.iter().flatten().fold((i64::MAX, i64::MIN), |(a, b), &(i, _)| (a.min(ts(i)), b.max(ts(i))));
+    // One u64 key: the time since the earliest pair above as many top bits of the id hash as fit.
+    let span = hi.wrapping_sub(lo) as u64;
+    let time_bits = 64 - span.leading_zeros();
+    let hash_bits = 64 - time_bits;
+    let key = |i: u32| {
+        let t = ts(i).wrapping_sub(lo) as u64;
+        let h = if hash_bits == 0 { 0 } else { hash_id(v1.id.get(i as usize)) >> time_bits };
+        if hash_bits == 64 {
+            h
+        } else {
+            t << hash_bits | h
+        }
+    };
+    let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(n);
+    keyed.par_extend(confirmed.into_par_iter().flat_map_iter(|c| c.into_iter().map(move |(i, j)| (key(i), i, j))));
+    keyed.par_sort_unstable_by_key(|k| k.0);
+    // Equal keys (the same millisecond and the same kept hash bits): by id text. Rare.
+    for run in keyed.chunk_by_mut(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        run.sort_unstable_by(|a, b| v1.id.get(a.1 as usize).cmp(v1.id.get(b.1 as usize)));
+    }
+    keyed.into_iter().map(|(_, i, j)| (i, j)).unzip()
+}
+
 /// Joins de-duplicated rows on correlation id. Both sides are partitioned and sorted by id hash
 /// and merged per partition in parallel; every match is confirmed by comparing the id texts.
-/// Uses (and takes) the hash partitions [`dedup`] left.
-///
-/// Pairs come in the order of their id's hash (ids that share the hash's top 40 bits by text),
-/// not in the order of the files: the paired statistics resample pairs by position, so this
-/// makes the verdict a function of the requests alone. The same logs exported in another row
-/// order (another engine's part files, a paired table from `shadowgate sql`) give the same
-/// intervals.
+/// Uses (and takes) the hash partitions [`dedup`] left. Pairs come in [`canonical_order`].
 pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pairing {
     use rayon::prelude::*;
     let sides = |r: &Requests, d: &mut Dedup| {
@@ -225,40 +254,50 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
                     }
                     std::cmp::Ordering::Equal => {
                         if let ([i], [j]) = (x, y) {
-                            // The usual case, one row per side: the texts are compared below.
+                            // The usual case, one row per side: the texts are compared later,
+                            // in V1's row order, where half the reads are sequential.
                             out.push((row(*i), row(*j)));
                         } else {
                             // Equal fragments within a version: distinct ids that share one.
-                            // Told apart by text here (rare), and put in text order.
-                            let start = out.len();
+                            // Told apart by text here (rare).
                             for &i in x.iter() {
                                 let text = v1.id.get(row(i) as usize);
                                 if let Some(&j) = y.iter().find(|&&j| v2.id.get(row(j) as usize) == text) {
                                     out.push((row(i), row(j)));
                                 }
                             }
-                            out[start..].sort_unstable_by(|a, b| v1.id.get(a.0 as usize).cmp(v1.id.get(b.0 as usize)));
                         }
                         ra.next();
                         rb.next();
                     }
                 }
             }
-            // Candidates (equal hash fragments) are confirmed by comparing the id texts, so the
-            // join stays exact when distinct ids share a hash.
-            out.retain(|&(i, j)| v1.id.get(i as usize) == v2.id.get(j as usize));
             out
         })
         .collect();
     drop((p1, p2));
-    let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
-    let n: usize = matches.iter().map(Vec::len).sum();
-    p.v1_index.reserve_exact(n);
-    p.v2_index.reserve_exact(n);
+    let mut twin = vec![u32::MAX; v1.len()];
     for (i, j) in matches.into_iter().flatten() {
-        p.v1_index.push(i);
-        p.v2_index.push(j);
+        twin[i as usize] = j;
     }
+    // Candidates (equal hashes) are confirmed by comparing the id texts, so the join stays exact
+    // when distinct ids share a 64-bit hash.
+    let confirmed: Vec<Vec<(u32, u32)>> = d1
+        .keep
+        .par_chunks(1 << 16)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|&i| {
+                    let j = twin[i as usize];
+                    (j != u32::MAX && v1.id.get(i as usize) == v2.id.get(j as usize)).then_some((i, j))
+                })
+                .collect()
+        })
+        .collect();
+    drop(twin);
+    let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
+    (p.v1_index, p.v2_index) = canonical_order(v1, confirmed);
     p.pairs = p.v1_index.len() as u64;
     p.v1_only = p.v1_ids - p.pairs;
     p.v2_only = p.v2_ids - p.pairs;

@@ -102,9 +102,9 @@ pub fn gate<'a>(v: &'a shadowgate::analyze::Verdict, id: &str) -> &'a shadowgate
 }
 
 /// Where two verdicts of the same requests differ, beyond the input files. Numbers must agree
-/// to 1e-9 relative: the pairs come in id-hash order whatever the row order of the input, so
-/// resampled intervals are drawn alike, and only sums over each version's rows (means) may
-/// differ in their last bits.
+/// to 1e-9 relative: the pairs come in one order (V1's time, then the id's hash) whatever the
+/// row order of the input, so resampled intervals are drawn alike, and only sums over each
+/// version's rows (means) may differ in their last bits.
 fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Number(a), Value::Number(b)) => {

@@ -104,7 +104,7 @@ fn same_inputs_give_byte_identical_verdicts() {
 #[test]
 fn the_order_of_the_rows_does_not_change_the_verdict() {
     // The same requests in another order (another export, another engine's part files): the
-    // pairs are resampled in id-hash order, so every interval is the same.
+    // pairs are put in V1's time order (then the id's hash), so every interval is the same.
     use rand::{seq::SliceRandom, SeedableRng};
     let tmp = tempfile::tempdir().unwrap();
     let f = repo().join("fixtures/shadow");

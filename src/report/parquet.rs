@@ -46,10 +46,8 @@ impl Exporter for DiscrepanciesParquet {
         let ds = &o.dataset;
         let d = &o.verdict.metrics.discrepancy;
         let p = &ds.pairing;
-        let mut rows: Vec<(usize, usize, &Vec<crate::metrics::canonical::FieldDiff>)> =
+        let rows: Vec<(usize, usize, &Vec<crate::metrics::canonical::FieldDiff>)> =
             d.mismatched.iter().map(|(i, diffs)| (p.v1_index[*i] as usize, p.v2_index[*i] as usize, diffs)).collect();
-        // Pairs come in id-hash order; people read mismatches in time order.
-        rows.sort_by(|a, b| (ds.v1.ts_ms[a.0], ds.v1.id.get(a.0)).cmp(&(ds.v1.ts_ms[b.0], ds.v1.id.get(b.0))));
         let perr = |e: &dyn std::fmt::Display| Error::Output {
             path: "discrepancies.parquet".into(),
             source: std::io::Error::other(e.to_string()),
