@@ -691,3 +691,88 @@ fn paired_batch_means_are_the_log_ratio_plus_minus_t_times_the_batch_sd() {
     let b = quantile_ratio(&v1[..BOOTSTRAP_MAX_N], &v2[..BOOTSTRAP_MAX_N], 0.95, true, 0.95, seed);
     assert_eq!(b.method, "bootstrap-percentile");
 }
+
+/// The batch assignment's hash against SplitMix64 as Vigna's reference C code computes it (the
+/// values were computed in Python from that code; 0xE220A8397B1DCDAF is also the first output of
+/// the published generator seeded with 0).
+#[test]
+fn splitmix_matches_the_reference_generator() {
+    use crate::stats::resample::splitmix;
+    assert_eq!(splitmix(0), 0xE220_A839_7B1D_CDAF);
+    assert_eq!(splitmix(1), 0x910A_2DEC_8902_5CC1);
+    assert_eq!(splitmix(0x5151), 0x5BA6_102B_1C34_9BF1);
+    assert_eq!(splitmix(12_345_678_901_234_567_890), 0xF959_D463_56AF_D6E8);
+}
+
+/// NaNs are dropped before the delta method: pairwise when paired (so a NaN on one side drops
+/// the pair), per version when not; paired samples of unequal length are paired up to the
+/// shorter one.
+#[test]
+fn mean_ratio_drops_nans_pairwise_or_per_version() {
+    use crate::stats::resample::mean_ratio;
+    let (x, y) = ([1.0, 2.0, 3.0, 5.0], [f64::NAN, 2.0, 4.0, 5.5]);
+    let paired = mean_ratio(&x, &y, true, 0.95).interval;
+    let want = mean_ratio(&x[1..], &y[1..], true, 0.95).interval;
+    assert_eq!(paired, want);
+    close(paired.estimate, 11.5 / 10.0, 1e-15, "paired, first pair dropped");
+    let unpaired = mean_ratio(&x, &y, false, 0.95).interval;
+    assert_eq!(unpaired, mean_ratio(&x, &y[1..], false, 0.95).interval);
+    close(unpaired.estimate, (11.5 / 3.0) / (11.0 / 4.0), 1e-15, "unpaired, V2's NaN dropped");
+    // V1's NaN, too.
+    assert_eq!(mean_ratio(&y, &x, true, 0.95).interval, mean_ratio(&y[1..], &x[1..], true, 0.95).interval);
+    let longer = [1.0, 2.0, 3.0, 5.0, 100.0];
+    assert_eq!(mean_ratio(&longer, &[1.5, 2.0, 4.0, 5.5], true, 0.95).interval, mean_ratio(&x, &[1.5, 2.0, 4.0, 5.5], true, 0.95).interval);
+}
+
+/// The paired percentile bootstrap, recomputed here from its definition: replicate r draws n pair
+/// indices from ChaCha8 seeded with the seed on stream r + 1, the statistic is
+/// ln(Q_q(V2*) / Q_q(V1*)), and the bounds are exp of the type-7 quantiles a/2 and 1 - a/2 of
+/// the finite replicates.
+#[test]
+fn paired_percentile_bootstrap_is_the_quantiles_of_the_replicate_log_ratios() {
+    use crate::stats::resample::{quantile_ratio, BOOTSTRAP_REPLICATES};
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let n = 40;
+    let v1: Vec<f64> = (0..n).map(|_| 20.0 + rng.gen::<f64>() * 80.0).collect();
+    let v2: Vec<f64> = v1.iter().map(|x| x * (0.9 + 0.3 * rng.gen::<f64>())).collect();
+    let (q, confidence, seed) = (0.9, 0.9, 17);
+    let r = quantile_ratio(&v1, &v2, q, true, confidence, seed);
+    assert_eq!((r.method, r.resamples), ("bootstrap-percentile", BOOTSTRAP_REPLICATES));
+    let mut logs: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
+        .map(|k| {
+            let mut g = ChaCha8Rng::seed_from_u64(seed);
+            g.set_stream(k as u64 + 1);
+            let idx: Vec<usize> = (0..n).map(|_| g.gen_range(0..n)).collect();
+            let a = crate::stats::sorted(&idx.iter().map(|&i| v1[i]).collect::<Vec<_>>());
+            let b = crate::stats::sorted(&idx.iter().map(|&i| v2[i]).collect::<Vec<_>>());
+            (qu::quantile_sorted(&b, q) / qu::quantile_sorted(&a, q)).ln()
+        })
+        .collect();
+    logs.sort_by(f64::total_cmp);
+    let est = qu::quantile_sorted(&crate::stats::sorted(&v2), q) / qu::quantile_sorted(&crate::stats::sorted(&v1), q);
+    close(r.interval.estimate, est, 1e-15, "estimate");
+    close(r.interval.lower, qu::quantile_sorted(&logs, 0.05).exp(), 1e-12, "lower");
+    close(r.interval.upper, qu::quantile_sorted(&logs, 0.95).exp(), 1e-12, "upper");
+}
+
+/// When to give no interval: fewer than two values a side, paired samples of unequal length, an
+/// estimate that is not finite, and a bootstrap where fewer than half of the replicates are
+/// finite (here each version's resampled 60th percentile is 0 in 38% of draws, so 62% of paired
+/// replicates and 38% of unpaired ones are finite).
+#[test]
+fn resampled_ratios_are_undefined_where_the_data_cannot_give_one() {
+    use crate::stats::resample::{quantile_ratio, resampled_quantile_ratios};
+    let ok = |r: crate::stats::resample::RatioInterval| r.interval.lower.is_finite() && r.interval.upper.is_finite();
+    assert_eq!(quantile_ratio(&[1.0], &[1.0], 0.5, true, 0.95, 1).method, "none");
+    assert!(ok(quantile_ratio(&[1.0, 2.0], &[1.5, 2.5], 0.5, true, 0.95, 1)), "two pairs are enough");
+    assert_eq!(quantile_ratio(&[1.0, 2.0, 3.0], &[1.0, 2.0], 0.5, true, 0.95, 1).method, "none");
+    assert_eq!(quantile_ratio(&[0.0, 0.0, 0.0], &[1.0, 2.0, 3.0], 0.5, true, 0.95, 1).method, "none", "infinite estimate");
+    let v: Vec<f64> = [0.0; 6].into_iter().chain([1.0; 4]).collect();
+    let paired = quantile_ratio(&v, &v, 0.6, true, 0.95, 1);
+    assert_eq!(paired.method, "bootstrap-percentile");
+    assert!(ok(paired) && paired.resamples > crate::stats::resample::BOOTSTRAP_REPLICATES / 2, "{paired:?}");
+    let s = crate::stats::sorted(&v);
+    let unpaired = resampled_quantile_ratios(&v, &v, &s, &s, &[0.6], false, 0.95, 1)[0];
+    assert_eq!((unpaired.method, unpaired.resamples), ("bootstrap-percentile", 0), "{unpaired:?}");
+    assert!(unpaired.interval.lower.is_nan() && unpaired.interval.estimate == 1.0);
+}
