@@ -334,3 +334,182 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
     };
     ShiftFunction { points, confidence, critical_value: c, estimator, method, resamples }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The shift function recomputed from its definition with the plainest code: explicit
+    //! resamples (no multiplicities, no permutations), Harrell-Davis of each, the textbook
+    //! covariance, and the band log ratio +- c se with c from [`sup_t_critical`] (tested against
+    //! closed forms in src/stats/tests.rs).
+    use super::*;
+    use crate::stats::quantile::{harrell_davis, quantile_with_ci};
+    use crate::stats::sorted;
+
+    fn sample(seed: u64, n: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let v1: Vec<f64> = (0..n).map(|_| 20.0 + 200.0 * rng.gen::<f64>().powi(3)).collect();
+        let v2: Vec<f64> = v1.iter().map(|x| x * (0.9 + 0.3 * rng.gen::<f64>())).collect();
+        (v1, v2)
+    }
+
+    fn textbook_covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let (b, k) = (rows.len(), rows[0].len());
+        let mean = |j: usize| rows.iter().map(|r| r[j]).sum::<f64>() / b as f64;
+        let mut c = vec![vec![0.0; k]; k];
+        for i in 0..k {
+            for j in 0..k {
+                let (mi, mj) = (mean(i), mean(j));
+                c[i][j] = rows.iter().map(|r| (r[i] - mi) * (r[j] - mj)).sum::<f64>() / (b - 1) as f64;
+            }
+        }
+        c
+    }
+
+    fn log_hd(sorted: &[f64]) -> Vec<f64> {
+        SHIFT_QUANTILES.iter().map(|&q| (harrell_davis(sorted, q) + LOG_OFFSET).ln()).collect()
+    }
+
+    /// n draws with replacement from 0..n on stream r + 1 of `seed`.
+    fn draws(n: usize, seed: u64, r: usize) -> Vec<usize> {
+        let mut g = ChaCha8Rng::seed_from_u64(seed);
+        g.set_stream(r as u64 + 1);
+        (0..n).map(|_| g.gen_range(0..n)).collect()
+    }
+
+    fn close(got: f64, want: f64, tol: f64, what: &str) {
+        assert!(got == want || (got - want).abs() <= tol * want.abs().max(1e-300), "{what}: got {got}, want {want}");
+    }
+
+    /// Every point of `sf` against the definition, given each version's sorted sample and the
+    /// covariance of the log ratios.
+    fn check(sf: &ShiftFunction, s1: &[f64], s2: &[f64], cov: &[Vec<f64>], dof: Option<f64>, seed: u64) {
+        let c = sup_t_critical(cov, sf.confidence, dof, seed);
+        close(sf.critical_value, c, 1e-9, "critical value");
+        let (e1, e2) = (log_hd(s1), log_hd(s2));
+        let pointwise = 1.0 - (1.0 - sf.confidence) / 11.0;
+        for (i, p) in sf.points.iter().enumerate() {
+            let what = |s: &str| format!("q = {}: {s}", p.q);
+            let lr = e2[i] - e1[i];
+            let half = c * cov[i][i].sqrt();
+            close(p.ratio.estimate, lr.exp(), 1e-12, &what("ratio"));
+            close(p.ratio.lower, (lr - half).exp(), 1e-9, &what("ratio lower"));
+            close(p.ratio.upper, (lr + half).exp(), 1e-9, &what("ratio upper"));
+            let (h1, h2) = (harrell_davis(s1, p.q), harrell_davis(s2, p.q));
+            close(p.v1_ms, h1, 1e-12, &what("V1"));
+            close(p.v2_ms, h2, 1e-12, &what("V2"));
+            close(p.diff_ms.estimate, h2 - h1, 1e-9, &what("difference"));
+            close(p.diff_ms.lower, (h1 + LOG_OFFSET) * ((lr - half).exp() - 1.0), 1e-8, &what("difference lower"));
+            close(p.diff_ms.upper, (h1 + LOG_OFFSET) * ((lr + half).exp() - 1.0), 1e-8, &what("difference upper"));
+            let free = |s: &[f64]| quantile_with_ci(s, p.q, pointwise).map(|x| x + LOG_OFFSET);
+            let (lo, hi) = crate::stats::quantile_ratio::mover_log_ratio(free(s1), free(s2));
+            close(p.ratio_distribution_free.lower, lo.exp(), 1e-12, &what("distribution-free lower"));
+            close(p.ratio_distribution_free.upper, hi.exp(), 1e-12, &what("distribution-free upper"));
+        }
+    }
+
+    #[test]
+    fn paired_band_is_the_bootstrap_of_resampled_pairs() {
+        let (v1, v2) = sample(1, 150);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 9;
+        let sf = shift_function(&v1, &v2, &s1, &s2, true, 0.95, seed);
+        assert_eq!((sf.method, sf.resamples, sf.estimator), ("bootstrap-paired", REPLICATES, "harrell-davis"));
+        let rows: Vec<Vec<f64>> = (0..REPLICATES)
+            .map(|r| {
+                let idx = draws(v1.len(), seed, r);
+                let a = sorted(&idx.iter().map(|&i| v1[i]).collect::<Vec<_>>());
+                let b = sorted(&idx.iter().map(|&i| v2[i]).collect::<Vec<_>>());
+                log_hd(&b).iter().zip(log_hd(&a)).map(|(y, x)| y - x).collect()
+            })
+            .collect();
+        check(&sf, &s1, &s2, &textbook_covariance(&rows), None, seed);
+    }
+
+    #[test]
+    fn independent_band_adds_each_versions_bootstrap_covariance() {
+        let (v1, _) = sample(2, 120);
+        let (_, v2) = sample(3, 90);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 4;
+        let sf = shift_function(&v1, &v2, &s1, &s2, false, 0.9, seed);
+        assert_eq!((sf.method, sf.resamples), ("bootstrap-independent", REPLICATES));
+        // Each version resampled on its own stream (salts 0x1111 and 0x2222), by sorted position.
+        let cov_of = |s: &[f64], salt: u64| {
+            let rows: Vec<Vec<f64>> = (0..REPLICATES)
+                .map(|r| log_hd(&sorted(&draws(s.len(), seed ^ salt, r).iter().map(|&i| s[i]).collect::<Vec<_>>())))
+                .collect();
+            textbook_covariance(&rows)
+        };
+        let (c1, c2) = (cov_of(&s1, 0x1111), cov_of(&s2, 0x2222));
+        let cov: Vec<Vec<f64>> = c1.iter().zip(&c2).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect()).collect();
+        check(&sf, &s1, &s2, &cov, None, seed);
+    }
+
+    #[test]
+    fn above_the_bootstrap_limit_paired_bands_come_from_batch_means_with_t() {
+        let (v1, v2) = sample(5, BOOTSTRAP_MAX_N + 1);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 6;
+        let sf = shift_function(&v1, &v2, &s1, &s2, true, 0.95, seed);
+        assert_eq!((sf.method, sf.resamples), ("batch-means", BATCHES));
+        let t7 = |b: &[f64]| -> Vec<f64> { SHIFT_QUANTILES.iter().map(|&q| (quantile_sorted(b, q) + LOG_OFFSET).ln()).collect() };
+        let rows: Vec<Vec<f64>> = crate::stats::resample::split_batches(v1.len(), seed, crate::stats::resample::V1_SALT)
+            .iter()
+            .map(|idx| {
+                let a = t7(&sorted(&idx.iter().map(|&i| v1[i as usize]).collect::<Vec<_>>()));
+                let b = t7(&sorted(&idx.iter().map(|&i| v2[i as usize]).collect::<Vec<_>>()));
+                b.iter().zip(a).map(|(y, x)| y - x).collect()
+            })
+            .collect();
+        let cov: Vec<Vec<f64>> =
+            textbook_covariance(&rows).into_iter().map(|r| r.into_iter().map(|x| x / BATCHES as f64).collect()).collect();
+        check(&sf, &s1, &s2, &cov, Some((BATCHES - 1) as f64), seed);
+    }
+
+    #[test]
+    fn undefined_below_twenty_values_for_unequal_pairs_and_negative_latencies() {
+        let (v1, v2) = sample(7, 20);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        assert_eq!(shift_function(&v1, &v2, &s1, &s2, true, 0.95, 1).method, "bootstrap-paired", "20 is enough");
+        assert_eq!(shift_function(&v1[1..], &v2[1..], &s1[1..], &s2[1..], true, 0.95, 1).method, "none");
+        assert_eq!(shift_function(&v1, &v2[1..], &s1, &s2[1..], false, 0.95, 1).method, "none", "19 on one side");
+        let (w1, _) = sample(8, 21);
+        assert_eq!(shift_function(&w1, &v2, &sorted(&w1), &s2, true, 0.95, 1).method, "none", "unequal pairs");
+        let mut neg = s1.clone();
+        neg[0] = -1.0;
+        let none = shift_function(&neg, &v2, &neg, &s2, true, 0.95, 1);
+        assert_eq!(none.method, "none");
+        assert!(none.points.iter().all(|p| p.ratio.estimate.is_nan()) && none.critical_value.is_nan());
+    }
+
+    #[test]
+    fn helpers_match_their_definitions() {
+        // argsort: ties by index, so the permutation is unique.
+        assert_eq!(argsort(&[3.0, 1.0, 2.0, 1.0]), vec![1, 3, 2, 0]);
+        let mut cum = Vec::new();
+        cumulative(&[2, 0, 1, 1], &[1, 3, 2, 0], &mut cum);
+        assert_eq!(cum, vec![0, 0, 1, 2, 4]);
+        let mut counts = Vec::new();
+        resample_counts(50, 3, 7, &mut counts);
+        let mut want = vec![0u32; 50];
+        for i in draws(50, 3, 7) {
+            want[i] += 1;
+        }
+        assert_eq!(counts, want);
+        let rows = vec![vec![1.0, 2.0], vec![2.0, 1.0], vec![4.0, 7.0]];
+        assert_eq!(covariance(&rows), textbook_covariance(&rows));
+        assert_eq!(scaled(vec![vec![50.0, 5.0]]), vec![vec![1.0, 0.1]]);
+        // The Cholesky factor reproduces the matrix (up to its 1e-10 ridge).
+        let c = vec![vec![4.0, 2.0, 0.6], vec![2.0, 5.0, 1.5], vec![0.6, 1.5, 3.0]];
+        let l = cholesky(&c);
+        for i in 0..3 {
+            assert_eq!(l[i][i + 1..].iter().filter(|&&x| x != 0.0).count(), 0, "lower triangular");
+            for j in 0..3 {
+                let llt: f64 = (0..3).map(|m| l[i][m] * l[j][m]).sum();
+                close(llt, c[i][j], 1e-9, &format!("(L L^T)[{i}][{j}]"));
+            }
+        }
+        assert_eq!(ln(0.0), LOG_OFFSET.ln());
+        close(ln(100.0), (100.0 + LOG_OFFSET).ln(), 1e-15, "ln");
+    }
+}
