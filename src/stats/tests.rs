@@ -659,6 +659,7 @@ fn batches_partition_the_indices_the_same_way_at_every_size() {
     }
     assert!(seen.iter().all(|&s| s));
     assert_ne!(split_batches(1000, 7, 1), split_batches(1000, 8, 1));
+    assert_ne!(split_batches(1000, 7, 1), split_batches(1000, 9, 1), "seeds that differ outside the salt's bits");
     assert_ne!(split_batches(1000, 7, 1), split_batches(1000, 7, 2));
 }
 
@@ -764,6 +765,9 @@ fn resampled_ratios_are_undefined_where_the_data_cannot_give_one() {
     use crate::stats::resample::{quantile_ratio, resampled_quantile_ratios};
     let ok = |r: crate::stats::resample::RatioInterval| r.interval.lower.is_finite() && r.interval.upper.is_finite();
     assert_eq!(quantile_ratio(&[1.0], &[1.0], 0.5, true, 0.95, 1).method, "none");
+    let three = [1.0, 2.0, 3.0];
+    assert_eq!(resampled_quantile_ratios(&[2.0], &three, &[2.0], &three, &[0.5], false, 0.95, 1)[0].method, "none", "one V1 value");
+    assert_eq!(resampled_quantile_ratios(&three, &[2.0], &three, &[2.0], &[0.5], false, 0.95, 1)[0].method, "none", "one V2 value");
     assert!(ok(quantile_ratio(&[1.0, 2.0], &[1.5, 2.5], 0.5, true, 0.95, 1)), "two pairs are enough");
     assert_eq!(quantile_ratio(&[1.0, 2.0, 3.0], &[1.0, 2.0], 0.5, true, 0.95, 1).method, "none");
     assert_eq!(quantile_ratio(&[0.0, 0.0, 0.0], &[1.0, 2.0, 3.0], 0.5, true, 0.95, 1).method, "none", "infinite estimate");
