@@ -20,6 +20,12 @@
 #   cp -a target/release /tmp/sg-mut-target/
 #   cd /tmp/sg-mut && CARGO_TARGET_DIR=/tmp/sg-mut-target bash scripts/mutants.sh verdict
 #
+# Stop a run with Ctrl-C (cargo-mutants then puts the original source back). After a run was
+# killed any other way, `git checkout -- src && find src -name '*.rs' -exec touch {} +` before the
+# next: the killed mutant's build can be newer than the restored file, cargo then reuses it, and
+# the next run's unmutated baseline fails (or, worse, passes on the wrong code). Pausing a run
+# (SIGSTOP) for longer than the timeout marks the mutant under test, or the baseline, as timed out.
+#
 # Each mutant runs the unit tests of its module, not the whole suite (~7 min): for src/stats the
 # SciPy reference vectors (src/stats/tests.rs) and each file's own tests, under a second; for
 # src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
