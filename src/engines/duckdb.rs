@@ -11,15 +11,6 @@ impl Dialect for DuckDb {
     fn title(&self) -> &'static str {
         "DuckDB"
     }
-    fn ident(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-    fn string(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''"))
-    }
-    fn text_type(&self) -> &'static str {
-        "VARCHAR"
-    }
     fn create(&self, output: &str, query: &str) -> String {
         format!("COPY (\n{query}\n) TO {} (FORMAT parquet);\n", self.string(&format!("{output}.parquet")))
     }

@@ -27,12 +27,18 @@ pub trait Dialect {
     fn name(&self) -> &'static str;
     /// The engine's name for people.
     fn title(&self) -> &'static str;
-    /// A quoted identifier.
-    fn ident(&self, name: &str) -> String;
-    /// A string literal.
-    fn string(&self, s: &str) -> String;
+    /// A quoted identifier (standard SQL's double quotes unless the dialect says otherwise).
+    fn ident(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+    /// A string literal (standard SQL: a quote is doubled).
+    fn string(&self, s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''"))
+    }
     /// The string type for CAST.
-    fn text_type(&self) -> &'static str;
+    fn text_type(&self) -> &'static str {
+        "VARCHAR"
+    }
     /// The statement that stores the query's result as `output`.
     fn create(&self, output: &str, query: &str) -> String;
     /// Comment lines: how to run the file and hand the result to shadowgate.

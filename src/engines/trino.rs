@@ -11,15 +11,6 @@ impl Dialect for Trino {
     fn title(&self) -> &'static str {
         "Trino"
     }
-    fn ident(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-    fn string(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''"))
-    }
-    fn text_type(&self) -> &'static str {
-        "VARCHAR"
-    }
     fn create(&self, output: &str, query: &str) -> String {
         format!("CREATE TABLE {output} WITH (format = 'PARQUET') AS\n{query};\n")
     }
