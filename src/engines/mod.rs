@@ -121,22 +121,19 @@ pub fn pairs_sql(d: &dyn Dialect, policy: &Policy, tables: &Tables, policy_note:
         }
         Ok(())
     };
+    // Every field the policy maps except the id (carried as correlation_id) and the version
+    // column (the split is applied here); spans carry start and end instead of a duration.
     let spans = !c.latency_start.is_empty() && !c.latency_end.is_empty();
-    let (latency_start, latency_end) = if spans { (c.latency_start.as_str(), c.latency_end.as_str()) } else { ("", "") };
-    let latency = if spans { "" } else { c.latency_ms.as_str() };
-    for (key, source) in [
-        ("columns.timestamp", ts),
-        ("columns.latency_ms", latency),
-        ("columns.latency_start", latency_start),
-        ("columns.latency_end", latency_end),
-        ("columns.status", &c.status),
-        ("columns.error_code", &c.error_code),
-        ("columns.result", &c.result),
-        ("columns.cpu_ms", &c.cpu_ms),
-        ("columns.memory_mb", &c.memory_mb),
-        ("columns.net_bytes", &c.net_bytes),
-    ] {
-        carry(key, source)?;
+    for (key, source) in c.field_names() {
+        let unused = match key {
+            "correlation_id" | "version" => true,
+            "latency_ms" => spans,
+            "latency_start" | "latency_end" => !spans,
+            _ => false,
+        };
+        if !unused {
+            carry(&format!("columns.{key}"), source)?;
+        }
     }
     for s in &policy.analysis.segment_by {
         carry("--segment-by", s)?;
