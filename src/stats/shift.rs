@@ -383,9 +383,32 @@ mod tests {
     /// Every point of `sf` against the definition, given each version's sorted sample and the
     /// covariance of the log ratios.
     fn check(sf: &ShiftFunction, s1: &[f64], s2: &[f64], cov: &[Vec<f64>], dof: Option<f64>, seed: u64) {
+        check_with(sf, s1, s2, cov, dof, seed, harrell_davis, harrell_davis)
+    }
+
+    /// The type-7 estimate, as the shift function uses above HD_MAX_N observations.
+    fn type7(sorted: &[f64], q: f64) -> f64 {
+        quantile_sorted(sorted, q)
+    }
+
+    /// [`check`] with each version's estimator given (Harrell-Davis or type 7).
+    #[allow(clippy::too_many_arguments)]
+    fn check_with(
+        sf: &ShiftFunction,
+        s1: &[f64],
+        s2: &[f64],
+        cov: &[Vec<f64>],
+        dof: Option<f64>,
+        seed: u64,
+        est1: fn(&[f64], f64) -> f64,
+        est2: fn(&[f64], f64) -> f64,
+    ) {
         let c = sup_t_critical(cov, sf.confidence, dof, seed);
         close(sf.critical_value, c, 1e-9, "critical value");
-        let (e1, e2) = (log_hd(s1), log_hd(s2));
+        let logs = |s: &[f64], est: fn(&[f64], f64) -> f64| -> Vec<f64> {
+            SHIFT_QUANTILES.iter().map(|&q| (est(s, q) + LOG_OFFSET).ln()).collect()
+        };
+        let (e1, e2) = (logs(s1, est1), logs(s2, est2));
         let pointwise = 1.0 - (1.0 - sf.confidence) / 11.0;
         for (i, p) in sf.points.iter().enumerate() {
             let what = |s: &str| format!("q = {}: {s}", p.q);
@@ -394,7 +417,7 @@ mod tests {
             close(p.ratio.estimate, lr.exp(), 1e-12, &what("ratio"));
             close(p.ratio.lower, (lr - half).exp(), 1e-9, &what("ratio lower"));
             close(p.ratio.upper, (lr + half).exp(), 1e-9, &what("ratio upper"));
-            let (h1, h2) = (harrell_davis(s1, p.q), harrell_davis(s2, p.q));
+            let (h1, h2) = (est1(s1, p.q), est2(s2, p.q));
             close(p.v1_ms, h1, 1e-12, &what("V1"));
             close(p.v2_ms, h2, 1e-12, &what("V2"));
             close(p.diff_ms.estimate, h2 - h1, 1e-9, &what("difference"));
@@ -434,14 +457,7 @@ mod tests {
         let sf = shift_function(&v1, &v2, &s1, &s2, false, 0.9, seed);
         assert_eq!((sf.method, sf.resamples), ("bootstrap-independent", REPLICATES));
         // Each version resampled on its own stream (salts 0x1111 and 0x2222), by sorted position.
-        let cov_of = |s: &[f64], salt: u64| {
-            let rows: Vec<Vec<f64>> = (0..REPLICATES)
-                .map(|r| log_hd(&sorted(&draws(s.len(), seed ^ salt, r).iter().map(|&i| s[i]).collect::<Vec<_>>())))
-                .collect();
-            textbook_covariance(&rows)
-        };
-        let (c1, c2) = (cov_of(&s1, 0x1111), cov_of(&s2, 0x2222));
-        let cov: Vec<Vec<f64>> = c1.iter().zip(&c2).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect()).collect();
+        let cov = sum(&bootstrap_of(&s1, seed ^ 0x1111), &bootstrap_of(&s2, seed ^ 0x2222));
         check(&sf, &s1, &s2, &cov, None, seed);
     }
 
@@ -452,6 +468,13 @@ mod tests {
         let seed = 6;
         let sf = shift_function(&v1, &v2, &s1, &s2, true, 0.95, seed);
         assert_eq!((sf.method, sf.resamples), ("batch-means", BATCHES));
+        let cov = paired_batch_means(&v1, &v2, seed);
+        check(&sf, &s1, &s2, &cov, Some((BATCHES - 1) as f64), seed);
+    }
+
+    /// Batch-means covariance of the pairs' type-7 log ratios: the same batches of pairs for both
+    /// versions (V1's salt), the textbook covariance over them, / K.
+    fn paired_batch_means(v1: &[f64], v2: &[f64], seed: u64) -> Vec<Vec<f64>> {
         let t7 = |b: &[f64]| -> Vec<f64> { SHIFT_QUANTILES.iter().map(|&q| (quantile_sorted(b, q) + LOG_OFFSET).ln()).collect() };
         let rows: Vec<Vec<f64>> = crate::stats::resample::split_batches(v1.len(), seed, crate::stats::resample::V1_SALT)
             .iter()
@@ -461,9 +484,74 @@ mod tests {
                 b.iter().zip(a).map(|(y, x)| y - x).collect()
             })
             .collect();
-        let cov: Vec<Vec<f64>> =
-            textbook_covariance(&rows).into_iter().map(|r| r.into_iter().map(|x| x / BATCHES as f64).collect()).collect();
+        textbook_covariance(&rows).into_iter().map(|r| r.into_iter().map(|x| x / BATCHES as f64).collect()).collect()
+    }
+
+    /// Batch-means covariance of one sorted sample's eleven type-7 log quantiles, from its
+    /// definition: the batches `split_batches` draws, the textbook covariance over them, / K.
+    fn batch_means_of(s: &[f64], seed: u64) -> Vec<Vec<f64>> {
+        let rows: Vec<Vec<f64>> = crate::stats::resample::split_batches(s.len(), seed, crate::stats::resample::V1_SALT)
+            .iter()
+            .map(|idx| {
+                let b = sorted(&idx.iter().map(|&i| s[i as usize]).collect::<Vec<_>>());
+                SHIFT_QUANTILES.iter().map(|&q| (quantile_sorted(&b, q) + LOG_OFFSET).ln()).collect()
+            })
+            .collect();
+        textbook_covariance(&rows).into_iter().map(|r| r.into_iter().map(|x| x / BATCHES as f64).collect()).collect()
+    }
+
+    /// Bootstrap covariance of one sorted sample's eleven HD log quantiles on `seed`'s streams.
+    fn bootstrap_of(s: &[f64], seed: u64) -> Vec<Vec<f64>> {
+        let rows: Vec<Vec<f64>> =
+            (0..REPLICATES).map(|r| log_hd(&sorted(&draws(s.len(), seed, r).iter().map(|&i| s[i]).collect::<Vec<_>>()))).collect();
+        textbook_covariance(&rows)
+    }
+
+    fn sum(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        a.iter().zip(b).map(|(x, y)| x.iter().zip(y).map(|(u, v)| u + v).collect()).collect()
+    }
+
+    #[test]
+    fn unpaired_above_the_bootstrap_limit_both_versions_use_batch_means_with_t() {
+        let (v1, _) = sample(10, BOOTSTRAP_MAX_N + 1);
+        let (_, v2) = sample(11, BOOTSTRAP_MAX_N + 7);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 12;
+        let sf = shift_function(&v1, &v2, &s1, &s2, false, 0.95, seed);
+        assert_eq!((sf.method, sf.resamples, sf.estimator), ("batch-means", BATCHES, "harrell-davis"));
+        let cov = sum(&batch_means_of(&s1, seed ^ 0x1111), &batch_means_of(&s2, seed ^ 0x2222));
         check(&sf, &s1, &s2, &cov, Some((BATCHES - 1) as f64), seed);
+    }
+
+    /// A canary whose V1 side has more than HD_MAX_N requests and V2 side a few hundred: type-7
+    /// estimates and batch means for V1, Harrell-Davis and the bootstrap for V2, normal c.
+    #[test]
+    fn mixed_sizes_add_a_batch_means_and_a_bootstrap_covariance() {
+        let (v1, _) = sample(13, HD_MAX_N + 1);
+        let (_, v2) = sample(14, 150);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 15;
+        let sf = shift_function(&v1, &v2, &s1, &s2, false, 0.9, seed);
+        assert_eq!((sf.method, sf.resamples), ("bootstrap+batch-means", REPLICATES));
+        assert_eq!(sf.estimator, "harrell-davis up to 1,000,000 observations, type-7 above");
+        let cov = sum(&batch_means_of(&s1, seed ^ 0x1111), &bootstrap_of(&s2, seed ^ 0x2222));
+        check_with(&sf, &s1, &s2, &cov, None, seed, type7, harrell_davis);
+        // The other way round, and both above HD_MAX_N when paired: type 7 on both sides.
+        let sf = shift_function(&v2, &v1, &s2, &s1, false, 0.9, seed);
+        assert_eq!(sf.estimator, "harrell-davis up to 1,000,000 observations, type-7 above");
+        let cov = sum(&bootstrap_of(&s2, seed ^ 0x1111), &batch_means_of(&s1, seed ^ 0x2222));
+        check_with(&sf, &s2, &s1, &cov, None, seed, harrell_davis, type7);
+    }
+
+    #[test]
+    fn above_the_harrell_davis_limit_paired_estimates_are_type_7() {
+        let (v1, v2) = sample(16, HD_MAX_N + 1);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let seed = 17;
+        let sf = shift_function(&v1, &v2, &s1, &s2, true, 0.95, seed);
+        assert_eq!((sf.method, sf.estimator), ("batch-means", "type-7"));
+        let cov = paired_batch_means(&v1, &v2, seed);
+        check_with(&sf, &s1, &s2, &cov, Some((BATCHES - 1) as f64), seed, type7, type7);
     }
 
     #[test]
@@ -480,6 +568,37 @@ mod tests {
         let none = shift_function(&neg, &v2, &neg, &s2, true, 0.95, 1);
         assert_eq!(none.method, "none");
         assert!(none.points.iter().all(|p| p.ratio.estimate.is_nan()) && none.critical_value.is_nan());
+    }
+
+    /// The sup-t critical value recomputed from explicit draws on its documented random streams
+    /// (stream r + 1 of the seed xor 5 << 40: k normals, then the chi-square for the degrees of
+    /// freedom), so that a release that changes them shows in this test and not only as moved
+    /// bands. The closed forms it must match are in src/stats/tests.rs.
+    #[test]
+    fn sup_t_draws_are_the_documented_streams() {
+        let cov = [vec![4.0, 1.2], vec![1.2, 0.81]];
+        let ridge = 1e-10 * (4.0 + 0.81) / 2.0;
+        let l00 = (4.0f64 + ridge).sqrt();
+        let l10 = 1.2 / l00;
+        let l11 = (0.81 + ridge - l10 * l10).sqrt();
+        // Bits 40 and 42 set: xor, or and and of the mixed-in constant all differ.
+        let seed = (1u64 << 40) | (1 << 42) | 77;
+        for dof in [None, Some(7.0)] {
+            let mut maxima: Vec<f64> = (0..SUP_T_DRAWS)
+                .map(|r| {
+                    let mut g = ChaCha8Rng::seed_from_u64(seed ^ (5u64 << 40));
+                    g.set_stream(r as u64 + 1);
+                    let (z0, z1): (f64, f64) = (g.sample(StandardNormal), g.sample(StandardNormal));
+                    let scale = dof.map_or(1.0, |d| (ChiSquared::<f64>::new(d).expect("dof").sample(&mut g) / d).sqrt());
+                    let a = (l00 * z0 / 2.0 / scale).abs();
+                    let b = ((l10 * z0 + l11 * z1) / 0.9 / scale).abs();
+                    a.max(b)
+                })
+                .collect();
+            maxima.sort_by(f64::total_cmp);
+            let want = quantile_sorted(&maxima, 0.95);
+            close(sup_t_critical(&cov, 0.95, dof, seed), want, 1e-12, &format!("c with dof {dof:?}"));
+        }
     }
 
     #[test]
@@ -499,16 +618,24 @@ mod tests {
         let rows = vec![vec![1.0, 2.0], vec![2.0, 1.0], vec![4.0, 7.0]];
         assert_eq!(covariance(&rows), textbook_covariance(&rows));
         assert_eq!(scaled(vec![vec![50.0, 5.0]]), vec![vec![1.0, 0.1]]);
-        // The Cholesky factor reproduces the matrix (up to its 1e-10 ridge).
+        // The Cholesky factor is that of the matrix plus a ridge of 1e-10 times its mean variance
+        // (4e-10 here; rounding in L L^T is ~1e-15).
         let c = vec![vec![4.0, 2.0, 0.6], vec![2.0, 5.0, 1.5], vec![0.6, 1.5, 3.0]];
         let l = cholesky(&c);
+        let ridge = 1e-10 * (4.0 + 5.0 + 3.0) / 3.0;
         for i in 0..3 {
             assert_eq!(l[i][i + 1..].iter().filter(|&&x| x != 0.0).count(), 0, "lower triangular");
             for j in 0..3 {
                 let llt: f64 = (0..3).map(|m| l[i][m] * l[j][m]).sum();
-                close(llt, c[i][j], 1e-9, &format!("(L L^T)[{i}][{j}]"));
+                let want = c[i][j] + if i == j { ridge } else { 0.0 };
+                assert!((llt - want).abs() < 1e-13, "(L L^T)[{i}][{j}] = {llt}, want {want}");
             }
         }
+        // Singular (two identical quantiles): the ridge keeps the second pivot sqrt(2 ridge) > 0.
+        let l = cholesky(&[vec![1.0, 1.0], vec![1.0, 1.0]]);
+        close(l[1][1], (2e-10f64 - 1e-20).sqrt(), 1e-5, "pivot of a singular matrix");
+        // All zero: no ridge, zero pivots, and no division by them.
+        assert_eq!(cholesky(&vec![vec![0.0; 2]; 2]), vec![vec![0.0; 2]; 2]);
         assert_eq!(ln(0.0), LOG_OFFSET.ln());
         close(ln(100.0), (100.0 + LOG_OFFSET).ln(), 1e-15, "ln");
     }
