@@ -672,6 +672,30 @@ def sec_mean_ratio():
     return out
 
 
+def sec_log_ratio_intervals():
+    """Intervals for ln(Q2/Q1) of two independent versions' quantiles from per-version pieces:
+    the normal interval from each estimate and its standard error (delta method, z from SciPy),
+    and Zou & Donner's (2008) MOVER from each version's own interval (estimate, lower, upper)."""
+    out = []
+    for name, q1, se1, q2, se2, conf in [("normal_equal_relative_se", 100.0, 5.0, 120.0, 6.0, 0.95),
+                                         ("normal_v2_faster_90", 250.0, 12.5, 200.0, 30.0, 0.90),
+                                         ("normal_tiny_se_99", 1000.0, 0.1, 1001.0, 0.2, 0.99)]:
+        z = st.norm.ppf(1 - (1 - conf) / 2)
+        theta = np.log(q2 / q1)
+        se = math.hypot(se1 / q1, se2 / q2)
+        out.append({"name": name, "method": "normal", "q1": q1, "se1": se1, "q2": q2, "se2": se2, "confidence": conf,
+                    "lower": fl(theta - z * se), "upper": fl(theta + z * se)})
+    for name, i1, i2 in [("mover_asymmetric", (100.0, 90.0, 115.0), (120.0, 104.0, 150.0)),
+                         ("mover_v1_narrow", (50.0, 49.5, 50.4), (55.0, 40.0, 80.0)),
+                         ("mover_v2_faster", (300.0, 200.0, 310.0), (150.0, 149.0, 400.0))]:
+        (e1, l1, u1), (e2, l2, u2) = (np.log(i1[0]), np.log(i1[1]), np.log(i1[2])), (np.log(i2[0]), np.log(i2[1]), np.log(i2[2]))
+        theta = e2 - e1
+        out.append({"name": name, "method": "mover", "v1": list(i1), "v2": list(i2),
+                    "lower": fl(theta - math.hypot(e2 - l2, u1 - e1)),
+                    "upper": fl(theta + math.hypot(u2 - e2, e1 - l1))})
+    return out
+
+
 # ----------------------------------------------------------------- 12 BH
 
 def sec_bh():
@@ -1031,6 +1055,12 @@ CONVENTIONS = {
                         "correction), z checked against the closed form.",
     "benjamini_hochberg": "scipy.stats.false_discovery_control(p, method='bh'): q_(i) = "
                           "min_{j>=i} min(1, p_(j) m / j), returned in input order.",
+    "log_ratio_intervals": "ln(Q2/Q1) intervals from per-version pieces: method normal is "
+                           "ln(q2/q1) -+ z hypot(se1/q1, se2/q2) with z = scipy.stats.norm.ppf(1 - "
+                           "(1 - confidence)/2); method mover (Zou & Donner 2008) from v1 and v2 = "
+                           "(estimate, lower, upper): theta = ln e2 - ln e1, lower = theta - "
+                           "hypot(ln e2 - ln l2, ln u1 - ln e1), upper = theta + hypot(ln u2 - ln e2, "
+                           "ln e1 - ln l1).",
     "normal_quantile": "scipy.stats.norm.ppf(p).",
     "chi2_sf": "scipy.stats.chi2.sf(x, df).",
     "binom_ppf": "int(scipy.stats.binom.ppf(p, n, q)) = smallest k with BinomCDF(k;n,q) >= p.",
@@ -1092,6 +1122,7 @@ def main():
         ("harrell_davis", sec_harrell_davis),
         ("bootstrap_quantile", sec_bootstrap_quantile),
         ("bca_quantile_ratio", sec_bca_quantile_ratio),
+        ("log_ratio_intervals", sec_log_ratio_intervals),
         ("rate_sequence", sec_rate_sequence),
         ("quantile_sequence", sec_quantile_sequence),
     ]

@@ -104,12 +104,13 @@ fn jackknife_log_quantile(sorted: &[f64], q: f64) -> Vec<(f64, f64)> {
     if n < 3 {
         return Vec::new();
     }
-    // The quantile of the sample with position j (0-based) deleted.
+    let q = q.clamp(0.0, 1.0);
+    // The quantile of the sample with position j (0-based) deleted; i <= n - 2 below.
     let without = |j: usize| {
         let h = (n - 2) as f64 * q;
         let lo = h.floor() as usize;
         let f = h - lo as f64;
-        let at = |i: usize| if i < j { sorted[i] } else { sorted[(i + 1).min(n - 1)] };
+        let at = |i: usize| if i < j { sorted[i] } else { sorted[i + 1] };
         let a = at(lo);
         let b = at((lo + 1).min(n - 2));
         (a + f * (b - a)).ln()
@@ -218,4 +219,213 @@ pub fn bca_quantile_ratio(s1: &[f64], s2: &[f64], q: f64, confidence: f64, seed:
         return undefined;
     }
     RatioInterval { interval: Interval::new(est, lo.exp(), hi.exp()), method: "bootstrap-bca", resamples: CANARY_REPLICATES }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The O(1) bootstrap draw against the bootstrap distribution enumerated in full (all n^n
+    //! resamples of a tiny sample, each sorted and its type-7 quantile taken), its random streams
+    //! and its edges. The distribution at exact order statistics and the interpolated mean are
+    //! also checked against SciPy in src/stats/tests.rs.
+    use super::*;
+
+    /// The exact bootstrap distribution of the type-7 q-quantile of `x`: (value, probability)
+    /// sorted by value, equal values merged.
+    fn enumerated(x: &[f64], q: f64) -> Vec<(f64, f64)> {
+        let n = x.len();
+        let total = n.pow(n as u32);
+        let mut values: Vec<f64> = (0..total)
+            .map(|code| {
+                let mut c = code;
+                let mut r: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let i = c % n;
+                        c /= n;
+                        x[i]
+                    })
+                    .collect();
+                r.sort_by(f64::total_cmp);
+                quantile_sorted(&r, q)
+            })
+            .collect();
+        values.sort_by(f64::total_cmp);
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        for v in values {
+            match out.last_mut() {
+                Some((last, p)) if *last == v => *p += 1.0 / total as f64,
+                _ => out.push((v, 1.0 / total as f64)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn interpolated_draws_follow_the_enumerated_bootstrap_distribution() {
+        const DRAWS: usize = 100_000;
+        // Dvoretzky-Kiefer-Wolfowitz: the ECDF of the draws is within this of the true CDF
+        // everywhere, except with probability 1e-6.
+        let dkw = ((2.0f64 / 1e-6).ln() / (2.0 * DRAWS as f64)).sqrt();
+        let five = [1.0, 2.0, 4.0, 50.0, 51.0];
+        for (x, q) in [(&five[..3], 0.75), (&five[..3], 0.25), (&five[..], 0.3), (&five[..], 0.9), (&five[..], 0.5), (&five[..], 1.0)] {
+            let exact = enumerated(x, q);
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let mut draws: Vec<f64> = (0..DRAWS).map(|_| bootstrap_quantile_draw(x, q, &mut rng)).collect();
+            draws.sort_by(f64::total_cmp);
+            // Every draw is a value some resample gives (the same arithmetic, so bit for bit).
+            let support: Vec<f64> = exact.iter().map(|e| e.0).collect();
+            for d in draws.iter().step_by(97) {
+                assert!(support.binary_search_by(|s| s.total_cmp(d)).is_ok(), "x = {x:?}, q = {q}: {d} is no resample's quantile");
+            }
+            let mut cdf = 0.0;
+            let mut worst: f64 = 0.0;
+            for (v, p) in &exact {
+                cdf += p;
+                let below = draws.partition_point(|d| d <= v) as f64 / DRAWS as f64;
+                worst = worst.max((below - cdf).abs());
+            }
+            assert!(worst <= dkw, "x = {x:?}, q = {q}: sup |ECDF - exact| = {worst:.5} > {dkw:.5}");
+        }
+    }
+
+    #[test]
+    fn draws_at_the_edges() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert!(bootstrap_quantile_draw(&[], 0.5, &mut rng).is_nan());
+        assert_eq!(bootstrap_quantile_draw(&[7.0], 0.5, &mut rng), 7.0);
+        // q outside [0, 1] is clamped: the resample's minimum or maximum, always a sample value.
+        for q in [-0.5, 1.5] {
+            let v = bootstrap_quantile_draw(&[1.0, 2.0, 3.0], q, &mut rng);
+            assert!([1.0, 2.0, 3.0].contains(&v), "q = {q}: {v}");
+        }
+        assert_eq!(inverse_ecdf(&[1.0, 2.0, 3.0], 0.0), 1.0);
+        assert_eq!(inverse_ecdf(&[1.0, 2.0, 3.0], 1.0 / 3.0), 1.0);
+        assert_eq!(inverse_ecdf(&[1.0, 2.0, 3.0], 0.34), 2.0);
+        assert_eq!(inverse_ecdf(&[1.0, 2.0, 3.0], 1.0), 3.0);
+    }
+
+    /// The percentile interval: the type-7 quantiles (NumPy's default `np.percentile`) of the
+    /// finite replicate differences, worked out by hand here.
+    #[test]
+    fn percentile_interval_of_the_finite_replicate_differences() {
+        let d1 = [0.5; 5];
+        let d2 = [1.5, 2.5, 3.5, 4.5, 5.5]; // differences 1, 2, 3, 4, 5
+        assert_eq!(percentile_log_ratio(&d1, &d2, 0.5), (2.0, 4.0));
+        let (lo, hi) = percentile_log_ratio(&d1, &d2, 0.9); // positions 0.2 and 3.8
+        assert!((lo - 1.2).abs() < 1e-12 && (hi - 4.8).abs() < 1e-12, "90%: ({lo}, {hi})");
+        // Non-finite replicates are left out while at least half (rounded down) are finite.
+        let nan = f64::NAN;
+        assert_eq!(percentile_log_ratio(&d1, &[1.5, 2.5, nan, f64::INFINITY, 5.5], 0.5), (1.5, 3.5), "1, 2, 5");
+        assert_eq!(percentile_log_ratio(&d1, &[1.5, nan, nan, nan, 5.5], 0.5), (2.0, 4.0), "1 and 5: two of five is enough");
+        let none = |d2: &[f64]| {
+            let (lo, hi) = percentile_log_ratio(&d1, d2, 0.5);
+            lo.is_nan() && hi.is_nan()
+        };
+        assert!(none(&[1.5, nan, nan, nan, nan]), "one of five");
+        assert!(none(&[nan; 5]) && percentile_log_ratio(&[], &[], 0.5).0.is_nan(), "none");
+    }
+
+    /// The grouped O(1) jackknife against the brute-force one: every leave-one-out sample built,
+    /// sorted and its type-7 quantile taken, for every position.
+    #[test]
+    fn grouped_jackknife_is_the_brute_force_jackknife() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for n in [3usize, 4, 5, 10, 57] {
+            // whole numbers from a small range: ties at and around the quantile are common
+            let mut x: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(1..20u32))).collect();
+            x.sort_by(f64::total_cmp);
+            // outside [0, 1] clamped, as quantile_sorted does
+            for q in [-0.2, 0.0, 0.1, 0.5, 0.77, 0.95, 0.99, 1.0, 1.3] {
+                let mut brute: Vec<f64> = (0..n)
+                    .map(|j| {
+                        let rest: Vec<f64> = x.iter().enumerate().filter(|&(i, _)| i != j).map(|(_, v)| *v).collect();
+                        quantile_sorted(&rest, q).ln()
+                    })
+                    .collect();
+                brute.sort_by(f64::total_cmp);
+                let grouped = jackknife_log_quantile(&x, q);
+                assert_eq!(grouped.iter().map(|g| g.1).sum::<f64>(), n as f64, "n = {n}, q = {q}: multiplicities");
+                let mut expanded: Vec<f64> = grouped.iter().flat_map(|&(v, m)| std::iter::repeat_n(v, m as usize)).collect();
+                expanded.sort_by(f64::total_cmp);
+                for (a, b) in expanded.iter().zip(&brute) {
+                    assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "n = {n}, q = {q}: {expanded:?} vs {brute:?}");
+                }
+            }
+        }
+        assert!(jackknife_log_quantile(&[1.0, 2.0], 0.5).is_empty(), "fewer than three values: no jackknife");
+    }
+
+    /// The canary interval is BCa over CANARY_REPLICATES replicates per version, V1's on the seed
+    /// xor V1_SALT and V2's on the seed xor V2_SALT (BCa itself is checked against SciPy in
+    /// src/stats/tests.rs); fewer than three values, or a quantile of 0, give no interval.
+    #[test]
+    fn canary_interval_is_bca_over_each_versions_own_replicates() {
+        use crate::stats::resample::{V1_SALT, V2_SALT};
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut s1: Vec<f64> = (0..400).map(|_| 50.0 + 100.0 * rng.gen::<f64>().powi(2)).collect();
+        let mut s2: Vec<f64> = (0..150).map(|_| 55.0 + 110.0 * rng.gen::<f64>().powi(2)).collect();
+        s1.sort_by(f64::total_cmp);
+        s2.sort_by(f64::total_cmp);
+        let seed = (1u64 << 40) | 3;
+        for (q, confidence) in [(0.5, 0.95), (0.95, 0.9)] {
+            let r = bca_quantile_ratio(&s1, &s2, q, confidence, seed);
+            assert_eq!((r.method, r.resamples), ("bootstrap-bca", CANARY_REPLICATES));
+            let d1 = bootstrap_log_quantiles(&s1, q, CANARY_REPLICATES, seed ^ V1_SALT);
+            let d2 = bootstrap_log_quantiles(&s2, q, CANARY_REPLICATES, seed ^ V2_SALT);
+            let (lo, hi) = bca_log_ratio(&s1, &s2, q, &d1, &d2, confidence);
+            assert_eq!(r.interval.estimate, quantile_sorted(&s2, q) / quantile_sorted(&s1, q));
+            assert_eq!((r.interval.lower, r.interval.upper), (lo.exp(), hi.exp()), "q = {q}");
+            assert!(r.interval.lower < r.interval.estimate && r.interval.estimate < r.interval.upper);
+        }
+        let none = |a: &[f64], b: &[f64]| {
+            let r = bca_quantile_ratio(a, b, 0.5, 0.95, 1);
+            r.interval.lower.is_nan() && r.interval.upper.is_nan() && r.resamples == 0 && r.method == "bootstrap-bca"
+        };
+        assert!(none(&s1[..2], &s2) && none(&s1, &s2[..2]), "two values");
+        assert!(!none(&s1[..3], &s2[..3]), "three values are enough");
+        assert!(none(&[0.0; 5], &s2) && none(&s1, &[0.0; 5]), "a median of 0: ratio infinite or 0");
+        let zero = bca_quantile_ratio(&s1, &[0.0; 5], 0.5, 0.95, 1);
+        assert_eq!(zero.interval.estimate, 0.0, "the estimate is kept");
+    }
+
+    /// BCa's guards: more than half of the replicates finite, a finite estimate; with every value
+    /// equal the jackknife has no influence (acceleration 0) and every replicate ties the estimate.
+    #[test]
+    fn bca_guards_and_constant_samples() {
+        let s1: Vec<f64> = (1..=20).map(f64::from).collect();
+        let s2: Vec<f64> = (1..=20).map(|i| f64::from(i) * 1.1).collect();
+        let d1 = vec![0.0; 10];
+        // replicate differences around the estimate ln 1.1
+        let mut d2: Vec<f64> = (0..10).map(|i| 1.1f64.ln() - 0.05 + 0.01 * f64::from(i)).collect();
+        assert!(bca_log_ratio(&s1, &s2, 0.5, &d1, &d2, 0.9).0.is_finite());
+        for i in [0, 2, 4, 6, 8] {
+            d2[i] = f64::NAN;
+        }
+        assert!(bca_log_ratio(&s1, &s2, 0.5, &d1, &d2, 0.9).0.is_finite(), "five of ten finite");
+        d2[1] = f64::NAN;
+        assert!(bca_log_ratio(&s1, &s2, 0.5, &d1, &d2, 0.9).0.is_nan(), "four of ten");
+        assert!(bca_log_ratio(&s1, &s2, 0.5, &[], &[], 0.9).0.is_nan(), "no replicates");
+        let mut z = s1.clone();
+        z[..15].fill(0.0);
+        assert!(bca_log_ratio(&z, &s2, 0.5, &d1, &d1, 0.9).1.is_nan(), "V1 median 0");
+        let c1 = [4.0; 9];
+        let c2 = [5.0; 7];
+        let est = 5.0f64.ln() - 4.0f64.ln();
+        let same = vec![est; 100];
+        let zeros = vec![0.0; 100];
+        assert_eq!(bca_log_ratio(&c1, &c2, 0.9, &zeros, &same, 0.95), (est, est));
+    }
+
+    /// Replicate r is one draw on ChaCha8 stream r + 1 of the seed, whatever the thread count.
+    #[test]
+    fn replicate_r_is_one_draw_on_stream_r_plus_one() {
+        let x: Vec<f64> = (1..=50).map(|i| f64::from(i * i)).collect();
+        let d = bootstrap_log_quantiles(&x, 0.9, 7, 42);
+        assert_eq!(d.len(), 7);
+        for (r, v) in d.iter().enumerate() {
+            let mut g = ChaCha8Rng::seed_from_u64(42);
+            g.set_stream(r as u64 + 1);
+            assert_eq!(*v, bootstrap_quantile_draw(&x, 0.9, &mut g).ln(), "replicate {r}");
+        }
+        assert!(d.windows(2).any(|w| w[0] != w[1]), "replicates differ");
+    }
 }

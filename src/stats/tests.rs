@@ -388,6 +388,41 @@ fn bca_quantile_ratio_matches_scipy() {
     }
 }
 
+/// The canary quantile-ratio pieces: the normal (delta-method) interval and MOVER, against the
+/// generator's SciPy/NumPy values; MOVER of two log-symmetric normal intervals is the normal one,
+/// and an unbounded per-version bound gives an unbounded ratio bound.
+#[test]
+fn log_ratio_intervals_match_scipy() {
+    use crate::stats::quantile_ratio::{mover_log_ratio, normal_log_ratio};
+    use crate::stats::Interval;
+    for c in cases("log_ratio_intervals") {
+        let name = c["name"].as_str().unwrap();
+        let (lo, hi) = match c["method"].as_str().unwrap() {
+            "normal" => normal_log_ratio(f(&c["q1"]), f(&c["se1"]), f(&c["q2"]), f(&c["se2"]), f(&c["confidence"])),
+            _ => {
+                let iv = |v: &Value| {
+                    let v = xs(v);
+                    Interval::new(v[0], v[1], v[2])
+                };
+                mover_log_ratio(iv(&c["v1"]), iv(&c["v2"]))
+            }
+        };
+        close(lo, f(&c["lower"]), 1e-12, &format!("{name} lower"));
+        close(hi, f(&c["upper"]), 1e-12, &format!("{name} upper"));
+    }
+    let z = crate::stats::z_two_sided(0.95);
+    let (q1, s1, q2, s2) = (100.0, 0.05, 130.0, 0.08); // relative standard errors
+    let log_normal = |q: f64, s: f64| Interval::new(q, q * (-z * s).exp(), q * (z * s).exp());
+    let (ml, mu) = mover_log_ratio(log_normal(q1, s1), log_normal(q2, s2));
+    let (nl, nu) = normal_log_ratio(q1, s1 * q1, q2, s2 * q2, 0.95);
+    close(ml, nl, 1e-12, "MOVER of normal intervals: lower");
+    close(mu, nu, 1e-12, "MOVER of normal intervals: upper");
+    let (lo, hi) = mover_log_ratio(Interval::new(100.0, 0.0, 120.0), Interval::new(110.0, 100.0, f64::INFINITY));
+    assert!(lo.is_finite() && hi == f64::INFINITY, "({lo}, {hi})");
+    let (lo, hi) = mover_log_ratio(Interval::new(100.0, 90.0, f64::INFINITY), Interval::new(110.0, 0.0, 130.0));
+    assert!(lo == f64::NEG_INFINITY && hi.is_finite(), "({lo}, {hi})");
+}
+
 #[test]
 fn rate_confidence_sequences_match_scipy() {
     use crate::stats::sequential::{prior_weight, rate_sequence};
