@@ -117,18 +117,12 @@ fn jackknife_log_quantile(sorted: &[f64], q: f64) -> Vec<(f64, f64)> {
     };
     let lo = ((n - 2) as f64 * q).floor() as usize;
     // Positions that matter: lo and lo + 1 of the reduced sample come from positions lo..=lo+2.
-    let first = lo;
+    // Deleting any of the lo positions below them gives without(0), any above without(n - 1)
+    // (either group can be empty: multiplicity 0).
     let last = (lo + 2).min(n - 1);
-    let mut out = Vec::new();
-    if first > 0 {
-        out.push((without(0), first as f64));
-    }
-    for j in first..=last {
-        out.push((without(j), 1.0));
-    }
-    if last + 1 < n {
-        out.push((without(n - 1), (n - 1 - last) as f64));
-    }
+    let mut out = vec![(without(0), lo as f64)];
+    out.extend((lo..=last).map(|j| (without(j), 1.0)));
+    out.push((without(n - 1), (n - 1 - last) as f64));
     out
 }
 
