@@ -401,12 +401,19 @@ mod tests {
         let mut z = s1.clone();
         z[..15].fill(0.0);
         assert!(bca_log_ratio(&z, &s2, 0.5, &d1, &d1, 0.9).1.is_nan(), "V1 median 0");
-        let c1 = [4.0; 9];
-        let c2 = [5.0; 7];
-        let est = 5.0f64.ln() - 4.0f64.ln();
-        let same = vec![est; 100];
-        let zeros = vec![0.0; 100];
-        assert_eq!(bca_log_ratio(&c1, &c2, 0.9, &zeros, &same, 0.95), (est, est));
+        // Constant samples: every jackknife value equal, so the acceleration is 0 and BCa is the
+        // bias-corrected percentile interval (z0 = 0 here: the replicates are symmetric about the
+        // estimate). For nine fives at q = 0.9 the weighted mean of the nine equal jackknife values
+        // rounds 2e-16 away from them; without the guard that noise gave an acceleration of
+        // 1 / (6 sqrt(9)).
+        let (c1, c2) = ([5.0; 9], [6.0; 9]);
+        let est = 6.0f64.ln() - 5.0f64.ln();
+        let zeros = vec![0.0; 101];
+        let spread: Vec<f64> = (0..101).map(|i| est + f64::from(i - 50) * 0.002).collect();
+        let z = crate::stats::z_two_sided(0.95);
+        let want = (quantile_sorted(&spread, normal_cdf(-z)), quantile_sorted(&spread, normal_cdf(z)));
+        assert_eq!(bca_log_ratio(&c1, &c2, 0.9, &zeros, &spread, 0.95), want);
+        assert_eq!(bca_log_ratio(&c1, &c2, 0.9, &zeros, &[est; 100], 0.95), (est, est), "every replicate ties");
     }
 
     /// Replicate r is one draw on ChaCha8 stream r + 1 of the seed, whatever the thread count.
