@@ -401,6 +401,10 @@ mod tests {
         let mut z = s1.clone();
         z[..15].fill(0.0);
         assert!(bca_log_ratio(&z, &s2, 0.5, &d1, &d1, 0.9).1.is_nan(), "V1 median 0");
+        // Every replicate above the estimate: z0 = -infinity, no interval.
+        let above: Vec<f64> = (0..10).map(|i| 1.1f64.ln() + 0.01 * f64::from(i + 1)).collect();
+        let (lo, hi) = bca_log_ratio(&s1, &s2, 0.5, &d1, &above, 0.9);
+        assert!(lo.is_nan() && hi.is_nan(), "all above: ({lo}, {hi})");
         // Constant samples: every jackknife value equal, so the acceleration is 0 and BCa is the
         // bias-corrected percentile interval (z0 = 0 here: the replicates are symmetric about the
         // estimate). For nine fives at q = 0.9 the weighted mean of the nine equal jackknife values
