@@ -101,3 +101,71 @@ fn parquet_and_arrow_from_other_writers_give_the_native_verdict() {
         assert_eq!(comparable(&v), comparable(&want_v), "{dir} differs from the native JSON Lines");
     }
 }
+
+/// One Parquet file and one Arrow IPC file holding both versions (a `version` column), which are
+/// decoded once for both versions, give the verdict of the two files they were made from.
+#[test]
+fn one_columnar_file_holding_both_versions_gives_the_two_files_verdict() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2) = generate(tmp.path(), "parquet", &["--pairs", "3000", "--seed", "11"]);
+    let policy = tmp.path().join("p.toml");
+    std::fs::write(&policy, "[columns]\nversion = \"version\"\nv1_value = \"v1\"\nv2_value = \"v2\"\n").unwrap();
+    let two = analyze(&v1, &v2, &tmp.path().join("two"), &[]);
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    for (path, version) in [(&v1, "v1"), (&v2, "v2")] {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap().build().unwrap();
+        for b in reader {
+            let b = b.unwrap();
+            let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("version", DataType::Utf8, false));
+            let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+            cols.push(Arc::new(StringArray::from(vec![version; b.num_rows()])));
+            batches.push(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap());
+        }
+    }
+    // V2's rows first in half of the batches: the versions interleave in the file.
+    batches.sort_by_key(|b| b.num_rows() % 2);
+    let schema = batches[0].schema();
+    let pq = tmp.path().join("both.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&pq).unwrap(), schema.clone(), None).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let ipc = tmp.path().join("both.arrow");
+    let mut w = arrow_ipc::writer::FileWriter::try_new(std::fs::File::create(&ipc).unwrap(), &schema).unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.finish().unwrap();
+    for file in [pq, ipc] {
+        let out = tmp.path().join(format!("out-{}", file.file_name().unwrap().to_string_lossy()));
+        let o = crate::common::bin()
+            .args(["analyze", "--input"])
+            .arg(&file)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(two.code), "{}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("verdict.json")).unwrap()).unwrap();
+        for side in ["v1", "v2"] {
+            assert_eq!(v["inputs"][side]["rows_accepted"], two.verdict()["inputs"][side]["rows_accepted"], "{}", file.display());
+            assert_eq!(v["inputs"][side]["not_selected_by_reason"]["other_version"], 3000, "{}", v["inputs"][side]);
+        }
+        // The inputs differ by design (rows of the other version counted as not selected), and
+        // the policy by its version column.
+        let without_inputs = |mut v: Value| {
+            v.as_object_mut().unwrap().remove("inputs");
+            v["policy"]["columns"]["version"] = Value::Null;
+            v
+        };
+        crate::common::assert_same_verdict(&without_inputs(two.verdict()), &without_inputs(v));
+    }
+}

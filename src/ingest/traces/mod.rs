@@ -109,12 +109,7 @@ pub fn sniff_text(text: &str) -> Option<Format> {
     None
 }
 
-/// Where a reader's records go: one version's rules and sink. An export holding both versions
-/// (`--input`) is parsed once and every span offered to both targets; each keeps its own.
-pub struct Target<'a> {
-    pub norm: &'a Normalizer,
-    pub sink: &'a mut Sink,
-}
+pub use super::Target;
 
 /// Reads one trace export into every target.
 pub fn read(path: &Path, format: Format, targets: &mut [Target<'_>]) -> Result<()> {
