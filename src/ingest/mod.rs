@@ -853,8 +853,8 @@ pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
 }
 
 /// Reads one export into several versions' sets (`--input`: one export holding V1 and V2, split
-/// by the version column). Trace exports are parsed once and each span offered to every
-/// version; other formats are read once per version.
+/// by the version column). Trace exports, Parquet and Arrow IPC are decoded once and each row
+/// offered to every version; CSV and JSON Lines are read once per version.
 pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingested>> {
     let Some(first) = all.first() else {
         return Ok(Vec::new());
