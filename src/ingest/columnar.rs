@@ -3,7 +3,7 @@
 //! pieces are decoded and validated in parallel by the shared [`Normalizer`], a wave at a time,
 //! and merged in file order, so memory holds one wave of decoded columns, not the file.
 
-use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Target, Val, FIXED_FIELDS};
+use super::{missing_column_error, Format, Normalizer, Part, RawRow, Sink, Val, FIXED_FIELDS};
 use crate::error::{Error, Result};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -223,14 +223,12 @@ fn check_magic(path: &Path, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// Reads one Parquet or Arrow IPC file into every target. The columns all targets map are
-/// decoded once (a paired table's id and both versions' fields; a file split by a version
-/// column), and each wave of decoded rows is validated for one target after the other.
-pub fn read<'a>(path: &'a Path, format: Format, targets: &mut [Target<'a>]) -> Result<()> {
+/// Reads one Parquet or Arrow IPC file into the sink.
+pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     check_magic(path, format)?;
     match format {
-        Format::Parquet => read_parquet(path, targets, PIECE, WAVE_ROWS),
-        _ => read_ipc(path, targets),
+        Format::Parquet => read_parquet(path, norm, sink, PIECE, WAVE_ROWS),
+        _ => read_ipc(path, norm, sink),
     }
 }
 
@@ -330,67 +328,26 @@ impl FileCtx<'_> {
     }
 }
 
-/// Checks the file's columns against every target, and the context of each.
-fn contexts<'a>(path: &'a Path, names: &[String], targets: &mut [Target<'a>]) -> Result<Vec<FileCtx<'a>>> {
-    let mut ctxs = Vec::with_capacity(targets.len());
-    for t in targets.iter_mut() {
-        check_columns(path, names, t.norm)?;
-        let ctx = FileCtx { path, file: path.display().to_string(), wanted: t.norm.mapped_columns(), norm: t.norm };
-        ctx.mark_columns(names, t.sink);
-        ctxs.push(ctx);
-    }
-    Ok(ctxs)
-}
-
-/// Every column some context maps.
-fn wanted_by_any<'a>(ctxs: &[FileCtx<'a>]) -> Vec<&'a String> {
-    ctxs.iter().flat_map(|c| c.wanted.iter().copied()).collect()
-}
-
-/// One wave's pieces, decoded once, validated for each target in turn. A single target decodes
-/// and validates each piece in one task, as before the pieces were shared.
-fn validate_wave<'a, T: Sync>(
-    ctxs: &[FileCtx<'a>],
-    targets: &mut [Target<'a>],
-    pools: &mut [Vec<Part>],
-    wave: &[T],
-    decode: impl Fn(&T) -> Result<(Vec<RecordBatch>, usize)> + Sync,
-) -> Result<()> {
-    if let ([ctx], [t], [pool]) = (ctxs, &mut *targets, &mut *pools) {
-        return ctx.wave(wave, t.sink, pool, |piece, part| {
-            let (batches, first) = decode(piece)?;
-            ctx.validate(&batches, first, part)
-        });
-    }
-    let decoded: Vec<(Vec<RecordBatch>, usize)> = wave.par_iter().map(&decode).collect::<Result<_>>()?;
-    for ((ctx, t), pool) in ctxs.iter().zip(targets.iter_mut()).zip(pools.iter_mut()) {
-        ctx.wave(&decoded, t.sink, pool, |(batches, first), part| ctx.validate(batches, *first, part))?;
-    }
-    Ok(())
-}
-
 /// Reads a Parquet file in pieces of at most `piece` rows, waves of about `wave_rows`.
-fn read_parquet<'a>(path: &'a Path, targets: &mut [Target<'a>], piece: usize, wave_rows: usize) -> Result<()> {
+fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, wave_rows: usize) -> Result<()> {
     let meta =
         ArrowReaderMetadata::load(&open(path)?, ArrowReaderOptions::new()).map_err(|e| read_err(path, "cannot read the footer", e))?;
     let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let ctxs = contexts(path, &names, targets)?;
-    let mask = ProjectionMask::roots(meta.parquet_schema(), picked(&names, &wanted_by_any(&ctxs)));
+    check_columns(path, &names, norm)?;
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    ctx.mark_columns(&names, sink);
+    let mask = ProjectionMask::roots(meta.parquet_schema(), picked(&names, &ctx.wanted));
     let groups: Vec<usize> = meta.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as usize).collect();
     let starts: Vec<usize> = groups.iter().scan(0, |at, &n| Some(std::mem::replace(at, *at + n))).collect();
     // The row count is in the footer: reserve the columns once instead of growing them (growth
-    // re-copies and re-faults every page of a multi-GB column). With several targets each holds
-    // only its share of the rows: reserving the whole count for each would cost address space,
-    // not memory (untouched pages are never faulted in).
-    for t in targets.iter_mut() {
-        t.sink.requests.reserve(groups.iter().sum());
-    }
+    // re-copies and re-faults every page of a multi-GB column).
+    sink.requests.reserve(groups.iter().sum());
     let bounds = part_bounds(&groups, piece);
     let pieces: Vec<(usize, usize)> =
         bounds.iter().scan(0, |prev, &b| Some((std::mem::replace(prev, b), b))).filter(|(a, b)| a < b).collect();
     // Each piece opens the file and decodes its rows: the row groups it overlaps, with the
     // rows before and after it skipped (whole pages are skipped without decompressing them).
-    let decode = |&(s, e): &(usize, usize)| -> Result<(Vec<RecordBatch>, usize)> {
+    let decode = |&(s, e): &(usize, usize)| -> Result<Vec<RecordBatch>> {
         let overlapping: Vec<usize> = (0..groups.len()).filter(|&g| starts[g] < e && starts[g] + groups[g] > s).collect();
         let first = overlapping.first().map_or(s, |&g| starts[g]);
         let mut selection = Vec::with_capacity(2);
@@ -407,12 +364,11 @@ fn read_parquet<'a>(path: &'a Path, targets: &mut [Target<'a>], piece: usize, wa
             .build()
             .map_err(|e| bad(&e))?
             .map(|b| b.map_err(|e| bad(&e)))
-            .collect::<Result<Vec<RecordBatch>>>()
-            .map(|batches| (batches, s))
+            .collect()
     };
-    let mut pools: Vec<Vec<Part>> = targets.iter().map(|_| Vec::new()).collect();
+    let mut pool: Vec<Part> = Vec::new();
     for wave in waves(&pieces, wave_rows, |(s, e)| e - s) {
-        validate_wave(&ctxs, targets, &mut pools, wave, decode)?;
+        ctx.wave(wave, sink, &mut pool, |piece, part| ctx.validate(&decode(piece)?, piece.0, part))?;
     }
     Ok(())
 }
@@ -429,16 +385,17 @@ fn ipc_reader(path: &Path, projection: Option<Vec<usize>>) -> Result<arrow_ipc::
 
 /// Arrow IPC: batches are read in order (reading is mostly copying), cut into pieces of at most
 /// [`IPC_PIECE`] rows, and validated a wave at a time in parallel.
-fn read_ipc<'a>(path: &'a Path, targets: &mut [Target<'a>]) -> Result<()> {
+fn read_ipc(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let names: Vec<String> = ipc_reader(path, None)?.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let ctxs = contexts(path, &names, targets)?;
-    let reader = ipc_reader(path, Some(picked(&names, &wanted_by_any(&ctxs))))?;
-    let mut pools: Vec<Vec<Part>> = targets.iter().map(|_| Vec::new()).collect();
+    check_columns(path, &names, norm)?;
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    ctx.mark_columns(&names, sink);
+    let reader = ipc_reader(path, Some(picked(&names, &ctx.wanted)))?;
+    let mut pool: Vec<Part> = Vec::new();
     let mut wave: Vec<(RecordBatch, usize)> = Vec::new();
     let mut at = 0usize;
-    let mut run = |wave: &mut Vec<(RecordBatch, usize)>| -> Result<()> {
-        // Slices share the batch's buffers: "decoding" a piece copies no values.
-        validate_wave(&ctxs, targets, &mut pools, wave, |(b, first)| Ok((vec![b.clone()], *first)))?;
+    let run = |wave: &mut Vec<(RecordBatch, usize)>, sink: &mut Sink, pool: &mut Vec<Part>| -> Result<()> {
+        ctx.wave(wave, sink, pool, |(b, first), part| ctx.validate(std::slice::from_ref(b), *first, part))?;
         wave.clear();
         Ok(())
     };
@@ -450,13 +407,13 @@ fn read_ipc<'a>(path: &'a Path, targets: &mut [Target<'a>]) -> Result<()> {
             wave.push((batch.slice(off, len), at + off));
             off += len;
             if wave.len() * IPC_PIECE >= WAVE_ROWS {
-                run(&mut wave)?;
+                run(&mut wave, sink, &mut pool)?;
             }
         }
         at += batch.num_rows();
     }
     if !wave.is_empty() {
-        run(&mut wave)?;
+        run(&mut wave, sink, &mut pool)?;
     }
     Ok(())
 }
@@ -575,7 +532,7 @@ pub fn read_generic(path: &Path, format: Format, wanted: &[&String]) -> Result<G
 
 #[cfg(test)]
 mod tests {
-    use super::{part_bounds, read_parquet, waves, Target};
+    use super::{part_bounds, read_parquet, waves};
     use crate::ingest::{Normalizer, Sink};
     use crate::policy::{Columns, Input};
     use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
@@ -616,7 +573,7 @@ mod tests {
         let expect: Vec<usize> = (0..n).filter(|i| i % 13 != 4 && i % 29 != 5).collect();
         for (piece, wave) in [(1000, 1000), (97, 200), (50, 120), (130, 260), (7, 1), (1, 10)] {
             let mut sink = Sink::new("v1", &[], 10_000);
-            read_parquet(&path, &mut [Target { norm: &norm, sink: &mut sink }], piece, wave).unwrap();
+            read_parquet(&path, &norm, &mut sink, piece, wave).unwrap();
             let r = &sink.requests;
             let got: Vec<usize> = (0..r.len()).map(|k| r.id.get(k).trim_start_matches("id-").parse().unwrap()).collect();
             assert_eq!(got, expect, "piece {piece}, wave {wave}");

@@ -626,14 +626,6 @@ impl Part {
     }
 }
 
-/// Where a reader's rows go: one version's rules and sink. A file holding both versions (`--input`
-/// with a version column, a paired table, a trace export) is decoded once and every row offered
-/// to each target; each keeps its own.
-pub struct Target<'a> {
-    pub norm: &'a Normalizer,
-    pub sink: &'a mut Sink,
-}
-
 /// Collects rows, rejections and counts for one version while readers stream through files.
 pub struct Sink {
     pub version: &'static str,
@@ -853,8 +845,8 @@ pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
 }
 
 /// Reads one export into several versions' sets (`--input`: one export holding V1 and V2, split
-/// by the version column). Trace exports, Parquet and Arrow IPC are decoded once and each row
-/// offered to every version; CSV and JSON Lines are read once per version.
+/// by the version column). Trace exports are parsed once and each span offered to every
+/// version; other formats are read once per version.
 pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingested>> {
     let Some(first) = all.first() else {
         return Ok(Vec::new());
@@ -880,17 +872,15 @@ pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingest
         };
         match format {
             Format::Otlp | Format::Jaeger | Format::Zipkin => {
-                let mut targets: Vec<Target<'_>> = norms.iter().zip(sinks.iter_mut()).map(|(norm, sink)| Target { norm, sink }).collect();
+                let mut targets: Vec<traces::Target<'_>> =
+                    norms.iter().zip(sinks.iter_mut()).map(|(norm, sink)| traces::Target { norm, sink }).collect();
                 traces::read(file, format, &mut targets)?;
-            }
-            Format::Parquet | Format::Ipc => {
-                let mut targets: Vec<Target<'_>> = norms.iter().zip(sinks.iter_mut()).map(|(norm, sink)| Target { norm, sink }).collect();
-                columnar::read(file, format, &mut targets)?;
             }
             _ => {
                 for (norm, sink) in norms.iter().zip(sinks.iter_mut()) {
                     match format {
                         Format::Csv => csv::read(file, norm, sink)?,
+                        Format::Parquet | Format::Ipc => columnar::read(file, format, norm, sink)?,
                         _ => jsonl::read(file, norm, sink)?,
                     }
                 }

@@ -4,9 +4,8 @@
 //! policy's `[columns]` name), and a row of its own for every other row of either version
 //! (later duplicates, rows without an id), so that each input row is in the table exactly once.
 //!
-//! It is read like raw logs holding both versions: each version maps the policy's columns to its
-//! prefixed columns and keeps the rows whose `v1_present` / `v2_present` is true (the file is
-//! decoded once and every row offered to both; CSV and JSON Lines are read once each). The normal
+//! It is read like raw logs: one pass per version maps the policy's columns to that version's
+//! prefixed columns and keeps the rows whose `v1_present` / `v2_present` is true. The normal
 //! validation, de-duplication and join then run on them. So a paired table from any engine is
 //! checked as raw logs are (rejected rows counted by reason, duplicates found again, the join
 //! confirmed), and on the same data the verdict equals the one from the raw logs.

@@ -109,7 +109,12 @@ pub fn sniff_text(text: &str) -> Option<Format> {
     None
 }
 
-pub use super::Target;
+/// Where a reader's records go: one version's rules and sink. An export holding both versions
+/// (`--input`) is parsed once and every span offered to both targets; each keeps its own.
+pub struct Target<'a> {
+    pub norm: &'a Normalizer,
+    pub sink: &'a mut Sink,
+}
 
 /// Reads one trace export into every target.
 pub fn read(path: &Path, format: Format, targets: &mut [Target<'_>]) -> Result<()> {
