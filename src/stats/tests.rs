@@ -228,6 +228,78 @@ fn mann_whitney_and_hodges_lehmann_match_scipy() {
     assert_eq!((iv.estimate, iv.lower, iv.upper), (22.5, 6.0, 39.0));
 }
 
+/// What the reference cases leave to the definitions: which p-value each rank test reports
+/// (exact up to EXACT_MAX_N observations without ties, else the normal approximation), the
+/// rank-biserial effect sizes from the reference statistics (Kerby 2014: (W+ - W-) / (W+ + W-),
+/// and 2U / (mn) - 1), the Mann-Whitney z that SciPy reports only through its p-value, and the
+/// edges.
+#[test]
+fn rank_tests_methods_effect_sizes_and_z() {
+    use crate::stats::normal_quantile;
+    let has_ties = |v: &[f64]| {
+        let mut s = v.to_vec();
+        s.sort_by(f64::total_cmp);
+        s.windows(2).any(|w| w[0] == w[1])
+    };
+    for c in cases("wilcoxon_signed_rank") {
+        let d = xs(&c["d"]);
+        let t = np::wilcoxon_signed_rank(&d);
+        let name = format!("wilcoxon {}", c["name"]);
+        let abs: Vec<f64> = d.iter().filter(|v| **v != 0.0).map(|v| v.abs()).collect();
+        let exact = !has_ties(&abs) && abs.len() <= np::EXACT_MAX_N;
+        assert_eq!(t.method, if exact { "exact" } else { "normal" }, "{name}");
+        assert_eq!(t.test, "wilcoxon-signed-rank");
+        let n = f(&c["n_nonzero"]);
+        let (w_plus, total) = (f(&c["w_plus"]), n * (n + 1.0) / 2.0);
+        close(t.effect_size, (w_plus - (total - w_plus)) / total, 1e-12, &format!("{name} effect size"));
+        if exact {
+            assert!(t.z.is_nan(), "{name}: no z on the exact path");
+        }
+    }
+    for c in cases("mann_whitney") {
+        let (x, y) = (xs(&c["x"]), xs(&c["y"]));
+        let t = np::mann_whitney(&x, &y);
+        let name = format!("mann-whitney {}", c["name"]);
+        let all: Vec<f64> = x.iter().chain(&y).copied().collect();
+        let exact = !has_ties(&all) && x.len() <= np::EXACT_MAX_N && y.len() <= np::EXACT_MAX_N;
+        assert_eq!(t.method, if exact { "exact" } else { "normal" }, "{name}");
+        assert_eq!((t.test, t.n), ("mann-whitney-u", all.len() as u64), "{name}");
+        let (m, n, u) = (x.len() as f64, y.len() as f64, f(&c["u_x"]));
+        close(t.effect_size, 2.0 * u / (m * n) - 1.0, 1e-12, &format!("{name} effect size"));
+        let p = f(&c["p_value"]);
+        if exact {
+            assert!(t.z.is_nan(), "{name}: no z on the exact path");
+        } else if p > 1e-300 && p < 1.0 {
+            // |z| = Phi^-1(1 - p / 2), of the sign of U - mn / 2.
+            close(t.z.abs(), -normal_quantile(p / 2.0), 1e-6, &format!("{name} |z|"));
+            assert_eq!(t.z.signum(), (u - m * n / 2.0).signum(), "{name}: sign of z");
+        }
+    }
+    // At the exact path's limit: 50 distinct differences (or values per sample) are exact, 51 not.
+    let signed = |n: usize| -> Vec<f64> { (1..=n).map(|i| if i % 3 == 0 { -(i as f64) } else { i as f64 }).collect() };
+    let t = np::wilcoxon_signed_rank(&signed(np::EXACT_MAX_N));
+    assert_eq!((t.method, t.statistic), ("exact", 867.0));
+    // SciPy's wilcoxon(method="exact"): statistic min(W+, W-) = 408, p = 0.02616696817119646.
+    close(t.p_value, 0.02616696817119646, 1e-12, "50 differences, exact p");
+    assert_eq!(np::wilcoxon_signed_rank(&signed(np::EXACT_MAX_N + 1)).method, "normal");
+    let values = |n: usize, offset: f64| -> Vec<f64> { (0..n).map(|i| i as f64 * 2.0 + offset).collect() };
+    let (x50, y50) = (values(np::EXACT_MAX_N, 0.0), values(np::EXACT_MAX_N, 1.0));
+    assert_eq!(np::mann_whitney(&x50, &y50).method, "exact");
+    assert_eq!(np::mann_whitney(&values(np::EXACT_MAX_N + 1, 0.0), &y50).method, "normal");
+    assert_eq!(np::mann_whitney(&x50, &values(np::EXACT_MAX_N + 1, 1.0)).method, "normal");
+    // The exact p at 50 x 50 (U = 1225): SciPy's mannwhitneyu(method="exact") gives
+    // 0.8664717523984022 (the reference cases stop at 20 x 20).
+    let t = np::mann_whitney(&x50, &y50);
+    assert_eq!(t.statistic, 1225.0);
+    close(t.p_value, 0.8664717523984022, 1e-12, "50 x 50 exact p");
+    // Edges: no differences left after dropping zeros; an empty sample.
+    let t = np::wilcoxon_signed_rank(&[0.0, 0.0, f64::NAN]);
+    assert_eq!((t.n, t.p_value, t.statistic, t.effect_size), (0, 1.0, 0.0, 0.0));
+    let t = np::mann_whitney(&[], &[1.0, 2.0]);
+    assert!(t.p_value.is_nan() && t.statistic.is_nan() && t.effect_size.is_nan() && t.n == 2);
+    assert!(np::mann_whitney(&[1.0], &[]).p_value.is_nan());
+}
+
 #[test]
 fn one_sample_hodges_lehmann_matches_walsh_averages() {
     for c in cases("hodges_lehmann_one_sample") {
