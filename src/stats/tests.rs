@@ -300,6 +300,18 @@ fn rank_tests_methods_effect_sizes_and_z() {
     assert!(np::mann_whitney(&[1.0], &[]).p_value.is_nan());
 }
 
+/// Hodges-Lehmann with nothing to estimate from: no estimate and an unbounded interval.
+#[test]
+fn hodges_lehmann_of_empty_samples() {
+    let unbounded = |iv: crate::stats::Interval| iv.estimate.is_nan() && iv.lower == f64::NEG_INFINITY && iv.upper == f64::INFINITY;
+    assert!(unbounded(np::hodges_lehmann_one_sample(&[], 0.95)));
+    assert!(unbounded(np::hodges_lehmann_two_sample(&[], &[1.0], 0.95)));
+    assert!(unbounded(np::hodges_lehmann_two_sample(&[1.0], &[], 0.95)));
+    // One pair: the estimate, but too few to bound it.
+    let iv = np::hodges_lehmann_one_sample(&[2.0], 0.95);
+    assert_eq!((iv.estimate, iv.lower, iv.upper), (2.0, f64::NEG_INFINITY, f64::INFINITY));
+}
+
 #[test]
 fn one_sample_hodges_lehmann_matches_walsh_averages() {
     for c in cases("hodges_lehmann_one_sample") {
