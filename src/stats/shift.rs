@@ -568,6 +568,15 @@ mod tests {
         let none = shift_function(&neg, &v2, &neg, &s2, true, 0.95, 1);
         assert_eq!(none.method, "none");
         assert!(none.points.iter().all(|p| p.ratio.estimate.is_nan()) && none.critical_value.is_nan());
+        let mut neg2 = s2.clone();
+        neg2[0] = -1.0;
+        assert_eq!(shift_function(&v1, &neg2, &s1, &neg2, false, 0.95, 1).method, "none", "a negative V2 latency");
+        // A latency of 0 (rounded down) is a latency: defined, on either side.
+        let mut zero1 = s1.clone();
+        zero1[0] = 0.0;
+        let mut zero2 = s2.clone();
+        zero2[0] = 0.0;
+        assert_eq!(shift_function(&zero1, &zero2, &zero1, &zero2, false, 0.95, 1).method, "bootstrap-independent");
     }
 
     /// The sup-t critical value recomputed from explicit draws on its documented random streams
