@@ -612,3 +612,121 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
     let c = c as u64;
     Interval::new(est, probes.kth(c), probes.kth(total + 1 - c))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The implicit sets' counting and enumeration in the multi-block regime (200,000 values and
+    //! more, split across threads, each block starting from a binary search), against plain
+    //! per-row binary searches; and the selection there, checked by its defining property since
+    //! the sets are too large to enumerate. Smaller sizes are checked against full enumeration
+    //! in src/stats/tests.rs.
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// n values in [-12, 28), rounded to 0.01 when `ties` (ties within and across rows).
+    fn sample(seed: u64, n: usize, ties: bool) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut v: Vec<f64> = (0..n)
+            .map(|_| {
+                let x = (rng.gen::<f64>() - 0.3) * 40.0;
+                if ties {
+                    (x * 100.0).round() / 100.0
+                } else {
+                    x
+                }
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    /// #{(i, j), i <= j: (d_i + d_j) / 2 <= t}, one binary search per row.
+    fn walsh_count(d: &[f64], t: f64) -> u64 {
+        (0..d.len()).map(|i| (d[i..].partition_point(|x| (d[i] + x) / 2.0 <= t)) as u64).sum()
+    }
+
+    /// #{(i, j): x_i - y_j <= t}.
+    fn difference_count(x: &[f64], y: &[f64], t: f64) -> u64 {
+        x.iter().map(|xi| (y.len() - y.partition_point(|yj| xi - yj > t)) as u64).sum()
+    }
+
+    #[test]
+    fn walsh_counts_and_ranges_across_blocks() {
+        let tied = sample(1, 250_000, true);
+        assert!(blocks(tied.len()).len() > 1, "several blocks");
+        for t in [-12.0, -0.005, 0.0, 3.33, 7.5, 27.9, 28.0] {
+            assert_eq!(Walsh(&tied).count(t), walsh_count(&tied, t), "count({t})");
+        }
+        // Distinct averages, so that a narrow range holds a few thousand of the 3e10.
+        let d = sample(4, 250_000, false);
+        let w = Walsh(&d);
+        let (a, b) = (3.3, 3.300_005);
+        let mut got = w.between(a, b);
+        got.sort_by(f64::total_cmp);
+        let mut want: Vec<f64> = (0..d.len())
+            .flat_map(|i| {
+                let lo = i + d[i..].partition_point(|x| (d[i] + x) / 2.0 <= a);
+                let hi = i + d[i..].partition_point(|x| (d[i] + x) / 2.0 <= b);
+                let di = d[i];
+                d[lo..hi].iter().map(move |x| (di + x) / 2.0).collect::<Vec<_>>()
+            })
+            .collect();
+        want.sort_by(f64::total_cmp);
+        assert_eq!(got.len() as u64, walsh_count(&d, b) - walsh_count(&d, a));
+        assert!(got.len() > 1000, "{} averages in the range", got.len());
+        assert_eq!(got, want);
+        // The k-th Walsh average v: at least k averages are <= v, fewer than k are below it.
+        let total = (d.len() as u64) * (d.len() as u64 + 1) / 2;
+        for k in [1, total / 1000, total / 2, total / 2 + 1, total - 5, total] {
+            let v = kth_walsh_average(&d, k);
+            assert!(walsh_count(&d, v) >= k && walsh_count(&d, v.next_down()) < k, "k = {k}: {v}");
+        }
+    }
+
+    #[test]
+    fn difference_counts_and_ranges_across_blocks() {
+        let x = sample(2, 240_000, true);
+        let y = sample(3, 700, true);
+        assert!(blocks(x.len()).len() > 1, "several blocks");
+        let s = Differences(&x, &y);
+        for t in [-60.0, -1.0, 0.0, 0.015, 12.0, 60.0] {
+            assert_eq!(s.count(t), difference_count(&x, &y, t), "count({t})");
+        }
+        let (a, b) = (1.0, 1.02);
+        let mut got = s.between(a, b);
+        got.sort_by(f64::total_cmp);
+        let mut want: Vec<f64> = x
+            .iter()
+            .flat_map(|&xi| {
+                let (from, to) = (y.partition_point(|yj| xi - yj > b), y.partition_point(|yj| xi - yj > a));
+                y[from..to].iter().map(move |yj| xi - yj)
+            })
+            .collect();
+        want.sort_by(f64::total_cmp);
+        assert!(got.len() > 1000, "{} differences in the range", got.len());
+        assert_eq!(got, want);
+        let total = (x.len() * y.len()) as u64;
+        for k in [1, total / 3, total / 2 + 1, total] {
+            let v = kth_pairwise_difference(&x, &y, k);
+            assert!(difference_count(&x, &y, v) >= k && difference_count(&x, &y, v.next_down()) < k, "k = {k}: {v}");
+        }
+    }
+
+    #[test]
+    fn keys_follow_the_total_order_of_doubles() {
+        let values = [f64::NEG_INFINITY, -1e300, -1.0, -f64::MIN_POSITIVE, -0.0, 0.0, f64::MIN_POSITIVE, 1.0, 1e300, f64::INFINITY];
+        for w in values.windows(2) {
+            assert!(key(w[0]) < key(w[1]), "{} < {}", w[0], w[1]);
+        }
+        for v in values {
+            assert_eq!(unkey(key(v)).to_bits(), v.to_bits());
+        }
+        // Bisection over the keys finds the k-th of an explicit multiset exactly.
+        let set = [-2.5, -2.5, 0.0, 1.0, 1.0, 1.0, 7.25];
+        for k in 1..=set.len() as u64 {
+            let v = kth_by_count(k, -2.5, 7.25, |t| set.iter().filter(|x| **x <= t).count() as u64);
+            assert_eq!(v, set[k as usize - 1], "k = {k}");
+        }
+    }
+}
