@@ -2,7 +2,7 @@
 # Mutation testing of the statistics and the verdict (issue 17) with cargo-mutants.
 #
 #   cargo install cargo-mutants --locked       # once (v27, ~3 min on 2 cores)
-#   bash scripts/mutants.sh stats              # src/stats/**   (1,991 mutants)
+#   bash scripts/mutants.sh stats              # src/stats/**   (1,981 mutants)
 #   bash scripts/mutants.sh verdict            # src/verdict/** (238 mutants)
 #   bash scripts/mutants.sh src/stats/srm.rs   # one file
 #   bash scripts/mutants.sh stats --shard 1/8  # an eighth of them
