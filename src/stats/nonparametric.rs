@@ -140,7 +140,8 @@ pub fn wilcoxon_signed_rank_sorted(d: &[f64]) -> RankTest {
         let w = w_plus.round() as usize;
         let p_less: f64 = counts[..=w].iter().sum::<f64>() / all;
         let p_greater: f64 = counts[w..].iter().sum::<f64>() / all;
-        let p = if 2 * w == counts.len() - 1 { 1.0 } else { (2.0 * p_less.min(p_greater)).min(1.0) };
+        // At the midpoint P(W <= w) > 1/2 on both sides, so the clip makes p = 1 there.
+        let p = (2.0 * p_less.min(p_greater)).min(1.0);
         return RankTest {
             test: "wilcoxon-signed-rank",
             statistic: w_plus,

@@ -292,6 +292,9 @@ fn rank_tests_methods_effect_sizes_and_z() {
     let t = np::mann_whitney(&x50, &y50);
     assert_eq!(t.statistic, 1225.0);
     close(t.p_value, 0.8664717523984022, 1e-12, "50 x 50 exact p");
+    // W+ at the centre of its exact distribution (5 of 10): p = 1.
+    let t = np::wilcoxon_signed_rank(&[1.0, -2.0, -3.0, 4.0]);
+    assert_eq!((t.method, t.statistic, t.p_value), ("exact", 5.0, 1.0));
     // Edges: no differences left after dropping zeros; an empty sample.
     let t = np::wilcoxon_signed_rank(&[0.0, 0.0, f64::NAN]);
     assert_eq!((t.n, t.p_value, t.statistic, t.effect_size), (0, 1.0, 0.0, 0.0));
