@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Most rows in a Parquet piece, the unit of parallel decoding and validation. Pieces follow
 /// row groups: a row group up to this size is one piece (cutting one inside decodes the page at
@@ -71,7 +72,10 @@ enum ColData {
     Ms(Int64Array, i64, i64),
     /// Days since the epoch.
     Days(Int32Array),
-    /// Dictionary-encoded: each row's key (None where the row is null) into the values.
+    /// Dictionary with 32-bit keys (how the Parquet reader returns dictionary-encoded text):
+    /// the keys array, whose nulls are the column's, into the values.
+    DictI32(Int32Array, Box<ColData>),
+    /// Dictionary-encoded with other keys: each row's key (None where the row is null).
     Dict(Vec<Option<usize>>, Box<ColData>),
 }
 
@@ -107,6 +111,7 @@ impl ColData {
             ColData::Bool(a) => (!a.is_null(i)).then(|| Val::Bool(a.value(i))),
             ColData::Ms(a, mul, div) => (!a.is_null(i)).then(|| Val::EpochMs(a.value(i).saturating_mul(*mul).div_euclid(*div))),
             ColData::Days(a) => (!a.is_null(i)).then(|| Val::EpochMs(a.value(i) as i64 * 86_400_000)),
+            ColData::DictI32(keys, values) => (!keys.is_null(i)).then(|| values.val(keys.value(i) as usize)),
             ColData::Dict(keys, values) => keys[i].map(|k| values.val(k)),
         };
         v.unwrap_or(Val::Null)
@@ -166,6 +171,10 @@ fn view(path: &Path, name: &str, c: &ArrayRef) -> Result<ColData> {
         }
         DataType::Date32 => ColData::Days(c.as_primitive::<Date32Type>().reinterpret_cast::<Int32Type>()),
         DataType::Date64 => ColData::Ms(c.as_primitive::<Date64Type>().reinterpret_cast::<Int64Type>(), 1, 1),
+        DataType::Dictionary(key, _) if **key == DataType::Int32 => {
+            let d = c.as_dictionary::<Int32Type>();
+            ColData::DictI32(d.keys().clone(), Box::new(view(path, name, d.values())?))
+        }
         DataType::Dictionary(..) => {
             let Some(d) = c.as_any_dictionary_opt() else {
                 return Err(unreadable(path, name, c.data_type()));
@@ -335,6 +344,11 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
     let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
     check_columns(path, &names, norm)?;
     let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    let meta = match dictionary_schema(&meta, &ctx.wanted) {
+        Some(schema) => ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
+            .map_err(|e| read_err(path, "cannot read the footer", e))?,
+        None => meta,
+    };
     ctx.mark_columns(&names, sink);
     let mask = ProjectionMask::roots(meta.parquet_schema(), picked(&names, &ctx.wanted));
     let groups: Vec<usize> = meta.metadata().row_groups().iter().map(|g| g.num_rows().max(0) as usize).collect();
@@ -371,6 +385,39 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
         ctx.wave(wave, sink, &mut pool, |piece, part| ctx.validate(&decode(piece)?, piece.0, part))?;
     }
     Ok(())
+}
+
+/// The file's Arrow schema with its dictionary-encoded text columns read as Arrow dictionaries,
+/// or None if there are none. Results, status, error codes and segments repeat a lot and writers
+/// dictionary-encode them; decoded as plain strings, every row's text (~150 bytes of JSON for a
+/// result) is copied out of the dictionary page, and one wave of them is hundreds of MB at 10M
+/// rows. As a dictionary, each row is a 4-byte key into the page's values. Only a column whose
+/// every row group has a dictionary page qualifies (a chunk the writer fell back to plain
+/// encoding is re-hashed into a dictionary by the reader, which costs more than it saves), and
+/// never the correlation id, which is unique per row.
+fn dictionary_schema(meta: &ArrowReaderMetadata, wanted: &[&String]) -> Option<arrow_schema::SchemaRef> {
+    let pq = meta.metadata();
+    let leaf = |name: &str| pq.file_metadata().schema_descr().columns().iter().position(|c| c.path().parts() == [name.to_string()]);
+    let dictionary_encoded =
+        |k: usize| pq.row_groups().iter().all(|g| g.column(k).dictionary_page_offset().is_some()) && pq.num_row_groups() > 0;
+    let mut changed = false;
+    let fields: Vec<arrow_schema::FieldRef> = meta
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let eligible = *f.data_type() == DataType::Utf8
+                && wanted.first().is_some_and(|id| *id != f.name())
+                && wanted.contains(&f.name())
+                && leaf(f.name()).is_some_and(dictionary_encoded);
+            if !eligible {
+                return f.clone();
+            }
+            changed = true;
+            Arc::new(f.as_ref().clone().with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))))
+        })
+        .collect();
+    changed.then(|| Arc::new(arrow_schema::Schema::new_with_metadata(fields, meta.schema().metadata().clone())))
 }
 
 /// Indices of the file's columns (`names`, in file order) that are wanted: the projection.
