@@ -31,7 +31,8 @@
 # src/verdict the rule tests of src/verdict/tests.rs over one in-process run. Only the library's
 # test binary is rebuilt (3-7 s on 2 cores; a verdict run of 238 mutants took 31 min). Results go
 # to mutants.out/ (outcomes.json, caught.txt, missed.txt, unviable.txt, timeout.txt); CI does not
-# run this. A mutant that makes a loop endless times out after 60 s (the tests take 1-2 s).
+# run this. A mutant that makes a loop endless times out after 60 s (TIMEOUT=20 to shorten; the
+# tests take 1-4 s). An interrupted run resumes with --iterate (caught and unviable are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-stats}"
@@ -55,5 +56,5 @@ if [ -n "${WITH_CLI:-}" ]; then
   binaries=(-C --lib -C --test -C cli)
   case "$target" in verdict) filter+=(exit_codes policy:: errors:: outputs::) ;; esac
 fi
-cargo mutants --in-place --profile release "${files[@]}" "${extra[@]}" --timeout 60 --output . \
+cargo mutants --in-place --profile release "${files[@]}" "${extra[@]}" --timeout "${TIMEOUT:-60}" --output . \
   "${binaries[@]}" -- -- "${filter[@]}"
