@@ -22,7 +22,7 @@ pub mod value;
 use crate::error::{Error, Result};
 use crate::metrics::canonical::canonical_str;
 use crate::policy::{Columns, Input, LatencyUnit};
-pub use columns::{DictCol, StrCol};
+pub use columns::{DictCol, NumCol, StrCol};
 use field::FieldPath;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -126,9 +126,9 @@ pub struct Requests {
     pub error_code: DictCol,
     /// Canonical JSON text of the result (a plain string result is stored as a JSON string).
     pub result: DictCol,
-    pub cpu_ms: Vec<f64>,
-    pub memory_mb: Vec<f64>,
-    pub net_bytes: Vec<f64>,
+    pub cpu_ms: NumCol,
+    pub memory_mb: NumCol,
+    pub net_bytes: NumCol,
     /// One column per segment, in the order of `segment_names`.
     pub segments: Vec<DictCol>,
     pub segment_names: Vec<String>,
@@ -195,9 +195,9 @@ impl Requests {
         self.latency_ms.extend_from_slice(&other.latency_ms);
         self.ok.extend_from_slice(&other.ok);
         self.error_code.append(&other.error_code);
-        self.cpu_ms.extend_from_slice(&other.cpu_ms);
-        self.memory_mb.extend_from_slice(&other.memory_mb);
-        self.net_bytes.extend_from_slice(&other.net_bytes);
+        self.cpu_ms.append(&other.cpu_ms);
+        self.memory_mb.append(&other.memory_mb);
+        self.net_bytes.append(&other.net_bytes);
         for (col, o) in self.segments.iter_mut().zip(&other.segments) {
             col.append(o);
         }

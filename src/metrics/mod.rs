@@ -160,9 +160,9 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
             .filter(|c| c.1 && c.2)
             .filter_map(|&(name, _, _, col1, col2)| {
                 let m = if shadow {
-                    resources::compare(&pick(col1, pi1), &pick(col2, pi2), true, conf)
+                    resources::compare(&col1.pick(pi1), &col2.pick(pi2), true, conf)
                 } else {
-                    resources::compare(&pick(col1, &ds.d1.keep), &pick(col2, &ds.d2.keep), false, conf)
+                    resources::compare(&col1.pick(&ds.d1.keep), &col2.pick(&ds.d2.keep), false, conf)
                 };
                 m.map(|m| (name, m))
             })

@@ -1,6 +1,7 @@
 //! Time windows: per-window series for each version and sustained-breach detection
 //! ("error rate > 5% for 5 consecutive minutes", like a Prometheus alert's `for:`).
 
+use crate::ingest::NumCol;
 use crate::stats::quantile::quantile_select;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,8 +29,8 @@ pub struct SeriesInput<'a> {
     pub latency: &'a [f64],
     pub ok: &'a [bool],
     /// NaN where a row has no value.
-    pub cpu: &'a [f64],
-    pub memory: &'a [f64],
+    pub cpu: &'a NumCol,
+    pub memory: &'a NumCol,
 }
 
 /// Running sums of one window. Means add values in row order, as a sum over the window's rows
@@ -52,7 +53,7 @@ impl Acc {
         self.requests += 1;
         self.errors += u64::from(!input.ok[i]);
         self.latency_sum += input.latency[i];
-        for (sum, v) in [(&mut self.cpu, input.cpu[i]), (&mut self.memory, input.memory[i])] {
+        for (sum, v) in [(&mut self.cpu, input.cpu.get(i)), (&mut self.memory, input.memory.get(i))] {
             if v.is_finite() {
                 sum.0 += v;
                 sum.1 += 1;
