@@ -97,9 +97,9 @@ fn runs(p: &[u64]) -> impl Iterator<Item = &[u64]> {
     p.chunk_by(|a, b| frag(*a) == frag(*b))
 }
 
-/// Per partition: kept rows as keys (hash order), (first row, kept row) for ids whose kept row
-/// is not their first, duplicate rows, duplicate ids.
-type PartitionDedup = (Vec<u64>, Vec<(u32, u32)>, u64, u64);
+/// Per partition: (first row, kept row) for ids whose kept row is not their first, duplicate
+/// rows, duplicate ids. The kept rows' keys replace the partition's (hash order).
+type PartitionDedup = (Vec<(u32, u32)>, u64, u64);
 
 /// Keeps, for each correlation id, its earliest row by timestamp (the first in file order on a
 /// tie). Each hash partition is sorted and scanned in parallel, and texts are compared only
@@ -107,21 +107,27 @@ type PartitionDedup = (Vec<u64>, Vec<(u32, u32)>, u64, u64);
 /// told apart exactly). O(n log n) in cache-sized pieces.
 pub fn dedup(r: &Requests) -> Dedup {
     use rayon::prelude::*;
-    let parts = partitioned(&r.id, None);
+    let mut parts = partitioned(&r.id, None);
     let results: Vec<PartitionDedup> = parts
-        .par_iter()
+        .par_iter_mut()
         .map(|p| {
-            let mut hashed = Vec::with_capacity(p.len());
+            // The kept keys are written over the partition as it is scanned: a run yields at
+            // most as many kept keys as it has rows, so the write position never passes the
+            // read position (and a run is read whole before its keys are written).
             let mut moved = Vec::new();
             let (mut dup_rows, mut dup_ids) = (0u64, 0u64);
-            for run in runs(p) {
-                if let [k] = run {
-                    hashed.push(*k);
+            let (mut at, mut w) = (0, 0);
+            while at < p.len() {
+                let f = frag(p[at]);
+                let end = at + p[at..].iter().take_while(|&&k| frag(k) == f).count();
+                if end - at == 1 {
+                    p[w] = p[at];
+                    (at, w) = (end, w + 1);
                     continue;
                 }
                 // (first row, best row, extra rows) per distinct id text in this run
                 let mut ids: Vec<(u32, u32, u64)> = Vec::new();
-                for &k in run {
+                for &k in &p[at..end] {
                     let row = row(k);
                     let text = r.id.get(row as usize);
                     match ids.iter_mut().find(|x| r.id.get(x.0 as usize) == text) {
@@ -142,17 +148,19 @@ pub fn dedup(r: &Requests) -> Dedup {
                     if first != best {
                         moved.push((first, best));
                     }
-                    hashed.push(frag(run[0]) << 32 | u64::from(best));
+                    p[w] = f << 32 | u64::from(best);
+                    w += 1;
                 }
+                at = end;
             }
-            (hashed, moved, dup_rows, dup_ids)
+            p.truncate(w);
+            (moved, dup_rows, dup_ids)
         })
         .collect();
-    drop(parts);
     // Back to first-seen order: mark each kept row at its id's first row, then read in order.
     let mut slot = vec![u32::MAX; r.len()];
     let mut out = Dedup::default();
-    for (hashed, moved, dr, di) in results {
+    for (hashed, (moved, dr, di)) in parts.into_iter().zip(results) {
         out.duplicate_rows += dr;
         out.duplicate_ids += di;
         for &k in &hashed {
@@ -196,32 +204,42 @@ pub struct Pairing {
 /// written in time order, so the pairs come here nearly sorted (V1's first-seen order), the
 /// sort has little to do, and reading the pairs' columns in this order stays nearly sequential
 /// on V1's side.
-fn canonical_order(v1: &Requests, confirmed: Vec<Vec<(u32, u32)>>) -> (Vec<u32>, Vec<u32>) {
+fn canonical_order(v1: &Requests, twin: &[u32]) -> (Vec<u32>, Vec<u32>) {
     use rayon::prelude::*;
-    let n: usize = confirmed.iter().map(Vec::len).sum();
-    let ts = |i: u32| v1.ts_ms[i as usize];
-    let (lo, hi) = confirmed.iter().flatten().fold((i64::MAX, i64::MIN), |(a, b), &(i, _)| (a.min(ts(i)), b.max(ts(i))));
-    // One u64 key: the time since the earliest pair above as many top bits of the id hash as fit.
+    let paired = |i: &usize| twin[*i] != u32::MAX;
+    let ts = |i: usize| v1.ts_ms[i];
+    let (lo, hi) = (0..twin.len())
+        .into_par_iter()
+        .filter(paired)
+        .fold(|| (i64::MAX, i64::MIN), |(a, b), i| (a.min(ts(i)), b.max(ts(i))))
+        .reduce(|| (i64::MAX, i64::MIN), |x, y| (x.0.min(y.0), x.1.max(y.1)));
+    // The order's key: the time since the earliest pair above as many top bits of the id hash
+    // as fit in a u64.
     let span = hi.wrapping_sub(lo) as u64;
     let time_bits = 64 - span.leading_zeros();
     let hash_bits = 64 - time_bits;
-    let key = |i: u32| {
+    let key = |i: usize| {
         let t = ts(i).wrapping_sub(lo) as u64;
-        let h = if hash_bits == 0 { 0 } else { hash_id(v1.id.get(i as usize)) >> time_bits };
+        let h = if hash_bits == 0 { 0 } else { hash_id(v1.id.get(i)) >> time_bits };
         if hash_bits == 64 {
             h
         } else {
             t << hash_bits | h
         }
     };
-    let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(n);
-    keyed.par_extend(confirmed.into_par_iter().flat_map_iter(|c| c.into_iter().map(move |(i, j)| (key(i), i, j))));
-    keyed.par_sort_unstable_by_key(|k| k.0);
-    // Equal keys (the same millisecond and the same kept hash bits): by id text. Rare.
-    for run in keyed.chunk_by_mut(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-        run.sort_unstable_by(|a, b| v1.id.get(a.1 as usize).cmp(v1.id.get(b.1 as usize)));
+    // Sorted as one u64 per pair, the key's top half above the V1 row (8 bytes a pair, not the
+    // 16 of a (key, row, row) tuple: at 10M pairs that was the largest allocation of pairing).
+    let mut sorted: Vec<u64> = (0..twin.len()).into_par_iter().filter(paired).map(|i| key(i) >> 32 << 32 | i as u64).collect();
+    sorted.par_sort_unstable();
+    // Equal top halves: by the whole key, then (the same millisecond and the same kept hash
+    // bits, rare) by id text.
+    for run in sorted.chunk_by_mut(|a, b| a >> 32 == b >> 32).filter(|r| r.len() > 1) {
+        run.sort_by_cached_key(|&k| (key(k as u32 as usize), v1.id.get(k as u32 as usize)));
     }
-    keyed.into_iter().map(|(_, i, j)| (i, j)).unzip()
+    let v1_index: Vec<u32> = sorted.iter().map(|&k| k as u32).collect();
+    drop(sorted);
+    let v2_index = v1_index.iter().map(|&i| twin[i as usize]).collect();
+    (v1_index, v2_index)
 }
 
 /// Joins de-duplicated rows on correlation id. Both sides are partitioned and sorted by id hash
@@ -281,27 +299,152 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
         twin[i as usize] = j;
     }
     // Candidates (equal hashes) are confirmed by comparing the id texts, so the join stays exact
-    // when distinct ids share a 64-bit hash.
-    let confirmed: Vec<Vec<(u32, u32)>> = d1
-        .keep
-        .par_chunks(1 << 16)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .filter_map(|&i| {
-                    let j = twin[i as usize];
-                    (j != u32::MAX && v1.id.get(i as usize) == v2.id.get(j as usize)).then_some((i, j))
-                })
-                .collect()
-        })
-        .collect();
-    drop(twin);
+    // when distinct ids share a 64-bit hash. V1's rows are read in order, where half the reads
+    // are sequential.
+    twin.par_iter_mut().enumerate().with_min_len(1 << 16).for_each(|(i, j)| {
+        if *j != u32::MAX && v1.id.get(i) != v2.id.get(*j as usize) {
+            *j = u32::MAX;
+        }
+    });
     let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
-    (p.v1_index, p.v2_index) = canonical_order(v1, confirmed);
+    (p.v1_index, p.v2_index) = canonical_order(v1, &twin);
     p.pairs = p.v1_index.len() as u64;
     p.v1_only = p.v1_ids - p.pairs;
     p.v2_only = p.v2_ids - p.pairs;
     p.coverage = if p.v1_ids == 0 { 0.0 } else { p.pairs as f64 / p.v1_ids as f64 };
     p.v2_coverage = if p.v2_ids == 0 { 0.0 } else { p.pairs as f64 / p.v2_ids as f64 };
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::resample::splitmix;
+    use std::collections::HashMap;
+
+    /// Requests with the given ids and timestamps (the only columns pairing reads).
+    fn requests(rows: &[(String, i64)]) -> Requests {
+        let mut r = Requests::new(&[]);
+        for (id, ts) in rows {
+            r.id.push(id);
+            r.ts_ms.push(*ts);
+        }
+        r
+    }
+
+    /// `n` rows whose ids come from `distinct` values (so some repeat) and timestamps from
+    /// `lo + [0, spread)` drawn with few distinct values (so ties are common).
+    fn random_rows(seed: u64, n: usize, distinct: u64, lo: i64, spread: u64) -> Vec<(String, i64)> {
+        (0..n as u64)
+            .map(|i| {
+                let a = splitmix(seed ^ i);
+                let b = splitmix(a);
+                (format!("id-{}", a % distinct), lo + ((b % 8) * (spread / 8)) as i64)
+            })
+            .collect()
+    }
+
+    /// Earliest row per id (first in file order on a tie), in the order of each id's first row,
+    /// with the duplicate counts: the definition, by a map.
+    fn dedup_by_definition(rows: &[(String, i64)]) -> (Vec<u32>, u64, u64) {
+        let mut best: HashMap<&str, (usize, usize, u64)> = HashMap::new();
+        for (i, (id, ts)) in rows.iter().enumerate() {
+            let e = best.entry(id).or_insert((i, i, 0));
+            if e.0 != i {
+                e.2 += 1;
+                if *ts < rows[e.1].1 {
+                    e.1 = i;
+                }
+            }
+        }
+        let mut kept: Vec<(usize, usize, u64)> = best.into_values().collect();
+        kept.sort_unstable();
+        let dup_rows = kept.iter().map(|k| k.2).sum();
+        let dup_ids = kept.iter().filter(|k| k.2 > 0).count() as u64;
+        (kept.iter().map(|k| k.1 as u32).collect(), dup_rows, dup_ids)
+    }
+
+    #[test]
+    fn dedup_keeps_each_ids_earliest_row_in_first_seen_order() {
+        for (seed, n, distinct) in [(1, 2_000, 700), (2, 5_000, 5_000), (3, 3_000, 40), (4, 1, 1), (5, 0, 1)] {
+            let rows = random_rows(seed, n, distinct, 1_700_000_000_000, 64);
+            let d = dedup(&requests(&rows));
+            let (keep, dup_rows, dup_ids) = dedup_by_definition(&rows);
+            assert_eq!(d.keep, keep, "seed {seed}");
+            assert_eq!((d.duplicate_rows, d.duplicate_ids), (dup_rows, dup_ids), "seed {seed}");
+            // The partitions the join merges hold exactly the kept rows, each sorted by key.
+            let mut by_hash: Vec<u32> = d.by_hash.iter().flatten().map(|&k| row(k)).collect();
+            by_hash.sort_unstable();
+            let mut sorted_keep = keep.clone();
+            sorted_keep.sort_unstable();
+            assert_eq!(by_hash, sorted_keep, "seed {seed}");
+            for p in &d.by_hash {
+                assert!(p.windows(2).all(|w| frag(w[0]) <= frag(w[1])), "seed {seed}");
+                assert!(p.iter().all(|&k| frag(k) == (hash_id(&rows[row(k) as usize].0) >> 24) & 0xFFFF_FFFF));
+            }
+        }
+    }
+
+    /// The pairs of two de-duplicated versions in the documented order: by the key (time since
+    /// the earliest pair above the id hash's top bits), then by id text; by plain sorting.
+    fn pairs_by_definition(v1: &[(String, i64)], v2: &[(String, i64)]) -> Vec<(u32, u32)> {
+        let (k1, k2) = (dedup_by_definition(v1).0, dedup_by_definition(v2).0);
+        let at2: HashMap<&str, u32> = k2.iter().map(|&j| (v2[j as usize].0.as_str(), j)).collect();
+        let pairs: Vec<(u32, u32)> = k1.iter().filter_map(|&i| at2.get(v1[i as usize].0.as_str()).map(|&j| (i, j))).collect();
+        let ts = |i: u32| v1[i as usize].1;
+        let lo = pairs.iter().map(|p| ts(p.0)).min().unwrap_or(0);
+        let hi = pairs.iter().map(|p| ts(p.0)).max().unwrap_or(0);
+        let time_bits = 64 - (hi - lo).unsigned_abs().leading_zeros();
+        let key = |i: u32| {
+            let t = (ts(i) - lo) as u128;
+            let h = (hash_id(&v1[i as usize].0) as u128) >> time_bits;
+            ((t << (64 - time_bits)) | h) as u64
+        };
+        let mut sorted: Vec<(u64, &str, (u32, u32))> = pairs.iter().map(|&p| (key(p.0), v1[p.0 as usize].0.as_str(), p)).collect();
+        sorted.sort();
+        sorted.into_iter().map(|s| s.2).collect()
+    }
+
+    #[test]
+    fn the_join_pairs_every_shared_id_in_the_documented_order() {
+        // One hour of traffic; then a span above 2^32 ms, where the key's top half is the time
+        // alone and every millisecond with two pairs is ordered by the rest of the key and the
+        // text; then every request in one millisecond (the key is the hash alone).
+        for (seed, lo, spread) in [(11, 1_700_000_000_000, 3_600_000), (12, 0, 1 << 34), (13, 5, 0)] {
+            let v1 = random_rows(seed, 4_000, 3_000, lo, spread);
+            let v2 = random_rows(seed + 100, 4_000, 3_000, lo, spread);
+            let (r1, r2) = (requests(&v1), requests(&v2));
+            let (mut d1, mut d2) = (dedup(&r1), dedup(&r2));
+            let p = join(&r1, &mut d1, &r2, &mut d2);
+            let got: Vec<(u32, u32)> = p.v1_index.iter().copied().zip(p.v2_index.iter().copied()).collect();
+            let want = pairs_by_definition(&v1, &v2);
+            assert!(want.len() > 1_000, "seed {seed}: {} pairs", want.len());
+            assert_eq!(got, want, "seed {seed}");
+            assert_eq!(p.pairs, want.len() as u64);
+            assert_eq!((p.v1_ids, p.v2_ids), (d1.keep.len() as u64, d2.keep.len() as u64));
+            assert_eq!(p.v1_only + p.pairs, p.v1_ids);
+        }
+    }
+
+    #[test]
+    fn ids_whose_hashes_share_a_fragment_are_told_apart_by_text() {
+        // Search ids whose 40 bits of hash (partition and fragment) collide pairwise: found among
+        // a few million candidates by the birthday bound; take the first such pair.
+        let mut seen: HashMap<u64, u64> = HashMap::new();
+        let (a, b) = (0u64..)
+            .find_map(|i| {
+                let h = hash_id(&format!("x{i}")) >> 24;
+                seen.insert(h, i).map(|j| (format!("x{j}"), format!("x{i}")))
+            })
+            .expect("a collision exists");
+        // V1 has both ids, V2 only the second, and its earlier duplicate comes later in the file.
+        let v1 = [(a.clone(), 10), (b.clone(), 20)];
+        let v2 = [(b.clone(), 30), (a.clone() + "-other", 5), (b.clone(), 25)];
+        let (r1, r2) = (requests(&v1), requests(&v2));
+        let (mut d1, mut d2) = (dedup(&r1), dedup(&r2));
+        assert_eq!((d1.keep.clone(), d1.duplicate_rows), (vec![0, 1], 0));
+        assert_eq!((d2.keep.clone(), d2.duplicate_rows, d2.duplicate_ids), (vec![2, 1], 1, 1));
+        let p = join(&r1, &mut d1, &r2, &mut d2);
+        assert_eq!((p.v1_index, p.v2_index), (vec![1], vec![2]));
+    }
 }
