@@ -28,11 +28,11 @@ use std::sync::Arc;
 /// Most rows in a Parquet piece, the unit of parallel decoding and validation. Pieces follow
 /// row groups: a row group up to this size is one piece (cutting one inside decodes the page at
 /// each cut twice), smaller ones are grouped, larger ones cut evenly.
-const PIECE: usize = 1 << 19;
+const PIECE: usize = 1 << 18;
 /// Most rows in an Arrow IPC piece (its batches are sliced without copying).
 const IPC_PIECE: usize = 1 << 16;
 /// Rows decoded and validated at once, in pieces: memory holds one wave of decoded columns.
-const WAVE_ROWS: usize = 1 << 20;
+const WAVE_ROWS: usize = 1 << 19;
 
 /// Consecutive pieces of about [`WAVE_ROWS`] rows in all (at least one piece, and at least two
 /// where there are two, so both cores work).
