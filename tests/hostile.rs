@@ -532,9 +532,9 @@ fn ids_sharing_a_hash_fragment_stay_distinct() {
         r.ok = vec![true; rows.len()];
         r.error_code = rows.iter().map(|_| None::<&str>).collect();
         r.result = rows.iter().map(|_| None::<&str>).collect();
-        r.cpu_ms = vec![f64::NAN; rows.len()];
-        r.memory_mb = vec![f64::NAN; rows.len()];
-        r.net_bytes = vec![f64::NAN; rows.len()];
+        r.cpu_ms = rows.iter().map(|_| f64::NAN).collect();
+        r.memory_mb = rows.iter().map(|_| f64::NAN).collect();
+        r.net_bytes = rows.iter().map(|_| f64::NAN).collect();
         r
     };
     // V1: a, b, then a again with an earlier timestamp (it wins); V2 has only b.

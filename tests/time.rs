@@ -167,7 +167,8 @@ fn window_series_match_a_naive_grouping() {
         let cpu: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { f64::NAN } else { i as f64 }).collect();
         let memory: Vec<f64> = vec![f64::NAN; n];
         let rows: Vec<u32> = (0..n as u32).filter(|i| i % 4 != 1).collect();
-        let input = SeriesInput { ts_ms: &ts, latency: &latency, ok: &ok, cpu: &cpu, memory: &memory };
+        let (cpu_col, memory_col) = (cpu.iter().copied().collect(), memory.iter().copied().collect());
+        let input = SeriesInput { ts_ms: &ts, latency: &latency, ok: &ok, cpu: &cpu_col, memory: &memory_col };
         let got = series(&input, &rows, width);
         let mut keys: Vec<i64> = rows.iter().map(|&i| ts[i as usize].div_euclid(width)).collect();
         keys.sort_unstable();
