@@ -301,6 +301,17 @@ fn rank_tests_methods_effect_sizes_and_z() {
     let t = np::mann_whitney(&[], &[1.0, 2.0]);
     assert!(t.p_value.is_nan() && t.statistic.is_nan() && t.effect_size.is_nan() && t.n == 2);
     assert!(np::mann_whitney(&[1.0], &[]).p_value.is_nan());
+    // Every value tied: the variance is 0, so there is no evidence either way (z = 0, p = 1; not
+    // the 0/0 of dividing by it).
+    let t = np::mann_whitney(&[3.0; 3], &[3.0; 4]);
+    assert_eq!((t.method, t.statistic, t.z, t.p_value, t.effect_size), ("normal", 6.0, 0.0, 1.0, 0.0));
+    // z has the sign of U - mn/2: negative below the centre. SciPy's
+    // mannwhitneyu([1, 2, 3], [3, 4, 5, 6], method="asymptotic"): U = 0.5,
+    // p = 0.07446183141740546, and norm.isf(p / 2) = 1.7837651700316897.
+    let t = np::mann_whitney(&[1.0, 2.0, 3.0], &[3.0, 4.0, 5.0, 6.0]);
+    assert_eq!((t.method, t.statistic), ("normal", 0.5));
+    close(t.p_value, 0.07446183141740546, 1e-9, "tied 3 x 4, p");
+    close(t.z, -1.7837651700316897, 1e-9, "tied 3 x 4, z");
 }
 
 /// Hodges-Lehmann with nothing to estimate from: no estimate and an unbounded interval.
