@@ -762,19 +762,26 @@ mod tests {
 
     #[test]
     fn selection_enumerates_a_small_bracket_and_survives_an_inconsistent_one() {
-        let v = sample(7, 5_000, true);
-        let listed = |short| Listed { v: v.clone(), budget: 64, short, counts: 0.into() };
+        // Smooth data, where the counts are locally linear; and values 1e6 (i/n)^12, so convex
+        // that interpolation lands far off and the value-space bisection has to make progress.
+        let smooth = sample(7, 5_000, true);
+        let convex: Vec<f64> = (0..5_000).map(|i| 1e6 * (i as f64 / 5e3).powi(12)).collect();
         let probes = |s: &Listed| s.counts.load(std::sync::atomic::Ordering::Relaxed);
-        for k in [1, 2, 777, 2_500, 4_999, 5_000] {
-            let set = listed(false);
-            assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "k = {k}");
-            // Interpolation narrows a bracket of 5,000 to 64 in a few probes; the bit-order
-            // bisection the selection falls back on takes about 64 by itself.
-            assert!(probes(&set) < 40, "k = {k}: {} probes", probes(&set));
-            // When the enumeration comes up short of the rank the count promised (r beyond it),
-            // the bisection still finds the exact k-th value.
-            let set = listed(true);
-            assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "short, k = {k}");
+        // Most counts per k, the two bounds included: what the interpolation and bisection take
+        // today to narrow 5,000 elements to the 64 that are enumerated (the bit-order bisection
+        // the selection falls back on takes about 64 alone). More is a slowdown to look into.
+        let ks = [1, 2, 777, 2_500, 4_999, 5_000];
+        for (name, v, most) in [("smooth", &smooth, [2, 4, 4, 4, 3, 3]), ("convex", &convex, [2, 9, 35, 24, 3, 3])] {
+            let listed = |short| Listed { v: v.clone(), budget: 64, short, counts: 0.into() };
+            for (k, most) in ks.into_iter().zip(most) {
+                let set = listed(false);
+                assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "{name}, k = {k}");
+                assert!(probes(&set) <= most, "{name}, k = {k}: {} probes", probes(&set));
+                // When the enumeration comes up short of the rank the count promised (r beyond
+                // it), the bisection still finds the exact k-th value.
+                let set = listed(true);
+                assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "{name}, short, k = {k}");
+            }
         }
     }
 }
