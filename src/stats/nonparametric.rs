@@ -784,4 +784,15 @@ mod tests {
             }
         }
     }
+    /// The block-start search of the differences: the first j with x_i - y_j <= t, by its
+    /// definition (a start of 0 would give the same counts, one linear scan later).
+    #[test]
+    fn first_le_is_the_first_qualifying_index() {
+        let y = sample(9, 300, true);
+        let d = Differences(&y, &y);
+        for (xi, t) in [(0.0, 0.0), (5.0, -3.0), (28.0, 1.5), (-12.0, 100.0), (3.25, -100.0), (10.0, y[17] - 10.0)] {
+            let want = y.iter().position(|yj| xi - yj <= t).unwrap_or(y.len());
+            assert_eq!(d.first_le(xi, t), want, "x_i = {xi}, t = {t}");
+        }
+    }
 }
