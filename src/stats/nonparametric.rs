@@ -795,4 +795,24 @@ mod tests {
             assert_eq!(d.first_le(xi, t), want, "x_i = {xi}, t = {t}");
         }
     }
+    /// Differences enumerate at most max(m + n, 65,536) at once: above that many the selection
+    /// first narrows the bracket by counting (the probes of today's search are pinned), below it
+    /// enumerates straight away.
+    #[test]
+    fn differences_enumerate_within_their_budget() {
+        let (x, y) = (sample(3, 400, false), sample(4, 300, false));
+        let mut all: Vec<f64> = x.iter().flat_map(|xi| y.iter().map(move |yj| xi - yj)).collect();
+        all.sort_by(f64::total_cmp);
+        for (k, probes) in [(2, 4), (60_000, 5), (119_999, 3)] {
+            let d = Differences(&x, &y);
+            let mut p = Probes::new(&d);
+            assert_eq!(p.kth(k).to_bits(), all[k as usize - 1].to_bits(), "k = {k}");
+            assert_eq!(p.points.len(), probes, "k = {k}: probes (the two bounds included)");
+        }
+        // 100 x 300 = 30,000 differences fit in the budget and are enumerated without a probe.
+        let small = Differences(&x[..100], &y);
+        let mut p = Probes::new(&small);
+        p.kth(15_000);
+        assert_eq!(p.points.len(), 2);
+    }
 }
