@@ -326,6 +326,25 @@ fn hodges_lehmann_of_empty_samples() {
     assert_eq!((iv.estimate, iv.lower, iv.upper), (2.0, f64::NEG_INFINITY, f64::INFINITY));
 }
 
+/// At the smallest sizes: the rank c of the interval's bounds reaching exactly 1, and the median
+/// of an odd and of an even number of differences.
+#[test]
+fn hodges_lehmann_at_the_smallest_sizes() {
+    // n = 6 at 95%: c = floor(21/2 - 1.959964 sqrt(6 7 13 / 24)) = floor(1.152) = 1, so the
+    // interval runs from the smallest Walsh average to the largest (the sample's extremes).
+    let iv = np::hodges_lehmann_one_sample(&[3.0, -1.0, 4.0, 1.0, 5.0, 9.0], 0.95);
+    assert_eq!((iv.lower, iv.upper), (-1.0, 9.0));
+    // n = 5: c = floor(7.5 - 1.959964 sqrt(5 6 11 / 24)) = floor(0.232) = 0: unbounded.
+    let iv = np::hodges_lehmann_one_sample(&[3.0, -1.0, 4.0, 1.0, 5.0], 0.95);
+    assert_eq!((iv.lower, iv.upper), (f64::NEG_INFINITY, f64::INFINITY));
+    // x - y for x = [1, 2, 4], y = [0, 5, 9]: -8 -7 -5 -4 -3 -1 1 2 4, median -3 (9 values).
+    assert_eq!(np::hodges_lehmann_two_sample(&[1.0, 2.0, 4.0], &[0.0, 5.0, 9.0], 0.95).estimate, -3.0);
+    // Two differences, -1 and -3: their mean.
+    assert_eq!(np::hodges_lehmann_two_sample(&[0.0], &[1.0, 3.0], 0.95).estimate, -2.0);
+    // Three: -1, -3, -6, median -3.
+    assert_eq!(np::hodges_lehmann_two_sample(&[0.0], &[1.0, 3.0, 6.0], 0.95).estimate, -3.0);
+}
+
 #[test]
 fn one_sample_hodges_lehmann_matches_walsh_averages() {
     for c in cases("hodges_lehmann_one_sample") {
