@@ -343,6 +343,11 @@ fn hodges_lehmann_at_the_smallest_sizes() {
     assert_eq!(np::hodges_lehmann_two_sample(&[0.0], &[1.0, 3.0], 0.95).estimate, -2.0);
     // Three: -1, -3, -6, median -3.
     assert_eq!(np::hodges_lehmann_two_sample(&[0.0], &[1.0, 3.0, 6.0], 0.95).estimate, -3.0);
+    // 3 x 3 at 90%: P(U <= 0) = 1/20 is exactly a/2, so C = 1 is admissible and the interval
+    // runs from the smallest difference to the largest (1 - 0.9 is 0.09999999999999998 in
+    // doubles: the comparison needs its tolerance).
+    let iv = np::hodges_lehmann_two_sample(&[1.0, 2.0, 4.0], &[0.0, 5.0, 9.0], 0.9);
+    assert_eq!((iv.lower, iv.upper), (-8.0, 4.0));
 }
 
 #[test]
