@@ -815,4 +815,29 @@ mod tests {
         p.kth(15_000);
         assert_eq!(p.points.len(), 2);
     }
+    /// Counting below the smallest element: no Walsh average and no difference is <= t.
+    #[test]
+    fn nothing_counts_below_the_smallest_element() {
+        let d = sample(5, 1_000, true);
+        assert_eq!(Walsh(&d).count(d[0] - 1.0), 0);
+        assert_eq!(Walsh(&d).count(f64::NEG_INFINITY), 0);
+        assert!(Walsh(&d).between(f64::NEG_INFINITY, d[0] - 1.0).is_empty());
+        let lowest = Differences(&d, &d).bounds().0;
+        assert_eq!(Differences(&d, &d).count(lowest - 1.0), 0);
+    }
+
+    /// The counting passes' split: one block below 200,000 values, two per thread from there,
+    /// covering 0..n in order.
+    #[test]
+    fn blocks_split_large_inputs_two_per_thread() {
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+            for (n, want) in [(0, 0), (1, 1), (199_999, 1), (200_000, 2 * threads), (1_000_003, 2 * threads)] {
+                let b = pool.install(|| blocks(n));
+                assert_eq!(b.len(), want, "n = {n}, {threads} threads");
+                assert!(b.windows(2).all(|w| w[0].1 == w[1].0) && b.iter().all(|(s, e)| s < e), "n = {n}");
+                assert_eq!((b.first().map_or(0, |x| x.0), b.last().map_or(0, |x| x.1)), (0, n), "n = {n}");
+            }
+        }
+    }
 }
