@@ -782,6 +782,16 @@ mod tests {
                 let set = listed(true);
                 assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "{name}, short, k = {k}");
             }
+            // One set of probes serves several ranks (Hodges-Lehmann asks for three): a rank
+            // equal to an earlier probe's count must bracket from a probe below it, not that one.
+            let set = listed(false);
+            let mut p = Probes::new(&set);
+            p.kth(2_500);
+            let counts: Vec<u64> = p.points.iter().map(|x| x.1).filter(|&c| c > 1 && c < 5_000).collect();
+            assert!(!counts.is_empty(), "{name}: interior probes");
+            for c in counts {
+                assert_eq!(p.kth(c).to_bits(), v[c as usize - 1].to_bits(), "{name}, reused probes, k = {c}");
+            }
         }
     }
     /// The block-start search of the differences: the first j with x_i - y_j <= t, by its
