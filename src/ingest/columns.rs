@@ -244,10 +244,6 @@ impl NumCol {
     pub fn pick(&self, idx: &[u32]) -> Vec<f64> {
         idx.iter().map(|&i| self.get(i as usize)).collect()
     }
-    /// Every value as `f64`.
-    pub fn to_vec(&self) -> Vec<f64> {
-        (0..self.len()).map(|i| self.get(i)).collect()
-    }
     /// Appends `v` (NaN: missing).
     pub fn push(&mut self, v: f64) {
         if let NumCol::Decimal { values, places } = self {
