@@ -425,26 +425,5 @@ mod tests {
             assert_eq!(p.v1_only + p.pairs, p.v1_ids);
         }
     }
-
-    #[test]
-    fn ids_whose_hashes_share_a_fragment_are_told_apart_by_text() {
-        // Search ids whose 40 bits of hash (partition and fragment) collide pairwise: found among
-        // a few million candidates by the birthday bound; take the first such pair.
-        let mut seen: HashMap<u64, u64> = HashMap::new();
-        let (a, b) = (0u64..)
-            .find_map(|i| {
-                let h = hash_id(&format!("x{i}")) >> 24;
-                seen.insert(h, i).map(|j| (format!("x{j}"), format!("x{i}")))
-            })
-            .expect("a collision exists");
-        // V1 has both ids, V2 only the second, and its earlier duplicate comes later in the file.
-        let v1 = [(a.clone(), 10), (b.clone(), 20)];
-        let v2 = [(b.clone(), 30), (a.clone() + "-other", 5), (b.clone(), 25)];
-        let (r1, r2) = (requests(&v1), requests(&v2));
-        let (mut d1, mut d2) = (dedup(&r1), dedup(&r2));
-        assert_eq!((d1.keep.clone(), d1.duplicate_rows), (vec![0, 1], 0));
-        assert_eq!((d2.keep.clone(), d2.duplicate_rows, d2.duplicate_ids), (vec![2, 1], 1, 1));
-        let p = join(&r1, &mut d1, &r2, &mut d2);
-        assert_eq!((p.v1_index, p.v2_index), (vec![1], vec![2]));
-    }
+    // Ids whose 40 hash bits collide: tests/hostile.rs, ids_sharing_a_hash_fragment_stay_distinct.
 }
