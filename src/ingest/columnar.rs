@@ -25,6 +25,8 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+mod fast;
+
 /// Most rows in a Parquet piece, the unit of parallel decoding and validation. Pieces follow
 /// row groups: a row group up to this size is one piece (cutting one inside decodes the page at
 /// each cut twice), smaller ones are grouped, larger ones cut evenly.
@@ -272,6 +274,9 @@ struct FileCtx<'a> {
     /// The mapped column names in [`RawRow`] order, segments last.
     wanted: Vec<&'a String>,
     norm: &'a Normalizer,
+    /// Validate a column at a time where [`fast::applies`] (false: every row by the row path,
+    /// for the tests that compare the two).
+    columnar: bool,
 }
 
 impl FileCtx<'_> {
@@ -297,11 +302,16 @@ impl FileCtx<'_> {
                 });
             }
             let mut rest = Vec::with_capacity(data.len() - FIXED_FIELDS);
-            for i in 0..b.num_rows() {
+            let mut row_path = |i: usize, part: &mut Part| {
                 rest.clear();
                 rest.extend(data[FIXED_FIELDS..].iter().map(|d| d.val(i)));
                 let raw = RawRow::from_fn(|k| data[k].val(i), &rest);
                 part.row(self.norm, (at + i) as u64 + 1, raw, || render_row(&self.wanted, &data, i));
+            };
+            if self.columnar && fast::applies(self.norm) {
+                fast::validate(self.norm, &data, b.num_rows(), part, row_path);
+            } else {
+                (0..b.num_rows()).for_each(|i| row_path(i, part));
             }
             at += b.num_rows();
         }
@@ -343,7 +353,7 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
         ArrowReaderMetadata::load(&open(path)?, ArrowReaderOptions::new()).map_err(|e| read_err(path, "cannot read the footer", e))?;
     let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
     check_columns(path, &names, norm)?;
-    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm, columnar: true };
     let meta = match dictionary_schema(&meta, &ctx.wanted) {
         Some(schema) => ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new().with_schema(schema))
             .map_err(|e| read_err(path, "cannot read the footer", e))?,
@@ -394,7 +404,8 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
 /// rows. As a dictionary, each row is a 4-byte key into the page's values. Only a column whose
 /// every row group has a dictionary page qualifies (a chunk the writer fell back to plain
 /// encoding is re-hashed into a dictionary by the reader, which costs more than it saves), and
-/// never the correlation id, which is unique per row.
+/// never the correlation id, which is unique per row. Files whose Arrow schema asks for string
+/// views or large strings (Polars writes views) qualify too: the dictionary is what is stored.
 fn dictionary_schema(meta: &ArrowReaderMetadata, wanted: &[&String]) -> Option<arrow_schema::SchemaRef> {
     let pq = meta.metadata();
     let leaf = |name: &str| pq.file_metadata().schema_descr().columns().iter().position(|c| c.path().parts() == [name.to_string()]);
@@ -406,7 +417,7 @@ fn dictionary_schema(meta: &ArrowReaderMetadata, wanted: &[&String]) -> Option<a
         .fields()
         .iter()
         .map(|f| {
-            let eligible = *f.data_type() == DataType::Utf8
+            let eligible = matches!(f.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
                 && wanted.first().is_some_and(|id| *id != f.name())
                 && wanted.contains(&f.name())
                 && leaf(f.name()).is_some_and(dictionary_encoded);
@@ -435,7 +446,7 @@ fn ipc_reader(path: &Path, projection: Option<Vec<usize>>) -> Result<arrow_ipc::
 fn read_ipc(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let names: Vec<String> = ipc_reader(path, None)?.schema().fields().iter().map(|f| f.name().clone()).collect();
     check_columns(path, &names, norm)?;
-    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm };
+    let ctx = FileCtx { path, file: path.display().to_string(), wanted: norm.mapped_columns(), norm, columnar: true };
     ctx.mark_columns(&names, sink);
     let reader = ipc_reader(path, Some(picked(&names, &ctx.wanted)))?;
     let mut pool: Vec<Part> = Vec::new();
