@@ -92,23 +92,24 @@ pub const LOG_OFFSET_MS: f64 = 1e-3;
 /// Paired comparison over (V1, V2) latencies of the same requests (`v1[i]`, `v2[i]`), given both
 /// samples also sorted (`s1`, `s2`).
 pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
-    let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
-    // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.
-    crate::stats::sort_in_place(&mut logs);
-    let mut ratios = BTreeMap::new();
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
-    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios_sorted(v1, v2, s1, s2, &qs, true, confidence, seed)) {
+    // The rank statistics of the log ratios and the resampled quantile ratios are independent:
+    // each side's sequential steps (the selection's probes, the batch splits) overlap the other's.
+    let ((hl, test), quantile_ratios) = rayon::join(
+        || {
+            let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
+            // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.
+            crate::stats::sort_in_place(&mut logs);
+            (hodges_lehmann_one_sample_sorted(&logs, confidence), wilcoxon_signed_rank_sorted(&logs))
+        },
+        || quantile_ratios_sorted(v1, v2, s1, s2, &qs, true, confidence, seed),
+    );
+    let mut ratios = BTreeMap::new();
+    for ((name, _), r) in QUANTILES.iter().zip(quantile_ratios) {
         ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
-    let hl = hodges_lehmann_one_sample_sorted(&logs, confidence);
-    LatencyComparison {
-        paired: true,
-        n: v1.len() as u64,
-        ratios,
-        test: wilcoxon_signed_rank_sorted(&logs),
-        shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) },
-    }
+    LatencyComparison { paired: true, n: v1.len() as u64, ratios, test, shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) } }
 }
 
 /// Two-sample comparison (canary mode); `s1`, `s2` are `v1`, `v2` sorted ascending.

@@ -43,6 +43,40 @@ pub fn quantile_select(x: &mut [f64], q: f64) -> f64 {
     a + frac * (b - a)
 }
 
+/// Reorders `x` so that [`quantile_sorted`] of it at each of `qs` reads what it would read from
+/// `x` sorted (by `f64::total_cmp`): the two order statistics each type-7 quantile interpolates
+/// between are put in their sorted positions by nested selections, O(n log k) expected for k
+/// positions instead of the sort's O(n log n). Values equal by `total_cmp` have the same bits, so
+/// the quantiles are the sorted slice's bit for bit.
+pub fn select_for_quantiles(x: &mut [f64], qs: &[f64]) {
+    let n = x.len();
+    if n == 0 {
+        return;
+    }
+    let mut ranks: Vec<usize> = Vec::with_capacity(2 * qs.len());
+    for &q in qs {
+        let lo = ((n - 1) as f64 * q.clamp(0.0, 1.0)).floor() as usize;
+        ranks.extend([lo, (lo + 1).min(n - 1)]);
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    select_ranks(x, &ranks);
+}
+
+/// Puts the order statistic of each rank in `ranks` (ascending, distinct, below `x.len()`) in
+/// its sorted position: select the middle rank, then the lower ranks left of it and the upper
+/// ranks right of it.
+fn select_ranks(x: &mut [f64], ranks: &[usize]) {
+    let Some(&r) = ranks.get(ranks.len() / 2) else {
+        return;
+    };
+    let (lower, upper) = (&ranks[..ranks.len() / 2], &ranks[ranks.len() / 2 + 1..]);
+    let (left, _, right) = x.select_nth_unstable_by(r, f64::total_cmp);
+    select_ranks(left, lower);
+    let shifted: Vec<usize> = upper.iter().map(|&k| k - r - 1).collect();
+    select_ranks(right, &shifted);
+}
+
 /// Ranks (1-based) of the order statistics that bound the q-quantile with at least `confidence`
 /// coverage, distribution-free (Hahn & Meeker 1991, sec. 5.2; Conover 1999, sec. 3.2):
 /// l = Binom(n,q).ppf(a/2), u = Binom(n,q).ppf(1-a/2) + 1 with a = 1 - confidence, so that
@@ -225,6 +259,41 @@ pub fn evenly_spaced_quantiles(sorted: &[f64], points: usize) -> Vec<(f64, f64)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// After the selections, each type-7 quantile is the sorted slice's, bit for bit, with
+        /// ties, signed zeros and NaN among the values.
+        #[test]
+        fn selected_quantiles_are_the_sorted_ones(
+            picks in proptest::collection::vec(0usize..12, 0..300),
+            qs in proptest::collection::vec(0.0f64..=1.0, 1..12),
+        ) {
+            let pool = [0.0, -0.0, 1.5, 1.5, 2.0, 3.25, 1e9, f64::NAN, 7.0, 0.1, 42.0, 3.25];
+            let mut x: Vec<f64> = picks.iter().map(|&p| pool[p]).collect();
+            let mut s = x.clone();
+            s.sort_by(f64::total_cmp);
+            let mut all = qs.clone();
+            all.extend([0.0, 1.0, 0.5]);
+            select_for_quantiles(&mut x, &all);
+            for q in all {
+                prop_assert_eq!(quantile_sorted(&x, q).to_bits(), quantile_sorted(&s, q).to_bits(), "q = {}", q);
+            }
+        }
+    }
+
+    #[test]
+    fn selection_puts_every_asked_rank_in_place_and_nothing_else_is_promised() {
+        // 0..20 reversed: after selecting ranks 3, 10 and 19, those positions hold 3, 10 and 19.
+        let mut x: Vec<f64> = (0..20).rev().map(f64::from).collect();
+        select_ranks(&mut x, &[3, 10, 19]);
+        assert_eq!((x[3], x[10], x[19]), (3.0, 10.0, 19.0));
+        // Type-7 at 0.5 of 20 values reads positions 9 and 10.
+        let mut y: Vec<f64> = (0..20).rev().map(f64::from).collect();
+        select_for_quantiles(&mut y, &[0.5]);
+        assert_eq!((y[9], y[10], quantile_sorted(&y, 0.5)), (9.0, 10.0, 9.5));
+        select_for_quantiles(&mut [], &[0.5]);
+    }
 
     #[test]
     fn an_upper_rank_beyond_the_sample_means_no_finite_bound() {

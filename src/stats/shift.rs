@@ -160,7 +160,8 @@ fn batch_covariance(v1: &[f64], paired: Option<&[f64]>, seed: u64) -> Vec<Vec<f6
             .par_iter()
             .map(|idx| {
                 let mut b: Vec<f64> = idx.iter().map(|&i| v[i as usize]).collect();
-                super::sort_in_place(&mut b);
+                // Type 7 reads two order statistics per quantile: select them, not sort.
+                super::quantile::select_for_quantiles(&mut b, &SHIFT_QUANTILES);
                 log_estimates(&b, None)
             })
             .collect()
