@@ -313,9 +313,25 @@ impl<'s, S: Implicit> Probes<'s, S> {
     /// stop the narrowing (a point mass larger than the budget), the exact bisection over the bit
     /// order of doubles finishes the job. Same result as enumerating every element.
     fn kth(&mut self, k: u64) -> f64 {
+        self.kth_and_next(k).0
+    }
+    /// The median of the set's `total` elements: the middle one, or the mean of the two middle
+    /// ones. The second usually comes from the first's enumeration (see [`Probes::kth_and_next`])
+    /// instead of a search of its own.
+    fn median(&mut self, total: u64) -> f64 {
+        if total % 2 == 1 {
+            return self.kth(total.div_ceil(2));
+        }
+        let (lower, next) = self.kth_and_next(total / 2);
+        (lower + next.unwrap_or_else(|| self.kth(total / 2 + 1))) / 2.0
+    }
+    /// [`Probes::kth`], and the (k+1)-th element too when the enumeration that found the k-th
+    /// holds it: the smallest (by `total_cmp`, as a selection would take it) of the enumerated
+    /// elements after the k-th.
+    fn kth_and_next(&mut self, k: u64) -> (f64, Option<f64>) {
         let lo = self.points[0];
         if lo.1 >= k {
-            return lo.0;
+            return (lo.0, None);
         }
         let mut a = *self.points.iter().filter(|p| p.1 < k).max_by(|x, y| x.0.total_cmp(&y.0)).unwrap_or(&lo);
         let mut b = *self.points.iter().filter(|p| p.1 >= k).min_by(|x, y| x.0.total_cmp(&y.0)).unwrap_or(&self.points[1]);
@@ -325,8 +341,8 @@ impl<'s, S: Implicit> Probes<'s, S> {
                 let mut inside = self.set.between(a.0, b.0);
                 let r = (k - a.1 - 1) as usize;
                 if r < inside.len() {
-                    let (_, v, _) = inside.select_nth_unstable_by(r, f64::total_cmp);
-                    return *v;
+                    let (_, v, above) = inside.select_nth_unstable_by(r, f64::total_cmp);
+                    return (*v, above.iter().copied().min_by(f64::total_cmp));
                 }
                 break; // cannot happen for a consistent count/between pair; fall back below
             }
@@ -363,7 +379,7 @@ impl<'s, S: Implicit> Probes<'s, S> {
             }
         }
         let set = self.set;
-        kth_by_count(k, a.0, b.0, |t| set.count(t))
+        (kth_by_count(k, a.0, b.0, |t| set.count(t)), None)
     }
 }
 
@@ -549,7 +565,7 @@ pub fn hodges_lehmann_one_sample_sorted(s: &[f64], confidence: f64) -> Interval 
     let total = (n as u64) * (n as u64 + 1) / 2;
     let walsh = Walsh(s);
     let mut probes = Probes::new(&walsh);
-    let est = if total % 2 == 1 { probes.kth(total.div_ceil(2)) } else { (probes.kth(total / 2) + probes.kth(total / 2 + 1)) / 2.0 };
+    let est = probes.median(total);
     let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
     let c = (total as f64 / 2.0 - z * (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt()).floor();
     if c < 1.0 {
@@ -576,7 +592,7 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
     let total = m as u64 * n as u64;
     let diffs = Differences(&sx, &sy);
     let mut probes = Probes::new(&diffs);
-    let est = if total % 2 == 1 { probes.kth(total.div_ceil(2)) } else { (probes.kth(total / 2) + probes.kth(total / 2 + 1)) / 2.0 };
+    let est = probes.median(total);
     let alpha = 1.0 - confidence;
     let has_ties = {
         let mut all: Vec<f64> = sx.iter().chain(sy.iter()).copied().collect();
@@ -737,6 +753,8 @@ mod tests {
         budget: u64,
         short: bool,
         counts: std::sync::atomic::AtomicU64,
+        /// Calls of `between`.
+        enumerations: std::sync::atomic::AtomicU64,
     }
 
     impl Implicit for Listed {
@@ -748,6 +766,7 @@ mod tests {
             self.v.partition_point(|x| *x <= t) as u64
         }
         fn between(&self, a: f64, b: f64) -> Vec<f64> {
+            self.enumerations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut out: Vec<f64> = self.v.iter().copied().filter(|x| a < *x && *x <= b).collect();
             if self.short {
                 out.sort_by(f64::total_cmp);
@@ -772,7 +791,7 @@ mod tests {
         // the selection falls back on takes about 64 alone). More is a slowdown to look into.
         let ks = [1, 2, 777, 2_500, 4_999, 5_000];
         for (name, v, most) in [("smooth", &smooth, [2, 4, 4, 4, 3, 3]), ("convex", &convex, [2, 9, 35, 24, 3, 3])] {
-            let listed = |short| Listed { v: v.clone(), budget: 64, short, counts: 0.into() };
+            let listed = |short| Listed { v: v.clone(), budget: 64, short, counts: 0.into(), enumerations: 0.into() };
             for (k, most) in ks.into_iter().zip(most) {
                 let set = listed(false);
                 assert_eq!(kth_select(&set, k).to_bits(), v[k as usize - 1].to_bits(), "{name}, k = {k}");
@@ -793,6 +812,45 @@ mod tests {
                 assert_eq!(p.kth(c).to_bits(), v[c as usize - 1].to_bits(), "{name}, reused probes, k = {c}");
             }
         }
+    }
+    /// The median's second middle element comes from the first's enumeration when it holds it
+    /// (one search instead of two) and from its own search when the bracket ends at the first
+    /// (the count at the bracket's top is exactly k); either way it is the sorted list's, with
+    /// ties and signed zeros.
+    #[test]
+    fn the_two_middle_elements_of_an_even_set_come_from_one_search_when_they_can() {
+        let enumerations = |s: &Listed| s.enumerations.load(std::sync::atomic::Ordering::Relaxed);
+        let mut tied = sample(11, 4_000, true);
+        tied.extend([0.0, -0.0, 0.0, -0.0]);
+        tied.sort_by(f64::total_cmp);
+        for v in [sample(7, 5_000, true), sample(8, 4_998, false), tied] {
+            let total = v.len() as u64;
+            let k = total as usize / 2;
+            let want = (v[k - 1] + v[k]) / 2.0;
+            let set = Listed { v: v.clone(), budget: 64, short: false, counts: 0.into(), enumerations: 0.into() };
+            assert_eq!(Probes::new(&set).median(total).to_bits(), want.to_bits());
+            assert_eq!(enumerations(&set), 1);
+            let set = Listed { v: v.clone(), budget: 64, short: false, counts: 0.into(), enumerations: 0.into() };
+            let mut p = Probes::new(&set);
+            let two = (p.kth(k as u64) + p.kth(k as u64 + 1)) / 2.0;
+            assert_eq!(two.to_bits(), want.to_bits());
+            assert_eq!(enumerations(&set), 2);
+            // A probe whose count is exactly k ends the k-th's bracket at the k-th itself: the
+            // next element is outside the enumeration and gets its own search.
+            let set = Listed { v: v.clone(), budget: 64, short: false, counts: 0.into(), enumerations: 0.into() };
+            let mut p = Probes::new(&set);
+            p.points.push((v[k - 1], set.count(v[k - 1])));
+            let (kth, next) = p.kth_and_next(k as u64);
+            assert_eq!(kth.to_bits(), v[k - 1].to_bits());
+            if set.count(v[k - 1]) == k as u64 {
+                assert_eq!(next, None);
+            }
+            assert_eq!(p.median(total).to_bits(), want.to_bits());
+        }
+        // An odd set's median is its middle element.
+        let v = sample(5, 999, true);
+        let set = Listed { v: v.clone(), budget: 64, short: false, counts: 0.into(), enumerations: 0.into() };
+        assert_eq!(Probes::new(&set).median(999).to_bits(), v[499].to_bits());
     }
     /// The block-start search of the differences: the first j with x_i - y_j <= t, by its
     /// definition (a start of 0 would give the same counts, one linear scan later).
