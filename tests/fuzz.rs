@@ -198,5 +198,11 @@ fn one_pass_json_declines_what_is_not_an_object() {
         let deep = format!("{{\"{key}\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert!(sel.parse(&deep).is_none(), "{key} nested 200 deep");
     }
+    // The result (read as raw text) is taken up to 99 levels deep; from 100 the general parser
+    // decides, as for any other field.
+    for (depth, taken) in [(99, true), (100, false)] {
+        let line = format!("{{\"a\":{}{}}}", "[\"]\",".repeat(depth - 1) + "[", "]".repeat(depth));
+        assert_eq!(sel.parse(&line).is_some(), taken, "result nested {depth} deep");
+    }
     assert!(Selection::new(&[&"request.id".to_string()], 0).is_none(), "dotted names take the general parser");
 }

@@ -4,14 +4,14 @@
 //! every field, and the result object a second time, only to read nine of them. This visitor
 //! walks the top-level object once with serde_json's own parser (so what is valid JSON stays
 //! exactly serde_json's decision), borrows strings from the line where they have no escapes,
-//! skips unmapped fields without building them, and leaves a nested result unbuilt: its raw text
-//! is located afterwards ([`value_span`]) and handed on as a string, and the ingest cache
-//! canonicalizes each distinct raw result once per version, as it does for Parquet.
-//! Hand-written because no crate offers a field-selecting borrowed parse; serde_json's
-//! `raw_value` feature would give the raw text of the result but still build every other field.
+//! skips unmapped fields without building them, and takes a nested result as its raw text
+//! (serde_json's `RawValue`, borrowed from the line), which the ingest cache canonicalizes once
+//! per distinct text per version, as it does for Parquet.
+//! Hand-written because no crate offers a field-selecting borrowed parse.
 
 use super::Val;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -20,7 +20,7 @@ use std::fmt;
 pub struct Selection {
     names: Vec<String>,
     targets: Vec<u64>,
-    /// Fields whose nested values stay unbuilt (the result).
+    /// The field read as raw text when nested (the result).
     unbuilt: u64,
     fields: usize,
 }
@@ -68,24 +68,7 @@ impl Selection {
         fields.clear();
         fields.resize(self.fields, Val::Absent);
         let mut de = serde_json::Deserializer::from_str(line);
-        let Ok(mut unbuilt) = de.deserialize_map(RowVisitor { sel: self, fields }) else {
-            return false;
-        };
-        if de.end().is_err() {
-            return false;
-        }
-        while unbuilt != 0 {
-            let i = unbuilt.trailing_zeros() as usize;
-            unbuilt &= unbuilt - 1;
-            let Some(k) = self.targets.iter().position(|t| t & (1 << i) != 0) else {
-                return false;
-            };
-            match value_span(line, &self.names[k]) {
-                Some(raw) => fields[i] = Val::Str(Cow::Borrowed(raw)),
-                None => return false,
-            }
-        }
-        true
+        de.deserialize_map(RowVisitor { sel: self, fields }).is_ok() && de.end().is_ok()
     }
 
     /// The index of a record key among the mapped names (the first byte is compared before the
@@ -102,13 +85,11 @@ struct RowVisitor<'s, 'a> {
 }
 
 impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
-    /// The fields whose value was left unbuilt (their raw text is located afterwards).
-    type Value = u64;
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-        let mut unbuilt = 0u64;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let Some(k) = self.sel.find(&key.0) else {
                 map.next_value_seed(Skip { depth: 1 })?;
@@ -116,15 +97,11 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
             };
             let targets = self.sel.targets[k];
             // A repeated key: the last occurrence wins, as in a parsed JSON map.
-            let value = match map.next_value_seed(FieldSeed { build_nested: targets & !self.sel.unbuilt != 0 })? {
-                Some(v) => {
-                    unbuilt &= !targets;
-                    v
-                }
-                None => {
-                    unbuilt |= targets;
-                    Val::Absent
-                }
+            let value = if targets == self.sel.unbuilt {
+                let raw: &'de RawValue = map.next_value()?;
+                raw_field(raw.get())?
+            } else {
+                map.next_value_seed(FieldSeed)?
             };
             let mut bits = targets;
             while bits != 0 {
@@ -133,8 +110,47 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
                 self.fields[i] = value.clone();
             }
         }
-        Ok(unbuilt)
+        Ok(())
     }
+}
+
+/// The result field from its raw JSON text: an object or array stays text (`Val::Str`, which
+/// canonicalization parses as the JSON it is, so it lands where the built value would); a
+/// scalar is read as [`FieldSeed`] reads it. Nesting of [`MAX_SKIP_DEPTH`] levels or more is
+/// refused, as [`Skip`] refuses it, so the general parser decides about it (serde_json's raw
+/// capture has no depth limit of its own).
+fn raw_field<'de, E: de::Error>(raw: &'de str) -> Result<Val<'de>, E> {
+    match raw.as_bytes().first() {
+        Some(b'{' | b'[') => {
+            // Each level takes an opening and a closing byte: a shorter text cannot be that deep.
+            if raw.len() >= 2 * MAX_SKIP_DEPTH && max_depth(raw.as_bytes()) >= MAX_SKIP_DEPTH {
+                return Err(E::custom("nested too deeply for the one-pass parser"));
+            }
+            Ok(Val::Str(Cow::Borrowed(raw)))
+        }
+        _ => serde_json::Deserializer::from_str(raw).deserialize_any(FieldSeed).map_err(E::custom),
+    }
+}
+
+/// The deepest nesting of objects and arrays in valid JSON text (strings skipped).
+fn max_depth(b: &[u8]) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = string_end(b, i).unwrap_or(b.len());
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    max
 }
 
 /// A key, borrowed from the line unless it has escapes.
@@ -159,63 +175,50 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-struct FieldSeed {
-    /// Build objects and arrays (else consume them and mark the field [`Field::Unbuilt`]).
-    build_nested: bool,
-}
+/// A mapped field's value; objects and arrays are built.
+struct FieldSeed;
 
 impl<'de> DeserializeSeed<'de> for FieldSeed {
-    /// The value, or None for an object or array left unbuilt.
-    type Value = Option<Val<'de>>;
+    type Value = Val<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for FieldSeed {
-    type Value = Option<Val<'de>>;
+    type Value = Val<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Some(Val::Null))
+        Ok(Val::Null)
     }
     fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(Val::Bool(v)))
+        Ok(Val::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(Val::I64(v)))
+        Ok(Val::I64(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
         // As serde_json::Number::as_i64, then as_f64 (what Val::from_json does).
-        Ok(Some(i64::try_from(v).map_or(Val::F64(v as f64), Val::I64)))
+        Ok(i64::try_from(v).map_or(Val::F64(v as f64), Val::I64))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(Val::F64(v)))
+        Ok(Val::F64(v))
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Val::Str(Cow::Borrowed(v))))
+        Ok(Val::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Val::Str(Cow::Owned(v.to_string()))))
+        Ok(Val::Str(Cow::Owned(v.to_string())))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        if self.build_nested {
-            let v = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-            return Ok(Some(Val::Json(Cow::Owned(v))));
-        }
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Skip { depth: 2 })?;
-        }
-        Ok(None)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Val::Json(Cow::Owned(v)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        if self.build_nested {
-            let v = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-            return Ok(Some(Val::Json(Cow::Owned(v))));
-        }
-        while seq.next_element_seed(Skip { depth: 2 })?.is_some() {}
-        Ok(None)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = de::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Val::Json(Cow::Owned(v)))
     }
 }
 
@@ -276,53 +279,6 @@ impl<'de> Visitor<'de> for Skip {
     }
 }
 
-/// The raw text of the value of top-level key `name` (its last occurrence) in `line`, a JSON
-/// object that serde_json has already accepted: only string, nesting and separator structure
-/// is walked, which valid JSON makes unambiguous.
-fn value_span<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    let b = line.as_bytes();
-    let mut i = skip_ws(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return None;
-    }
-    i += 1;
-    let mut found = None;
-    loop {
-        i = skip_ws(b, i);
-        if b.get(i) != Some(&b'"') {
-            return found;
-        }
-        let key_end = string_end(b, i)?;
-        let raw_key = &line[i..key_end];
-        let matches = if raw_key.contains('\\') {
-            serde_json::from_str::<String>(raw_key).is_ok_and(|k| k == name)
-        } else {
-            &raw_key[1..raw_key.len() - 1] == name
-        };
-        i = skip_ws(b, key_end);
-        if b.get(i) != Some(&b':') {
-            return found;
-        }
-        let start = skip_ws(b, i + 1);
-        let end = value_end(b, start)?;
-        if matches {
-            found = Some(&line[start..end]);
-        }
-        i = skip_ws(b, end);
-        match b.get(i) {
-            Some(b',') => i += 1,
-            _ => return found,
-        }
-    }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-        i += 1;
-    }
-    i
-}
-
 /// Index just past the string that starts (with its quote) at `i`.
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
@@ -332,41 +288,5 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
             return Some(k + 1);
         }
         j = k + 2;
-    }
-}
-
-/// Index just past the value that starts at `i`.
-fn value_end(b: &[u8], i: usize) -> Option<usize> {
-    match b.get(i)? {
-        b'"' => string_end(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
-        }
-        _ => {
-            let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                j += 1;
-            }
-            Some(j)
-        }
     }
 }
