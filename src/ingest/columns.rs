@@ -210,15 +210,19 @@ fn round_half_away(x: f64) -> f64 {
     }
 }
 
+/// `v` as `k / 10^p` for an `i32` k, if it is exactly that.
+#[inline]
+fn decimal_at(v: f64, p: u8) -> Option<i32> {
+    let k = round_half_away(v * POW10[p as usize]);
+    // The range excludes i32::MIN, which stands for a missing value. The check divides the
+    // integer as stored, so -0.0 (stored as 0, read as +0.0) is not taken for a decimal.
+    let fits = k.abs() <= i32::MAX as f64;
+    (fits && (f64::from(k as i32) / POW10[p as usize]).to_bits() == v.to_bits()).then_some(k as i32)
+}
+
 /// `v` as `k / 10^p` with the fewest places p from `min` up, if any up to [`MAX_PLACES`].
 fn as_decimal(v: f64, min: u8) -> Option<(i32, u8)> {
-    (min..=MAX_PLACES).find_map(|p| {
-        let k = round_half_away(v * POW10[p as usize]);
-        // The range excludes i32::MIN, which stands for a missing value. The check divides the
-        // integer as stored, so -0.0 (stored as 0, read as +0.0) is not taken for a decimal.
-        let fits = k.abs() <= i32::MAX as f64;
-        (fits && (f64::from(k as i32) / POW10[p as usize]).to_bits() == v.to_bits()).then_some((k as i32, p))
-    })
+    (min..=MAX_PLACES).find_map(|p| decimal_at(v, p).map(|k| (k, p)))
 }
 
 impl NumCol {
@@ -269,12 +273,9 @@ impl NumCol {
     #[inline]
     pub fn push(&mut self, v: f64) {
         if let NumCol::Decimal { values, places } = self {
-            // The usual case first: a decimal at the column's places (what `as_decimal` tries
-            // first, inlined).
-            let s = POW10[*places as usize];
-            let k = round_half_away(v * s);
-            if k.abs() <= i32::MAX as f64 && (f64::from(k as i32) / s).to_bits() == v.to_bits() {
-                values.push(k as i32);
+            // The usual case first, inlined: a decimal at the column's places.
+            if let Some(k) = decimal_at(v, *places) {
+                values.push(k);
                 return;
             }
         }

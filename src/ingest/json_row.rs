@@ -20,16 +20,16 @@ use std::fmt;
 pub struct Selection {
     names: Vec<String>,
     targets: Vec<u64>,
-    /// The field read as raw text when nested (the result).
-    unbuilt: u64,
+    /// The field taken as its raw JSON text (the result), as a bit.
+    raw_text: u64,
     fields: usize,
 }
 
 impl Selection {
-    /// `columns[i]` is the key of field i; `unbuilt_field` is the index of the result. None when
+    /// `columns[i]` is the key of field i; `raw_text_field` is the index of the result. None when
     /// a name is dotted or quoted (a path into nested objects, which only the general parser follows) or
     /// there are more than 64 fields.
-    pub fn new(columns: &[&String], unbuilt_field: usize) -> Option<Selection> {
+    pub fn new(columns: &[&String], raw_text_field: usize) -> Option<Selection> {
         if columns.len() > 64 || columns.iter().any(|c| c.contains(['.', '"'])) {
             return None;
         }
@@ -48,14 +48,14 @@ impl Selection {
                 }
             }
         }
-        Some(Selection { names, targets, unbuilt: 1 << unbuilt_field, fields: columns.len() })
+        Some(Selection { names, targets, raw_text: 1 << raw_text_field, fields: columns.len() })
     }
 
     /// The mapped fields of one line (in the order given to [`Selection::new`]), or None when
     /// the line is not a JSON object (or not valid JSON): the caller's general parser then says
     /// exactly what is wrong with it.
     ///
-    /// A nested value of the unbuilt field (the result) comes back as `Val::Str` of its raw JSON
+    /// A nested value of the raw-text field (the result) comes back as `Val::Str` of its raw JSON
     /// text: canonicalizing that text parses it as the JSON it is, so it lands where the built
     /// value would. Only the result is read that way.
     pub fn parse<'a>(&self, line: &'a str) -> Option<Vec<Val<'a>>> {
@@ -97,7 +97,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
             };
             let targets = self.sel.targets[k];
             // A repeated key: the last occurrence wins, as in a parsed JSON map.
-            let value = if targets == self.sel.unbuilt {
+            let value = if targets == self.sel.raw_text {
                 let raw: &'de RawValue = map.next_value()?;
                 raw_field(raw.get())?
             } else {
