@@ -32,6 +32,14 @@ pub struct Request {
     /// `v1` (the same path as `v2`) is a paired table built by an engine (`--pairs`,
     /// docs/pairs.md) instead of raw logs.
     pub pairs: bool,
+    /// `--memory-limit` as given (default: a share of physical memory).
+    pub memory_limit: Option<String>,
+    /// `--out-of-core`: spill the ids and pair by partition even when the input would fit.
+    pub out_of_core: bool,
+    /// `--spill-dir`: where the spill folder goes (default: the system's temporary folder).
+    pub spill_dir: Option<PathBuf>,
+    /// `--spill-partitions`: the number of spill partitions (default: from the memory limit).
+    pub spill_partitions: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +72,8 @@ pub struct Verdict {
     /// Share of requests analysed (1 = all); below 1 the run was sampled by a hash of the
     /// correlation id, and `inputs.*.rows_sampled_out` counts what was left out.
     pub sample_rate: f64,
+    /// The memory limit, the estimate it was held against, and whether the run went out of core.
+    pub memory: crate::memory::MemoryUse,
     pub inputs: Inputs,
     pub pairing: Pairing,
     pub metrics: Metrics,
@@ -123,17 +133,39 @@ pub fn run(req: &Request) -> Result<Outcome> {
         pairs: false,
     };
     let (o1, o2) = (opts("v1"), opts("v2"));
+    // In memory or out of core: from the input's estimated rows and the memory limit.
+    let (limit, source) = crate::memory::limit(req.memory_limit.as_deref())?;
+    let (rows, input_bytes) = crate::memory::estimate_input(&[&req.v1, &req.v2], req.format.or(policy.input.format))?;
+    let rows = (rows as f64 * req.sample_rate.clamp(0.0, 1.0)) as u64;
+    let plan = crate::memory::plan(rows, input_bytes, read_columns.len(), limit, source, req.out_of_core, req.spill_partitions)?;
+    let mut memory = plan.usage;
+    let spill_dir = match plan.partitions {
+        Some(partitions) => {
+            if req.v1_replay.is_some() {
+                return Err(Error::Usage(format!(
+                    "--v1-replay needs every V1 id in memory, and this run goes out of core ({}). Raise --memory-limit above {}, or leave out --v1-replay.",
+                    memory.limit_source,
+                    crate::memory::human(memory.estimated_bytes)
+                )));
+            }
+            let dir = crate::memory::SpillDir::create(req.spill_dir.as_deref())?;
+            Some((ingest::spill::SpillPlan { dir: dir.path.clone(), partitions }, dir))
+        }
+        None => None,
+    };
+    let spill = spill_dir.as_ref().map(|(plan, _)| plan);
     let (mut i1, mut i2) = if req.pairs {
-        ingest::pairs::read(&req.v1, &o1, &o2)?
+        ingest::pairs::read(&req.v1, &o1, &o2, spill)?
     } else if req.v1 == req.v2 && !policy.columns.version.is_empty() {
         // One export holding both versions (`--input`): read once, split by the version column.
-        let mut both = ingest::read_versions(&req.v1, &[&o1, &o2])?.into_iter();
+        let mut both = ingest::read_versions_spilling(&req.v1, &[&o1, &o2], spill)?.into_iter();
         match (both.next(), both.next()) {
             (Some(a), Some(b)) => (a, b),
             _ => return Err(Error::Usage("internal: the export did not give two versions".into())),
         }
     } else {
-        let (r1, r2) = rayon::join(|| ingest::read_version(&req.v1, &o1), || ingest::read_version(&req.v2, &o2));
+        let (r1, r2) =
+            rayon::join(|| ingest::read_version_spilling(&req.v1, &o1, spill), || ingest::read_version_spilling(&req.v2, &o2, spill));
         (r1?, r2?)
     };
     // A segment column that no row of either version has is a wrong name, not one big segment
@@ -193,7 +225,20 @@ pub fn run(req: &Request) -> Result<Outcome> {
         None => None,
     };
     let ingest_secs = t.elapsed().as_secs_f64();
-    let mut outcome = run_ingested(i1, i2, &policy, &req.stage, req.strict, host, replay)?;
+    // Out of core: pair one spill partition at a time, then remove the spill files.
+    let joined = match (i1.keys.take(), i2.keys.take()) {
+        (Some(k1), Some(k2)) => {
+            let t = Instant::now();
+            crate::progress::stage("pairing V1 and V2");
+            memory.spill_bytes = k1.bytes + k2.bytes;
+            let joined = crate::pair::spilled::join_spilled(&mut i1.requests, &k1, &i2.requests, &k2)?;
+            Some((joined, t.elapsed().as_secs_f64()))
+        }
+        _ => None,
+    };
+    drop(spill_dir);
+    let mut outcome = run_joined(i1, i2, joined, &policy, &req.stage, req.strict, host, replay)?;
+    outcome.verdict.memory = memory;
     if let (Some(source), Some(drill)) = (rollback_source, outcome.verdict.rollback.as_mut()) {
         drill.source = source;
     }
@@ -205,8 +250,23 @@ pub fn run(req: &Request) -> Result<Outcome> {
 /// Pairs, measures and judges two already-ingested versions (also used in-process by the
 /// calibration tests).
 pub fn run_ingested(
+    i1: Ingested,
+    i2: Ingested,
+    policy: &Policy,
+    stage: &str,
+    strict: bool,
+    host: Option<crate::metrics::host::HostResources>,
+    replay: Option<(Ingested, String)>,
+) -> Result<Outcome> {
+    run_joined(i1, i2, None, policy, stage, strict, host, replay)
+}
+
+/// [`run_ingested`], with the pairing already done when out of core (and how long it took).
+#[allow(clippy::too_many_arguments)] // run_ingested's inputs and the out-of-core join
+fn run_joined(
     mut i1: Ingested,
     mut i2: Ingested,
+    joined: Option<(crate::pair::spilled::Joined, f64)>,
     policy: &Policy,
     stage: &str,
     strict: bool,
@@ -219,13 +279,19 @@ pub fn run_ingested(
     let segment_by = &policy.analysis.segment_by;
     let mut timings = Vec::new();
     let t = Instant::now();
-    crate::progress::stage("pairing V1 and V2");
-    let (mut d1, mut d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
+    let (d1, d2, pairing, pair_secs) = match joined {
+        Some((j, secs)) => (j.d1, j.d2, j.pairing, secs),
+        None => {
+            crate::progress::stage("pairing V1 and V2");
+            let (mut d1, mut d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
+            let pairing = pair::join(&i1.requests, &mut d1, &i2.requests, &mut d2);
+            (d1, d2, pairing, t.elapsed().as_secs_f64())
+        }
+    };
     i1.stats.duplicate_rows = d1.duplicate_rows;
     i1.stats.duplicate_ids = d1.duplicate_ids;
     i2.stats.duplicate_rows = d2.duplicate_rows;
     i2.stats.duplicate_ids = d2.duplicate_ids;
-    let pairing = pair::join(&i1.requests, &mut d1, &i2.requests, &mut d2);
     let mode = policy.analysis.mode;
     if mode == Mode::Shadow && pairing.pairs == 0 {
         return Err(Error::Usage(format!(
@@ -233,7 +299,7 @@ pub fn run_ingested(
             pairing.v1_ids, pairing.v2_ids
         )));
     }
-    timings.push(("pair", t.elapsed().as_secs_f64()));
+    timings.push(("pair", pair_secs));
     // V2's ids have done their work: a pair is named by V1's id (the same text) from here on.
     i2.requests.release_ids();
 
@@ -293,6 +359,7 @@ pub fn run_ingested(
         confidence: policy.analysis.confidence,
         seed: policy.analysis.seed,
         sample_rate: 1.0,
+        memory: crate::memory::MemoryUse::default(),
         inputs: Inputs { v1: i1.stats, v2: i2.stats },
         pairing: ds.pairing.clone(),
         metrics: m,

@@ -141,6 +141,24 @@ pub struct AnalyzeArgs {
     /// and V2 keep the same requests; recorded in verdict.json.
     #[arg(long, default_value_t = 1.0)]
     pub sample_rate: f64,
+    /// Memory to stay within, e.g. 8G or 512M (default: 70% of physical memory, or of the
+    /// cgroup's limit). Inputs estimated not to fit are analyzed out of core: the correlation
+    /// ids are spilled to disk by hash partition and paired one partition at a time, with the
+    /// same verdict. Recorded in verdict.json under `memory`.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Go out of core even when the input would fit in memory.
+    #[arg(long)]
+    pub out_of_core: bool,
+    /// Folder for the out-of-core spill files (default: the system's temporary folder; a
+    /// tmpfs /tmp holds them in memory). Removed when the run ends or is interrupted.
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
+    /// Spill partitions per version out of core: a power of two up to 256 (default: from the
+    /// memory limit, so that one partition's pairing takes an eighth of it). Implies
+    /// --out-of-core.
+    #[arg(long, value_name = "N")]
+    pub spill_partitions: Option<usize>,
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,

@@ -465,7 +465,7 @@ pub fn to_ingested(rows: &[GenRow], segment_names: &[String]) -> crate::ingest::
     for r in Reason::ALL {
         stats.rejected_by_reason.insert(r.as_str(), 0);
     }
-    Ingested { requests, stats, rejected: Vec::new() }
+    Ingested { requests, keys: None, stats, rejected: Vec::new() }
 }
 
 /// Host samples: 3 hosts per version every 10 s over the traffic's span; CPU around 35% (times

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod history;
 pub mod ingest;
 pub mod interrupt;
+pub mod memory;
 pub mod metrics;
 pub mod pair;
 pub mod policy;
@@ -124,6 +125,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 v1_replay: a.v1_replay.clone(),
                 sample_rate: a.sample_rate,
                 pairs: a.pairs.is_some(),
+                memory_limit: a.memory_limit.clone(),
+                out_of_core: a.out_of_core || a.spill_partitions.is_some(),
+                spill_partitions: a.spill_partitions,
+                spill_dir: a.spill_dir.clone(),
             };
             let outcome = analyze::run(&req);
             progress::stage("writing the report");

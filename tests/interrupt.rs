@@ -132,3 +132,71 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_report() {
     assert_eq!(std::fs::read(out.join("verdict.json")).expect("previous kept"), b"{\"previous\":true}");
     assert!(leftovers(&disk).is_empty(), "left behind: {:?}", leftovers(&disk));
 }
+
+/// An interrupted out-of-core run removes its spill folder: the run is stopped while it waits
+/// for its V1 input (a FIFO), after the spill folder was made.
+#[test]
+fn an_interrupted_out_of_core_run_leaves_no_spill_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, v2) = generate(dir.path(), "jsonl", &["--pairs", "300", "--seed", "5"]);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).expect("mkdir");
+    let fifo = dir.path().join("pipe.jsonl");
+    mkfifo(&fifo);
+    let mut cmd: Command = std::process::Command::new(assert_cmd::cargo::cargo_bin("shadowgate"));
+    cmd.args(["analyze", "--out-of-core", "--spill-dir"])
+        .arg(&spill)
+        .arg("--v1")
+        .arg(&fifo)
+        .arg("--v2")
+        .arg(&v2)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawns");
+    let start = Instant::now();
+    while std::fs::read_dir(&spill).expect("spill dir").count() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no spill folder was made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let ok = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs").success();
+    assert!(ok, "kill -INT");
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(40), "the run did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let left: Vec<_> = std::fs::read_dir(&spill).expect("spill dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A spill folder without room (a 64 KiB tmpfs) fails with exit 2, naming the spill file and
+/// the OS error, and leaves nothing behind. Needs root to mount; elsewhere the test skips.
+#[test]
+fn a_full_spill_disk_fails_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&disk)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); a full spill disk is untested on this machine");
+        return;
+    }
+    let _mount = Mount(disk.clone());
+    let (v1, v2) = generate(&dir.path().join("data"), "jsonl", &["--pairs", "40000", "--seed", "8"]);
+    let run = analyze(&v1, &v2, &dir.path().join("out"), &["--quiet", "--out-of-core", "--spill-dir", disk.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("spill file") && run.stderr.contains("No space left on device"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(&disk).expect("disk").count(), 0, "spill files left behind");
+    assert!(!dir.path().join("out").exists());
+}

@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile;
 mod interrupt;
 mod latency_gates;
+mod out_of_core;
 mod outputs;
 mod policy;
 mod rejection;

@@ -16,6 +16,7 @@ pub mod jsonl;
 pub mod pairs;
 pub mod paths;
 pub mod samples;
+pub mod spill;
 pub mod traces;
 pub mod value;
 
@@ -187,10 +188,10 @@ impl Requests {
         }
     }
 
-    /// Moves the rows of `other` (same segment columns) to the end; `result` is left to the
-    /// caller, which knows how `other`'s result codes relate to this one's.
-    fn append_except_result(&mut self, other: &Requests) {
-        self.id.append(&other.id);
+    /// Moves the rows of `other` (same segment columns) to the end; `id` and `result` are left
+    /// to the caller, which knows where the ids go and how `other`'s result codes relate to
+    /// this one's.
+    fn append_except_id_result(&mut self, other: &Requests) {
         self.ts_ms.extend_from_slice(&other.ts_ms);
         self.latency_ms.extend_from_slice(&other.latency_ms);
         self.ok.extend_from_slice(&other.ok);
@@ -639,6 +640,8 @@ pub struct Sink {
     /// result is parsed about once per version rather than once per part.
     known_results: Arc<FxHashMap<String, u32>>,
     learned_results: Vec<(String, u32)>,
+    /// Out of core: the ids go to these spill files instead of `requests.id`.
+    pub keys: Option<spill::KeySpill>,
 }
 
 /// FNV-1a of a correlation id: stable across versions, runs and platforms, so a sample keeps
@@ -675,6 +678,7 @@ impl Sink {
             sample_threshold: None,
             known_results: Arc::default(),
             learned_results: Vec::new(),
+            keys: None,
         }
     }
 
@@ -780,7 +784,11 @@ impl Sink {
                 c
             }
         }));
-        self.requests.append_except_result(&part.rows);
+        match &mut self.keys {
+            Some(keys) => keys.push(self.requests.len() as u32, &part.rows.id),
+            None => self.requests.id.append(&part.rows.id),
+        }
+        self.requests.append_except_id_result(&part.rows);
         part.rows.clear();
         part.rows_read = 0;
         part.rows_accepted = 0;
@@ -817,7 +825,9 @@ pub fn truncate_utf8(s: &mut String, max: usize) {
 
 /// Everything ingest produced for one version.
 pub struct Ingested {
+    /// Out of core, `requests.id` is empty and the ids are in `keys`' spill files.
     pub requests: Requests,
+    pub keys: Option<spill::SpilledKeys>,
     pub stats: IngestStats,
     pub rejected: Vec<Rejected>,
 }
@@ -840,7 +850,12 @@ pub struct ReadOptions<'a> {
 
 /// Reads every file behind `path` (a file, a directory or a glob) into one normalized set.
 pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
-    let mut all = read_versions(path, &[opts])?;
+    read_version_spilling(path, opts, None)
+}
+
+/// [`read_version`], out of core with a plan ([`read_versions_spilling`]).
+pub fn read_version_spilling(path: &Path, opts: &ReadOptions<'_>, spill: Option<&spill::SpillPlan>) -> Result<Ingested> {
+    let mut all = read_versions_spilling(path, &[opts], spill)?;
     all.pop().ok_or_else(|| Error::Usage("internal: no version read".into()))
 }
 
@@ -848,6 +863,11 @@ pub fn read_version(path: &Path, opts: &ReadOptions<'_>) -> Result<Ingested> {
 /// by the version column). Trace exports are parsed once and each span offered to every
 /// version; other formats are read once per version.
 pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingested>> {
+    read_versions_spilling(path, all, None)
+}
+
+/// [`read_versions`]; with a plan, out of core: each version's ids go to spill files.
+pub fn read_versions_spilling(path: &Path, all: &[&ReadOptions<'_>], spill: Option<&spill::SpillPlan>) -> Result<Vec<Ingested>> {
     let Some(first) = all.first() else {
         return Ok(Vec::new());
     };
@@ -864,6 +884,11 @@ pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingest
             sink
         })
         .collect();
+    if let Some(plan) = spill {
+        for (sink, o) in sinks.iter_mut().zip(all) {
+            sink.keys = Some(spill::KeySpill::create(plan, o.version)?);
+        }
+    }
     for (file, format) in &files {
         let before: Vec<u64> = sinks.iter().map(|s| s.stats.rows_read + s.stats.rows_not_selected).collect();
         let format = match (forced, format) {
@@ -928,7 +953,11 @@ pub fn read_versions(path: &Path, all: &[&ReadOptions<'_>]) -> Result<Vec<Ingest
                 ),
             ));
         }
-        out.push(Ingested { requests: sink.requests, stats: sink.stats, rejected: sink.rejected });
+        let keys = match sink.keys {
+            Some(k) => Some(k.finish()?),
+            None => None,
+        };
+        out.push(Ingested { requests: sink.requests, keys, stats: sink.stats, rejected: sink.rejected });
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@
 //! checked as raw logs are (rejected rows counted by reason, duplicates found again, the join
 //! confirmed), and on the same data the verdict equals the one from the raw logs.
 
-use super::{read_versions, Ingested, ReadOptions};
+use super::{Ingested, ReadOptions};
 use crate::error::{Error, Result};
 use crate::policy::Columns;
 use std::path::Path;
@@ -61,7 +61,12 @@ pub fn version_columns(columns: &Columns, version: &str) -> Columns {
 /// Reads the paired table at `path` into V1's and V2's requests. `o1` and `o2` are the options
 /// for raw logs (the policy's columns and segment names); `[input] select` and the version
 /// column are not applied again (the SQL applied them).
-pub fn read(path: &Path, o1: &ReadOptions<'_>, o2: &ReadOptions<'_>) -> Result<(Ingested, Ingested)> {
+pub fn read(
+    path: &Path,
+    o1: &ReadOptions<'_>,
+    o2: &ReadOptions<'_>,
+    spill: Option<&super::spill::SpillPlan>,
+) -> Result<(Ingested, Ingested)> {
     let input = crate::policy::Input { format: o1.input.format, select: Default::default() };
     let c1 = version_columns(o1.columns, "v1");
     let c2 = version_columns(o2.columns, "v2");
@@ -69,7 +74,7 @@ pub fn read(path: &Path, o1: &ReadOptions<'_>, o2: &ReadOptions<'_>) -> Result<(
     let s2: Vec<String> = o2.segment_by.iter().map(|s| column("v2", s)).collect();
     let p1 = ReadOptions { columns: &c1, input: &input, segment_by: &s1, pairs: true, ..*o1 };
     let p2 = ReadOptions { columns: &c2, input: &input, segment_by: &s2, pairs: true, ..*o2 };
-    let mut both = read_versions(path, &[&p1, &p2]).map_err(explain)?.into_iter();
+    let mut both = super::read_versions_spilling(path, &[&p1, &p2], spill).map_err(explain)?.into_iter();
     let (Some(mut i1), Some(mut i2)) = (both.next(), both.next()) else {
         return Err(Error::Usage("internal: the paired table did not give two versions".into()));
     };

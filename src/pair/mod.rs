@@ -1,5 +1,7 @@
 //! Pairing: per-version de-duplication (earliest row wins), the correlation-id join, coverage.
 
+pub mod spilled;
+
 use crate::ingest::{Requests, StrCol};
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
@@ -22,7 +24,8 @@ pub struct Dedup {
 /// parallel), and a partition of a 10M-row version (~40k rows) stays in cache while it is sorted.
 const PARTITIONS: usize = 256;
 
-fn hash_id(id: &str) -> u64 {
+/// The id hash pairing and the out-of-core spill partition by.
+pub fn hash_id(id: &str) -> u64 {
     FxBuildHasher.hash_one(id)
 }
 
@@ -106,6 +109,17 @@ type PartitionDedup = (Vec<(u32, u32)>, u64, u64);
 /// where hash fragments are equal (duplicates, or distinct ids that share a fragment, which are
 /// told apart exactly). O(n log n) in cache-sized pieces.
 pub fn dedup(r: &Requests) -> Dedup {
+    dedup_impl(r, false).0
+}
+
+/// [`dedup`], and for each kept row the first row of its id (where the kept row stands in
+/// first-seen order): what the out-of-core pairing needs to put partitions' kept rows back in
+/// the order the in-memory run keeps them.
+pub fn dedup_with_first(r: &Requests) -> (Dedup, Vec<u32>) {
+    dedup_impl(r, true)
+}
+
+fn dedup_impl(r: &Requests, want_first: bool) -> (Dedup, Vec<u32>) {
     use rayon::prelude::*;
     let mut parts = partitioned(&r.id, None);
     let results: Vec<PartitionDedup> = parts
@@ -172,8 +186,13 @@ pub fn dedup(r: &Requests) -> Dedup {
         }
         out.by_hash.push(hashed);
     }
-    out.keep = slot.into_iter().filter(|&b| b != u32::MAX).collect();
-    out
+    let mut first = Vec::new();
+    if want_first {
+        (out.keep, first) = slot.into_iter().enumerate().filter(|&(_, b)| b != u32::MAX).map(|(f, b)| (b, f as u32)).unzip();
+    } else {
+        out.keep = slot.into_iter().filter(|&b| b != u32::MAX).collect();
+    }
+    (out, first)
 }
 
 /// The join of V1 and V2 by correlation id.
@@ -204,10 +223,18 @@ pub struct Pairing {
 /// written in time order, so the pairs come here nearly sorted (V1's first-seen order), the
 /// sort has little to do, and reading the pairs' columns in this order stays nearly sequential
 /// on V1's side.
-fn canonical_order(v1: &Requests, twin: &[u32]) -> (Vec<u32>, Vec<u32>) {
+///
+/// `hash(i)` is [`hash_id`] of V1 row i's id and `id(i)` its text; the text is read only where
+/// the time and the kept hash bits tie (the out-of-core pairing keeps the ids of such rows).
+pub fn canonical_order<'a>(
+    ts_ms: &[i64],
+    twin: &[u32],
+    hash: impl Fn(usize) -> u64 + Sync,
+    id: impl Fn(usize) -> &'a str + Sync,
+) -> (Vec<u32>, Vec<u32>) {
     use rayon::prelude::*;
     let paired = |i: &usize| twin[*i] != u32::MAX;
-    let ts = |i: usize| v1.ts_ms[i];
+    let ts = |i: usize| ts_ms[i];
     let (lo, hi) = (0..twin.len())
         .into_par_iter()
         .filter(paired)
@@ -220,7 +247,7 @@ fn canonical_order(v1: &Requests, twin: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let hash_bits = 64 - time_bits;
     let key = |i: usize| {
         let t = ts(i).wrapping_sub(lo) as u64;
-        let h = if hash_bits == 0 { 0 } else { hash_id(v1.id.get(i)) >> time_bits };
+        let h = if hash_bits == 0 { 0 } else { hash(i) >> time_bits };
         if hash_bits == 64 {
             h
         } else {
@@ -234,7 +261,7 @@ fn canonical_order(v1: &Requests, twin: &[u32]) -> (Vec<u32>, Vec<u32>) {
     // Equal top halves: by the whole key, then (the same millisecond and the same kept hash
     // bits, rare) by id text.
     for run in sorted.chunk_by_mut(|a, b| a >> 32 == b >> 32).filter(|r| r.len() > 1) {
-        run.sort_by_cached_key(|&k| (key(k as u32 as usize), v1.id.get(k as u32 as usize)));
+        run.sort_by_cached_key(|&k| (key(k as u32 as usize), id(k as u32 as usize)));
     }
     let v1_index: Vec<u32> = sorted.iter().map(|&k| k as u32).collect();
     drop(sorted);
@@ -246,6 +273,26 @@ fn canonical_order(v1: &Requests, twin: &[u32]) -> (Vec<u32>, Vec<u32>) {
 /// and merged per partition in parallel; every match is confirmed by comparing the id texts.
 /// Uses (and takes) the hash partitions [`dedup`] left. Pairs come in [`canonical_order`].
 pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pairing {
+    let twin = twins(v1, d1, v2, d2);
+    let (v1_index, v2_index) = canonical_order(&v1.ts_ms, &twin, |i| hash_id(v1.id.get(i)), |i| v1.id.get(i));
+    pairing(v1_index, v2_index, d1.keep.len() as u64, d2.keep.len() as u64)
+}
+
+/// The counts of a join whose pairs are (v1_index[k], v2_index[k]).
+pub fn pairing(v1_index: Vec<u32>, v2_index: Vec<u32>, v1_ids: u64, v2_ids: u64) -> Pairing {
+    let mut p = Pairing { v1_ids, v2_ids, ..Default::default() };
+    (p.v1_index, p.v2_index) = (v1_index, v2_index);
+    p.pairs = p.v1_index.len() as u64;
+    p.v1_only = p.v1_ids - p.pairs;
+    p.v2_only = p.v2_ids - p.pairs;
+    p.coverage = if p.v1_ids == 0 { 0.0 } else { p.pairs as f64 / p.v1_ids as f64 };
+    p.v2_coverage = if p.v2_ids == 0 { 0.0 } else { p.pairs as f64 / p.v2_ids as f64 };
+    p
+}
+
+/// For each V1 row, its V2 twin (the kept V2 row with the same id), or u32::MAX: the join
+/// before the pairs are ordered.
+pub fn twins(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Vec<u32> {
     use rayon::prelude::*;
     let sides = |r: &Requests, d: &mut Dedup| {
         let parts = std::mem::take(&mut d.by_hash);
@@ -306,14 +353,7 @@ pub fn join(v1: &Requests, d1: &mut Dedup, v2: &Requests, d2: &mut Dedup) -> Pai
             *j = u32::MAX;
         }
     });
-    let mut p = Pairing { v1_ids: d1.keep.len() as u64, v2_ids: d2.keep.len() as u64, ..Default::default() };
-    (p.v1_index, p.v2_index) = canonical_order(v1, &twin);
-    p.pairs = p.v1_index.len() as u64;
-    p.v1_only = p.v1_ids - p.pairs;
-    p.v2_only = p.v2_ids - p.pairs;
-    p.coverage = if p.v1_ids == 0 { 0.0 } else { p.pairs as f64 / p.v1_ids as f64 };
-    p.v2_coverage = if p.v2_ids == 0 { 0.0 } else { p.pairs as f64 / p.v2_ids as f64 };
-    p
+    twin
 }
 
 #[cfg(test)]

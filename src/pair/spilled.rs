@@ -1,0 +1,185 @@
+//! Pairing out of core: de-duplication and the join, one spill partition at a time.
+//!
+//! Ingest left every column in memory except the correlation ids, which went to spill files by
+//! id hash ([`crate::ingest::spill`]), so both versions' rows of an id are in the same
+//! partition. Each partition's ids are read back (with their rows' timestamps from memory),
+//! de-duplicated and joined exactly as in memory, and the results are put back in the global
+//! row numbers. The outcome is the same, row for row and pair for pair, as [`super::dedup`] and
+//! [`super::join`] on the whole input:
+//!
+//! - de-duplication is per id, and an id's rows are all in one partition, listed in input order,
+//!   so each kept row is the one the in-memory run keeps; the kept rows are put in first-seen
+//!   order through each id's first row, as the in-memory run does;
+//! - the pairs are put in [`super::canonical_order`] over all partitions at once, from each
+//!   paired V1 row's timestamp and id hash. That order reads an id's text only where time and
+//!   hash bits tie; such ties fall within one partition (their hashes agree in the top 16 bits,
+//!   which choose the partition), where their ids are kept.
+//!
+//! Afterwards V1's id column holds, of all ids, only those the rest of the run reads: pairs
+//! whose results differ (discrepancy examples, discrepancies.parquet) and the order's ties.
+
+use super::{canonical_order, dedup_with_first, hash_id, pairing, twins, Dedup, Pairing};
+use crate::error::Result;
+use crate::ingest::spill::{read_partition, SpilledKeys};
+use crate::ingest::{Requests, StrCol};
+
+/// Both versions de-duplicated and joined.
+pub struct Joined {
+    pub d1: Dedup,
+    pub d2: Dedup,
+    pub pairing: Pairing,
+}
+
+/// One partition's rows of a version as pairing reads them: ids, and timestamps from memory.
+fn local(rows: &[u32], ids: StrCol, all: &Requests) -> Requests {
+    Requests { ts_ms: rows.iter().map(|&g| all.ts_ms[g as usize]).collect(), id: ids, ..Default::default() }
+}
+
+/// De-duplicates and joins two versions whose ids were spilled (`k1`, `k2`: one file per
+/// partition, the same number for both), and puts back into `v1.id` the ids the rest of the
+/// run reads (every other row's id is left empty).
+pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &SpilledKeys) -> Result<Joined> {
+    let (n1, n2) = (v1.len(), v2.len());
+    // The pair order ties rows with equal timestamps and equal hash bits above the time span's
+    // bits; the span of all V1 rows bounds that of the paired ones, so ties under the widest
+    // span include every tie the order can meet.
+    let (lo, hi) = v1.ts_ms.iter().fold((i64::MAX, i64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+    let time_bits = if n1 == 0 { 0 } else { 64 - (hi.wrapping_sub(lo) as u64).leading_zeros() };
+    // Spill partitions are chosen by hash bits 48..56: ties stay within a partition when the
+    // compared hash bits include them. Over a span of 2^48 ms (8,900 years) and more, every
+    // paired id is kept instead.
+    let keep_every_id = 64 - time_bits < 16;
+    let mut slot1 = vec![u32::MAX; n1];
+    let mut slot2 = vec![u32::MAX; n2];
+    let mut twin = vec![u32::MAX; n1];
+    let mut hashes = vec![0u64; n1];
+    let mut restore: Vec<(u32, String)> = Vec::new();
+    let (mut dup_rows, mut dup_ids) = ([0u64; 2], [0u64; 2]);
+    let parts = k1.files.len();
+    for (p, (f1, f2)) in k1.files.iter().zip(&k2.files).enumerate() {
+        crate::progress::stage(&format!("pairing V1 and V2: partition {} of {parts}", p + 1));
+        let (a, b) = rayon::join(|| read_partition(f1), || read_partition(f2));
+        let ((rows1, ids1), (rows2, ids2)) = (a?, b?);
+        let (r1, r2) = (local(&rows1, ids1, v1), local(&rows2, ids2, v2));
+        let ((mut d1, first1), (mut d2, first2)) = rayon::join(|| dedup_with_first(&r1), || dedup_with_first(&r2));
+        for (slot, d, first, rows) in [(&mut slot1, &d1, &first1, &rows1), (&mut slot2, &d2, &first2, &rows2)] {
+            for (&kept, &f) in d.keep.iter().zip(first) {
+                slot[rows[f as usize] as usize] = rows[kept as usize];
+            }
+        }
+        for (k, d) in [&d1, &d2].into_iter().enumerate() {
+            dup_rows[k] += d.duplicate_rows;
+            dup_ids[k] += d.duplicate_ids;
+        }
+        let t = twins(&r1, &mut d1, &r2, &mut d2);
+        // (timestamp, hash bits the order may compare, local row, id needed)
+        let mut paired: Vec<(i64, u64, u32, bool)> = Vec::new();
+        for (i, &j) in t.iter().enumerate() {
+            if j == u32::MAX {
+                continue;
+            }
+            let (g1, g2) = (rows1[i] as usize, rows2[j as usize] as usize);
+            twin[g1] = g2 as u32;
+            let h = hash_id(r1.id.get(i));
+            hashes[g1] = h;
+            let differ = v1.result.get(g1) != v2.result.get(g2);
+            paired.push((r1.ts_ms[i], h.checked_shr(time_bits).unwrap_or(0), i as u32, differ || keep_every_id));
+        }
+        paired.sort_unstable();
+        for run in paired.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            for &(_, _, i, needed) in run {
+                if needed || run.len() > 1 {
+                    restore.push((rows1[i as usize], r1.id.get(i as usize).to_string()));
+                }
+            }
+        }
+    }
+    restore.sort_unstable_by_key(|x| x.0);
+    let mut ids = StrCol::default();
+    let mut next = restore.into_iter().peekable();
+    for row in 0..n1 {
+        match next.next_if(|x| x.0 as usize == row) {
+            Some((_, id)) => ids.push(&id),
+            None => ids.push(""),
+        }
+    }
+    v1.id = ids;
+    let keep = |slot: Vec<u32>| -> Vec<u32> { slot.into_iter().filter(|&b| b != u32::MAX).collect() };
+    let d1 = Dedup { keep: keep(slot1), duplicate_rows: dup_rows[0], duplicate_ids: dup_ids[0], by_hash: Vec::new() };
+    let d2 = Dedup { keep: keep(slot2), duplicate_rows: dup_rows[1], duplicate_ids: dup_ids[1], by_hash: Vec::new() };
+    let id_col = &v1.id;
+    let (i1, i2) = canonical_order(&v1.ts_ms, &twin, |i| hashes[i], |i| id_col.get(i));
+    let pairing = pairing(i1, i2, d1.keep.len() as u64, d2.keep.len() as u64);
+    Ok(Joined { d1, d2, pairing })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::spill::{KeySpill, SpillPlan};
+    use crate::pair::dedup;
+    use crate::stats::resample::splitmix;
+
+    /// `n` rows with ids from `distinct` values (duplicates), timestamps among 4 values near
+    /// `lo` plus one row at `lo + span` (the span decides how many hash bits the pair order
+    /// compares), and results from three values (some pairs differ).
+    fn version(seed: u64, n: usize, distinct: u64, lo: i64, span: i64) -> Requests {
+        let mut r = Requests::new(&[]);
+        for i in 0..n as u64 {
+            let a = splitmix(seed ^ i.wrapping_mul(0x9e37_79b9));
+            let b = splitmix(a);
+            // Row 0 of both versions is one pair, so that the paired span is `span`.
+            r.id.push(&if i == 0 { "span".to_string() } else { format!("id-{}", a % distinct) });
+            r.ts_ms.push(if i == 0 { lo + span } else { lo + (b % 4) as i64 });
+            r.result.push(Some(["{\"ok\":1}", "{\"ok\":2}", "\"x\""][(b >> 8) as usize % 3]));
+        }
+        r
+    }
+
+    fn spill(r: &Requests, plan: &SpillPlan, version: &str) -> SpilledKeys {
+        let mut k = KeySpill::create(plan, version).expect("spill");
+        k.push(0, &r.id);
+        k.finish().expect("finish")
+    }
+
+    #[test]
+    fn partitioned_pairing_equals_pairing_in_memory() {
+        // Spans: a day (the order compares 37 hash bits), 2^47 ms (16 bits: timestamps and
+        // hash bits tie among the ~600 rows per millisecond, and ties need the ids), and 2^50 ms
+        // (under 16 bits: every paired id is kept).
+        for (seed, span, parts) in [(1, 86_400_000, 4), (2, 1 << 47, 2), (3, 1 << 47, 16), (4, 1 << 50, 8), (5, 0, 2)] {
+            let n = 3_000;
+            let (v1, v2) = (version(seed, n, 2_600, 1_700_000_000_000, span), version(seed + 100, n, 2_600, 1_700_000_000_000, span));
+            let (mut d1, mut d2) = (dedup(&v1), dedup(&v2));
+            let want = crate::pair::join(&v1, &mut d1, &v2, &mut d2);
+            assert!(want.pairs > 500, "seed {seed}: enough pairs to test");
+
+            let dir = tempfile::tempdir().expect("tempdir");
+            let plan = SpillPlan { dir: dir.path().to_path_buf(), partitions: parts };
+            let (k1, k2) = (spill(&v1, &plan, "v1"), spill(&v2, &plan, "v2"));
+            let mut o1 = Requests { id: StrCol::default(), ..v1.clone() };
+            let got = join_spilled(&mut o1, &k1, &v2, &k2).expect("join");
+            assert_eq!(got.d1.keep, d1.keep, "seed {seed}: V1 kept rows");
+            assert_eq!(got.d2.keep, d2.keep, "seed {seed}: V2 kept rows");
+            assert_eq!((got.d1.duplicate_rows, got.d1.duplicate_ids), (d1.duplicate_rows, d1.duplicate_ids));
+            assert_eq!((got.d2.duplicate_rows, got.d2.duplicate_ids), (d2.duplicate_rows, d2.duplicate_ids));
+            assert_eq!(got.pairing.v1_index, want.v1_index, "seed {seed}: pair order");
+            assert_eq!(got.pairing.v2_index, want.v2_index, "seed {seed}");
+            assert_eq!(serde_json::to_string(&got.pairing).ok(), serde_json::to_string(&want).ok());
+            // Every pair whose results differ keeps its id; other ids are empty unless kept for
+            // the order's ties.
+            assert_eq!(o1.id.len(), v1.len());
+            let mut kept = 0;
+            for (&a, &b) in want.v1_index.iter().zip(&want.v2_index) {
+                let (a, b) = (a as usize, b as usize);
+                if v1.result.get(a) != v2.result.get(b) || span >= 1 << 48 {
+                    assert_eq!(o1.id.get(a), v1.id.get(a), "seed {seed}: row {a} keeps its id");
+                }
+                kept += usize::from(!o1.id.get(a).is_empty());
+            }
+            if span < 1 << 48 {
+                assert!(kept < want.pairs as usize, "seed {seed}: not every id is kept ({kept})");
+            }
+        }
+    }
+}
