@@ -303,11 +303,13 @@ fn run_joined(
     // V2's ids have done their work: a pair is named by V1's id (the same text) from here on.
     i2.requests.release_ids();
 
-    let ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
+    let mut ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
     let t = Instant::now();
     crate::progress::stage("computing metrics and intervals");
     let baseline = replay.map(|(r, file)| metrics::replay_baseline(&ds.v1, &ds.d1, &r.requests, policy, file));
-    let (m, w) = rayon::join(|| metrics::compute(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
+    let (counts, w) = rayon::join(|| metrics::compute_counts(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
+    ds.release_after_counts(&counts.discrepancy);
+    let m = metrics::compute_latency(&ds, policy, counts);
     timings.push(("metrics", t.elapsed().as_secs_f64()));
 
     let t = Instant::now();

@@ -19,12 +19,13 @@ use std::path::Path;
 /// Peak bytes per input row in memory, apart from the id text and segment columns: 1.89 GB for
 /// the 20M rows (20-character ids) of the 10M-pair benchmark, ~75 + 20 bytes a row.
 const IN_MEMORY_ROW: u64 = 75;
-/// Peak bytes per input row out of core (the metrics stage's, as in memory, but without the id
-/// texts): 1.79 GB for those 20M rows.
-const OUT_OF_CORE_ROW: u64 = 90;
+/// Peak bytes per input row out of core after pairing (the metrics stage's): 1.53 GB for those
+/// 20M rows.
+const OUT_OF_CORE_ROW: u64 = 78;
 /// Resident bytes per input row while partitions are paired, outside the partition: the
-/// columns without ids (~37 bytes), an empty id's offset, and pairing's per-row arrays.
-const PAIRING_ROW: u64 = 70;
+/// columns without ids (~37 bytes), an empty id's offset, pairing's per-row arrays and what
+/// ingest left allocated (1.33 GB for those 20M rows).
+const PAIRING_ROW: u64 = 68;
 /// Bytes per row of the partition being paired, apart from the id text: row number,
 /// timestamp, pairing keys, de-duplication and join arrays.
 const PARTITION_ROW: u64 = 64;
@@ -295,8 +296,8 @@ mod tests {
         assert!(spills.usage.out_of_core);
         let p = spills.partitions.expect("partitions");
         assert!(p.is_power_of_two() && (2..=256).contains(&p));
-        // 20M rows at 90 bytes each cannot fit 1.5 GB even out of core: the error names a rate.
-        let e = plan(rows, 0, 0, Some(3 << 29), "t".into(), false, None).err().map(|e| e.to_string()).unwrap_or_default();
+        // 20M rows at 78 bytes each cannot fit 1 GB even out of core: the error names a rate.
+        let e = plan(rows, 0, 0, Some(1 << 30), "t".into(), false, None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("--sample-rate 0.") && e.contains("memory limit"), "{e}");
         // Forced out of core with room to spare: two partitions.
         assert_eq!(plan(1000, 0, 0, Some(1 << 30), "t".into(), true, None).expect("plan").partitions, Some(2));

@@ -78,6 +78,33 @@ pub struct Dataset {
     pub mode: Mode,
 }
 
+impl Dataset {
+    /// Frees what only [`compute_counts`] and [`compute_windows`] read, before the latency
+    /// statistics take their copies: error codes, resource columns, and every V1 id but those
+    /// of mismatched pairs (discrepancies.parquet names them). At 10M pairs that is ~0.6 GB.
+    /// Latencies, timestamps, status, results and segments stay for the charts, the rollback
+    /// drill and discrepancies.parquet.
+    pub fn release_after_counts(&mut self, disc: &discrepancy::Discrepancy) {
+        use crate::ingest::columns::{DictCol, NumCol};
+        for r in [&mut self.v1, &mut self.v2] {
+            r.error_code = DictCol::default();
+            (r.cpu_ms, r.memory_mb, r.net_bytes) = (NumCol::default(), NumCol::default(), NumCol::default());
+        }
+        let mut named: Vec<u32> = disc.mismatched.iter().filter_map(|(i, _)| self.pairing.v1_index.get(*i).copied()).collect();
+        named.sort_unstable();
+        let old = std::mem::take(&mut self.v1.id);
+        if old.len() == self.v1.len() {
+            let mut next = named.iter().peekable();
+            for row in 0..old.len() {
+                match next.next_if(|&&r| r as usize == row) {
+                    Some(_) => self.v1.id.push(old.get(row)),
+                    None => self.v1.id.push(""),
+                }
+            }
+        }
+    }
+}
+
 fn pick<T: Copy>(v: &[T], idx: &[u32]) -> Vec<T> {
     idx.iter().map(|&i| v[i as usize]).collect()
 }
@@ -90,51 +117,30 @@ pub fn replay_baseline(v1: &Requests, d1: &Dedup, replay: &Requests, policy: &Po
     discrepancy::baseline(&pairs, &policy.compare, file)
 }
 
+/// The metrics that read more than the latencies: error rates, discrepancies and resources.
+/// Computed first, so that the columns only they read can be released
+/// ([`Dataset::release_after_counts`]) before the latency statistics take their copies.
+pub struct Counts {
+    pub e1: errors::Rate,
+    pub e2: errors::Rate,
+    pub diff: errors::ErrorDiff,
+    pub discrepancy: discrepancy::Discrepancy,
+    pub resources: BTreeMap<&'static str, resources::ResourceMetric>,
+}
+
+/// Every metric of verdict.json's `metrics`.
 pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Baseline>) -> Metrics {
+    let counts = compute_counts(ds, policy, baseline);
+    compute_latency(ds, policy, counts)
+}
+
+/// Error rates, discrepancies and resource ratios.
+pub fn compute_counts(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Baseline>) -> Counts {
     let conf = policy.analysis.confidence;
     let seed = policy.analysis.seed;
     let (v1, v2) = (&ds.v1, &ds.v2);
     let shadow = ds.mode == Mode::Shadow;
     let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
-    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
-    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
-    let (comparison, shift);
-    let (s1, s2);
-    // Each version's latencies sorted, kept for the confidence sequences.
-    let (mut sorted1, mut sorted2);
-    if shadow {
-        // The kept samples are only needed sorted: sort them in place.
-        let (mut k1, mut k2) = (lat1, lat2);
-        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
-        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
-        let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
-        // Every kept row paired (the usual shadow run): the paired samples are the kept samples
-        // in another order, so their sorts are the ones just made.
-        if pi1.len() != ds.d1.keep.len() || pi2.len() != ds.d2.keep.len() {
-            (k1, k2) = rayon::join(|| crate::stats::sorted(&p1), || crate::stats::sorted(&p2));
-        }
-        (comparison, shift) = rayon::join(
-            || latency::compare_paired_sorted(&p1, &p2, &k1, &k2, conf, seed),
-            || crate::stats::shift::shift_function(&p1, &p2, &k1, &k2, true, conf, seed),
-        );
-        (sorted1, sorted2) = (k1, k2);
-    } else {
-        // Canary statistics do not depend on the order of the requests: sort in place and use the
-        // sorted samples throughout.
-        let (mut k1, mut k2) = (lat1, lat2);
-        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
-        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
-        (comparison, shift) = rayon::join(
-            || latency::compare_unpaired_sorted(&k1, &k2, &k1, &k2, conf, seed),
-            || crate::stats::shift::shift_function(&k1, &k2, &k1, &k2, false, conf, seed),
-        );
-        (sorted1, sorted2) = (k1, k2);
-    }
-    if !policy.sequential.active() {
-        // Nothing else reads them: free both versions' sorted latencies (160 MB at 10M pairs)
-        // before the discrepancy and resource passes allocate theirs.
-        (sorted1, sorted2) = (Vec::new(), Vec::new());
-    }
     let rate = |r: &Requests, keep: &[u32]| {
         errors::rate(keep.iter().map(|&i| r.ok[i as usize]), keep.iter().map(|&i| r.error_code.get(i as usize)), conf)
     };
@@ -173,13 +179,57 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
             })
             .collect::<BTreeMap<_, _>>()
     };
-    let (disc, res) = rayon::join(discrepancies, resources);
+    let (discrepancy, resources) = rayon::join(discrepancies, resources);
+    Counts { e1, e2, diff, discrepancy, resources }
+}
+
+/// The latency statistics (and the confidence sequences, which also read the counts).
+pub fn compute_latency(ds: &Dataset, policy: &Policy, counts: Counts) -> Metrics {
+    let conf = policy.analysis.confidence;
+    let seed = policy.analysis.seed;
+    let (v1, v2) = (&ds.v1, &ds.v2);
+    let shadow = ds.mode == Mode::Shadow;
+    let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
+    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
+    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
+    let (comparison, shift);
+    let (s1, s2);
+    // Each version's latencies sorted, kept for the confidence sequences.
+    let (sorted1, sorted2);
+    if shadow {
+        // The kept samples are only needed sorted: sort them in place.
+        let (mut k1, mut k2) = (lat1, lat2);
+        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
+        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
+        let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
+        // Every kept row paired (the usual shadow run): the paired samples are the kept samples
+        // in another order, so their sorts are the ones just made.
+        if pi1.len() != ds.d1.keep.len() || pi2.len() != ds.d2.keep.len() {
+            (k1, k2) = rayon::join(|| crate::stats::sorted(&p1), || crate::stats::sorted(&p2));
+        }
+        (comparison, shift) = rayon::join(
+            || latency::compare_paired_sorted(&p1, &p2, &k1, &k2, conf, seed),
+            || crate::stats::shift::shift_function(&p1, &p2, &k1, &k2, true, conf, seed),
+        );
+        (sorted1, sorted2) = (k1, k2);
+    } else {
+        // Canary statistics do not depend on the order of the requests: sort in place and use the
+        // sorted samples throughout.
+        let (mut k1, mut k2) = (lat1, lat2);
+        rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
+        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
+        (comparison, shift) = rayon::join(
+            || latency::compare_unpaired_sorted(&k1, &k2, &k1, &k2, conf, seed),
+            || crate::stats::shift::shift_function(&k1, &k2, &k1, &k2, false, conf, seed),
+        );
+        (sorted1, sorted2) = (k1, k2);
+    }
     let sq = &policy.sequential;
     let sequential = sq.active().then(|| {
         let inputs = sequential::Inputs {
-            v1_errors: (e1.errors, e1.n),
-            v2_errors: (e2.errors, e2.n),
-            discrepancy: disc.applicable.then_some((disc.mismatches, disc.comparable_pairs)),
+            v1_errors: (counts.e1.errors, counts.e1.n),
+            v2_errors: (counts.e2.errors, counts.e2.n),
+            discrepancy: counts.discrepancy.applicable.then_some((counts.discrepancy.mismatches, counts.discrepancy.comparable_pairs)),
             v1_sorted: &sorted1,
             v2_sorted: &sorted2,
         };
@@ -187,9 +237,9 @@ pub fn compute(ds: &Dataset, policy: &Policy, baseline: Option<&discrepancy::Bas
     });
     Metrics {
         latency_ms: LatencyMetrics { v1: s1, v2: s2, comparison, shift },
-        errors: ErrorMetrics { v1: e1, v2: e2, diff },
-        discrepancy: disc,
-        resources: res,
+        errors: ErrorMetrics { v1: counts.e1, v2: counts.e2, diff: counts.diff },
+        discrepancy: counts.discrepancy,
+        resources: counts.resources,
         sequential,
     }
 }
