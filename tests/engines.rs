@@ -136,6 +136,21 @@ fn duckdb_paired_table_gives_the_raw_logs_verdict() {
     assert!(inputs["duplicate_rows"].as_u64() > Some(9), "{inputs}");
     assert!(from_raw["pairing"]["v1_only"].as_u64() > Some(0) && from_raw["pairing"]["v2_only"].as_u64() > Some(0));
     assert_same_verdict(&from_raw, &from_pairs);
+    // Out of core, the paired table's ids are spilled by partition: the same verdict.
+    let ooc_out = dir.path().join("pairs-ooc");
+    let out = bin()
+        .args(["analyze", "--pairs"])
+        .arg(&pairs)
+        .arg("--out")
+        .arg(&ooc_out)
+        .args(flags)
+        .args(["--spill-partitions", "4"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(raw.code), "{}", String::from_utf8_lossy(&out.stderr));
+    let ooc: Value = serde_json::from_str(&std::fs::read_to_string(ooc_out.join("verdict.json")).expect("verdict.json")).expect("parses");
+    assert_eq!(ooc["memory"]["out_of_core"], true);
+    assert_same_verdict(&from_pairs, &ooc);
     // A segment the SQL did not carry is named, with the fix.
     let out = bin()
         .args(["analyze", "--pairs"])

@@ -47,12 +47,17 @@ fn native(out: &Path) -> Run {
 }
 
 fn input(preset: &str, file: &str, out: &Path) -> Run {
+    input_with(preset, file, out, &[])
+}
+
+fn input_with(preset: &str, file: &str, out: &Path, extra: &[&str]) -> Run {
     let o = bin()
         .args(["analyze", "--preset", preset, "--input"])
         .arg(repo().join("fixtures/telemetry").join(file))
         .arg("--out")
         .arg(out)
         .arg("-q")
+        .args(extra)
         .output()
         .expect("runs");
     Run {
@@ -91,6 +96,10 @@ fn otlp_jaeger_and_zipkin_exports_give_the_native_verdict() {
     for (preset, file) in [("otlp", "otlp/traces.jsonl"), ("jaeger", "jaeger/traces.json"), ("zipkin", "zipkin/spans.json")] {
         let run = input(preset, file, &dir.path().join(preset));
         check_same(preset, &run, &base);
+        // Out of core: both versions' spans of the one export spill their ids by partition.
+        let ooc = input_with(preset, file, &dir.path().join(format!("{preset}-ooc")), &["--spill-partitions", "4"]);
+        check_same(&format!("{preset} out of core"), &ooc, &base);
+        assert_eq!(ooc.verdict()["memory"]["out_of_core"], true);
         let v = run.verdict();
         let i = &v["inputs"]["v1"];
         // The other version's server spans and every span that is not a server span of the
