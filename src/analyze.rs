@@ -135,9 +135,10 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let (o1, o2) = (opts("v1"), opts("v2"));
     // In memory or out of core: from the input's estimated rows and the memory limit.
     let (limit, source) = crate::memory::limit(req.memory_limit.as_deref())?;
-    let (rows, input_bytes) = crate::memory::estimate_input(&[&req.v1, &req.v2], req.format.or(policy.input.format))?;
-    let rows = (rows as f64 * req.sample_rate.clamp(0.0, 1.0)) as u64;
-    let plan = crate::memory::plan(rows, input_bytes, read_columns.len(), limit, source, req.out_of_core, req.spill_partitions)?;
+    let id_column = if req.pairs { "correlation_id" } else { policy.columns.correlation_id.as_str() };
+    let mut input = crate::memory::estimate_input(&[&req.v1, &req.v2], req.format.or(policy.input.format), id_column)?;
+    input.rows = (input.rows as f64 * req.sample_rate.clamp(0.0, 1.0)) as u64;
+    let plan = crate::memory::plan(&input, read_columns.len(), limit, source, req.out_of_core, req.spill_partitions)?;
     let mut memory = plan.usage;
     let spill_dir = match plan.partitions {
         Some(partitions) => {

@@ -1,8 +1,9 @@
 //! The memory budget of a run (`--memory-limit`) and the choice between the in-memory and the
 //! out-of-core pipeline.
 //!
-//! Before reading, the number of input rows is estimated (Parquet: the footers' row counts;
-//! text: file size over the average line of the first 64 KiB), and from it the peak memory of
+//! Before reading, the number of input rows is estimated (Parquet: the footers' row counts and
+//! the id column's size; text: file size over the average line of the first 64 KiB), and from it
+//! the peak memory of
 //! each pipeline, with per-row costs measured on the benchmark files (BENCHMARKS.md: ~95 bytes
 //! a row in memory with 36-character ids, of which ~44 are the id). When the in-memory estimate
 //! exceeds the limit (or with `--out-of-core`), the ids are spilled to disk by hash partition
@@ -29,7 +30,7 @@ const PAIRING_ROW: u64 = 68;
 /// Bytes per row of the partition being paired, apart from the id text: row number,
 /// timestamp, pairing keys, de-duplication and join arrays.
 const PARTITION_ROW: u64 = 64;
-/// Id length assumed before reading (a UUID).
+/// Id length assumed before reading when the files do not say (a UUID).
 const ID_BYTES: u64 = 36;
 /// Share of physical memory (or of a cgroup's limit) used when no limit is given.
 const DEFAULT_SHARE: f64 = 0.7;
@@ -112,19 +113,56 @@ pub fn limit(flag: Option<&str>) -> Result<(Option<u64>, String)> {
     })
 }
 
+/// What the files say before they are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InputEstimate {
+    pub rows: u64,
+    pub bytes: u64,
+    /// Rows and id bytes of the files whose footers give the id column's size (Parquet).
+    id_rows: u64,
+    id_bytes: u64,
+}
+
+impl InputEstimate {
+    /// The average id length where the footers tell it, else a UUID's.
+    pub fn id_bytes(&self) -> u64 {
+        if self.id_rows == 0 {
+            ID_BYTES
+        } else {
+            (self.id_bytes / self.id_rows).clamp(1, 4096)
+        }
+    }
+}
+
+/// The rows of a Parquet file and, when its footer has the id column (`id_column`, a top-level
+/// or dotted path), the id bytes: the column's uncompressed size less the 4-byte length of each
+/// plainly encoded value.
+fn parquet_rows(path: &Path, id_column: &str) -> Option<InputEstimate> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).ok()?).ok()?;
+    let meta = reader.metadata();
+    let rows = meta.file_metadata().num_rows().max(0) as u64;
+    let mut est = InputEstimate { rows, ..Default::default() };
+    let chunks: Vec<_> =
+        meta.row_groups().iter().filter_map(|g| g.columns().iter().find(|c| c.column_path().string() == id_column)).collect();
+    if chunks.len() == meta.num_row_groups() && rows > 0 {
+        let values: i64 = chunks.iter().map(|c| c.num_values()).sum();
+        let size: i64 = chunks.iter().map(|c| c.uncompressed_size()).sum();
+        est.id_rows = rows;
+        est.id_bytes = (size - 4 * values).max(0) as u64;
+    }
+    Some(est)
+}
+
 /// Estimated data rows of one file, and its size in bytes.
-fn file_rows(path: &Path, format: Format) -> (u64, u64) {
+fn file_rows(path: &Path, format: Format, id_column: &str) -> InputEstimate {
     // A pipe (`--v1 <(zcat ...)`) has no size, and reading it here would take its rows.
     let Some(size) = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len()) else {
-        return (0, 0);
+        return InputEstimate::default();
     };
     if format == Format::Parquet {
-        let rows = std::fs::File::open(path)
-            .ok()
-            .and_then(|f| parquet::file::reader::SerializedFileReader::new(f).ok())
-            .map(|r| parquet::file::reader::FileReader::metadata(&r).file_metadata().num_rows().max(0) as u64);
-        if let Some(rows) = rows {
-            return (rows, size);
+        if let Some(est) = parquet_rows(path, id_column) {
+            return InputEstimate { bytes: size, ..est };
         }
     }
     let name = path.to_string_lossy().to_ascii_lowercase();
@@ -137,7 +175,7 @@ fn file_rows(path: &Path, format: Format) -> (u64, u64) {
         _ => average_line(path).unwrap_or(300),
     };
     let text_bytes = if compressed { size.saturating_mul(8) } else { size };
-    (text_bytes / row_bytes.max(1), size)
+    InputEstimate { rows: text_bytes / row_bytes.max(1), bytes: size, ..Default::default() }
 }
 
 /// The average line length of the first 64 KiB of a text file.
@@ -156,9 +194,10 @@ fn average_line(path: &Path) -> Option<u64> {
     (lines > 0).then(|| n as u64 / lines)
 }
 
-/// Estimated rows and bytes of the inputs (each path counted once).
-pub fn estimate_input(paths: &[&Path], format: Option<Format>) -> Result<(u64, u64)> {
-    let (mut rows, mut bytes) = (0, 0);
+/// Estimated rows, bytes and id length of the inputs (each path counted once); `id_column` is
+/// the correlation id's column.
+pub fn estimate_input(paths: &[&Path], format: Option<Format>, id_column: &str) -> Result<InputEstimate> {
+    let mut all = InputEstimate::default();
     let mut seen: Vec<&Path> = Vec::new();
     for &p in paths {
         if seen.contains(&p) {
@@ -166,12 +205,14 @@ pub fn estimate_input(paths: &[&Path], format: Option<Format>) -> Result<(u64, u
         }
         seen.push(p);
         for (file, f) in crate::ingest::paths::resolve(p, format)? {
-            let (r, b) = file_rows(&file, format.unwrap_or(f));
-            rows += r;
-            bytes += b;
+            let e = file_rows(&file, format.unwrap_or(f), id_column);
+            all.rows += e.rows;
+            all.bytes += e.bytes;
+            all.id_rows += e.id_rows;
+            all.id_bytes += e.id_bytes;
         }
     }
-    Ok((rows, bytes))
+    Ok(all)
 }
 
 /// How a run will use memory.
@@ -181,11 +222,10 @@ pub struct Plan {
     pub partitions: Option<usize>,
 }
 
-/// Chooses in memory or out of core for `rows` input rows (both versions, after any sampling)
+/// Chooses in memory or out of core for the input's rows (both versions, after any sampling)
 /// with `segments` segment columns.
 pub fn plan(
-    rows: u64,
-    input_bytes: u64,
+    input: &InputEstimate,
     segments: usize,
     limit: Option<u64>,
     source: String,
@@ -198,8 +238,9 @@ pub fn plan(
             crate::ingest::spill::MAX_PARTITIONS
         )));
     }
+    let (rows, input_bytes, id_bytes) = (input.rows, input.bytes, input.id_bytes());
     let seg = 4 * segments as u64;
-    let in_memory = rows * (IN_MEMORY_ROW + ID_BYTES + seg);
+    let in_memory = rows * (IN_MEMORY_ROW + id_bytes + seg);
     let mut usage = MemoryUse {
         limit_bytes: limit,
         limit_source: source,
@@ -213,7 +254,7 @@ pub fn plan(
         return Ok(Plan { usage, partitions: None });
     }
     // Partitions: one partition's pairing within an eighth of the limit (16 when there is none).
-    let per_partition = rows * (PARTITION_ROW + ID_BYTES);
+    let per_partition = rows * (PARTITION_ROW + id_bytes);
     let partitions = match (partitions, limit) {
         (Some(p), _) => p,
         (None, Some(l)) => {
@@ -287,23 +328,27 @@ mod tests {
         }
     }
 
+    fn sized(rows: u64) -> InputEstimate {
+        InputEstimate { rows, ..Default::default() }
+    }
+
     #[test]
     fn the_plan_spills_only_when_the_estimate_exceeds_the_limit() {
         let rows = 20_000_000;
-        let fits = plan(rows, 0, 0, Some(4 << 30), "t".into(), false, None).expect("plan");
+        let fits = plan(&sized(rows), 0, Some(4 << 30), "t".into(), false, None).expect("plan");
         assert!(!fits.usage.out_of_core && fits.partitions.is_none());
-        let spills = plan(rows, 0, 0, Some(2 << 30), "t".into(), false, None).expect("plan");
+        let spills = plan(&sized(rows), 0, Some(2 << 30), "t".into(), false, None).expect("plan");
         assert!(spills.usage.out_of_core);
         let p = spills.partitions.expect("partitions");
         assert!(p.is_power_of_two() && (2..=256).contains(&p));
         // 20M rows at 78 bytes each cannot fit 1 GB even out of core: the error names a rate.
-        let e = plan(rows, 0, 0, Some(1 << 30), "t".into(), false, None).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = plan(&sized(rows), 0, Some(1 << 30), "t".into(), false, None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("--sample-rate 0.") && e.contains("memory limit"), "{e}");
         // Forced out of core with room to spare: two partitions.
-        assert_eq!(plan(1000, 0, 0, Some(1 << 30), "t".into(), true, None).expect("plan").partitions, Some(2));
-        assert_eq!(plan(1000, 0, 0, Some(1 << 30), "t".into(), true, Some(64)).expect("plan").partitions, Some(64));
+        assert_eq!(plan(&sized(1000), 0, Some(1 << 30), "t".into(), true, None).expect("plan").partitions, Some(2));
+        assert_eq!(plan(&sized(1000), 0, Some(1 << 30), "t".into(), true, Some(64)).expect("plan").partitions, Some(64));
         for bad in [0, 3, 512] {
-            assert!(plan(1000, 0, 0, None, "t".into(), true, Some(bad)).is_err(), "{bad}");
+            assert!(plan(&sized(1000), 0, None, "t".into(), true, Some(bad)).is_err(), "{bad}");
         }
     }
 }

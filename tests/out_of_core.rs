@@ -101,14 +101,16 @@ fn out_of_core_gives_the_in_memory_verdict_and_outputs() {
 fn the_memory_limit_decides_and_is_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "20000", "--seed", "2"]);
-    // 40,000 rows: ~4.4 MB in memory by the estimate, ~3.6 MB out of core.
-    let spilled = analyze(&v1, &v2, &dir.path().join("a"), &["--quiet", "--memory-limit", "4M"]);
+    // 40,000 rows with 20-character ids (the Parquet footers give their size): 3.8 MB in memory
+    // by the estimate, ~3.1 MB out of core.
+    let spilled = analyze(&v1, &v2, &dir.path().join("a"), &["--quiet", "--memory-limit", "3.5M"]);
     assert!(matches!(spilled.code, 0 | 1 | 3), "{}", spilled.stderr);
     let (_, m) = verdict_without_memory(&spilled.out);
     assert_eq!(m["out_of_core"], true, "{m}");
-    assert_eq!(m["limit_bytes"], 4 << 20);
-    assert_eq!(m["limit_source"], "--memory-limit 4M");
+    assert_eq!(m["limit_bytes"], 7 << 19);
+    assert_eq!(m["limit_source"], "--memory-limit 3.5M");
     assert_eq!(m["estimated_rows"], 40_000, "Parquet row counts come from the footers");
+    assert_eq!(m["estimated_bytes"], 40_000 * (75 + 20), "75 bytes a row and the ids' 20 bytes");
     let roomy = analyze(&v1, &v2, &dir.path().join("b"), &["--quiet", "--memory-limit", "1G"]);
     let (_, m) = verdict_without_memory(&roomy.out);
     assert_eq!(m["out_of_core"], false, "{m}");
