@@ -122,7 +122,8 @@ mod tests {
 
     /// `n` rows with ids from `distinct` values (duplicates), timestamps among 4 values near
     /// `lo` plus one row at `lo + span` (the span decides how many hash bits the pair order
-    /// compares), and results from three values (some pairs differ).
+    /// compares), and results that depend on the id except in one row of ten (so most pairs
+    /// agree, and their ids are not kept for the discrepancy examples).
     fn version(seed: u64, n: usize, distinct: u64, lo: i64, span: i64) -> Requests {
         let mut r = Requests::new(&[]);
         for i in 0..n as u64 {
@@ -131,9 +132,53 @@ mod tests {
             // Row 0 of both versions is one pair, so that the paired span is `span`.
             r.id.push(&if i == 0 { "span".to_string() } else { format!("id-{}", a % distinct) });
             r.ts_ms.push(if i == 0 { lo + span } else { lo + (b % 4) as i64 });
-            r.result.push(Some(["{\"ok\":1}", "{\"ok\":2}", "\"x\""][(b >> 8) as usize % 3]));
+            let pick = if b % 10 == 0 { b >> 8 } else { a % distinct };
+            r.result.push(Some(["{\"ok\":1}", "{\"ok\":2}", "\"x\""][pick as usize % 3]));
         }
         r
+    }
+
+    /// The whole comparison: kept rows, duplicate counts, pair order and counts.
+    fn same_as_in_memory(v1: &Requests, v2: &Requests, parts: usize) -> std::result::Result<(), String> {
+        let (mut d1, mut d2) = (dedup(v1), dedup(v2));
+        let want = crate::pair::join(v1, &mut d1, v2, &mut d2);
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let plan = SpillPlan { dir: dir.path().to_path_buf(), partitions: parts };
+        let (k1, k2) = (spill(v1, &plan, "v1"), spill(v2, &plan, "v2"));
+        let mut o1 = Requests { id: StrCol::default(), ..v1.clone() };
+        let got = join_spilled(&mut o1, &k1, v2, &k2).map_err(|e| e.to_string())?;
+        let check = |what: &str, ok: bool| if ok { Ok(()) } else { Err(format!("{what} differs")) };
+        check("V1 kept rows", got.d1.keep == d1.keep)?;
+        check("V2 kept rows", got.d2.keep == d2.keep)?;
+        let dups = |a: &Dedup, b: &Dedup| (a.duplicate_rows, a.duplicate_ids, b.duplicate_rows, b.duplicate_ids);
+        check("duplicates", dups(&got.d1, &got.d2) == dups(&d1, &d2))?;
+        check("pair order", got.pairing.v1_index == want.v1_index && got.pairing.v2_index == want.v2_index)?;
+        check("counts", serde_json::to_string(&got.pairing).ok() == serde_json::to_string(&want).ok())?;
+        for (&a, &b) in want.v1_index.iter().zip(&want.v2_index) {
+            if v1.result.get(a as usize) != v2.result.get(b as usize) {
+                check("a differing pair's id", o1.id.get(a as usize) == v1.id.get(a as usize))?;
+            }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Random sizes (empty included), duplicate rates, partition counts and time spans.
+        #[test]
+        fn partitioned_pairing_equals_pairing_in_memory_on_random_logs(
+            seed in 0u64..1_000_000,
+            n1 in 0usize..1200,
+            n2 in 0usize..1200,
+            distinct in 1u64..1500,
+            parts in proptest::sample::select(vec![1usize, 2, 4, 16, 64]),
+            span in proptest::sample::select(vec![0i64, 3, 86_400_000, 1 << 47, (1 << 48) - 1, 1 << 50]),
+        ) {
+            let lo = 1_700_000_000_000;
+            let (v1, v2) = (version(seed, n1, distinct, lo, span), version(seed ^ 0xabc, n2, distinct, lo, span));
+            let outcome = same_as_in_memory(&v1, &v2, parts);
+            proptest::prop_assert!(outcome.is_ok(), "{:?}", outcome);
+        }
     }
 
     fn spill(r: &Requests, plan: &SpillPlan, version: &str) -> SpilledKeys {
