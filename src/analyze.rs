@@ -101,6 +101,8 @@ pub struct Outcome {
     pub timings: Vec<(&'static str, f64)>,
     /// The joined rows, for exporters that need more than the verdict (charts, discrepancies.parquet).
     pub dataset: Dataset,
+    /// Advice about how the run was set up, for the terminal summary (not in verdict.json).
+    pub notes: Vec<String>,
 }
 
 pub fn generated_at() -> String {
@@ -140,6 +142,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
     input.rows = (input.rows as f64 * req.sample_rate.clamp(0.0, 1.0)) as u64;
     let plan = crate::memory::plan(&input, read_columns.len(), limit, source, req.out_of_core, req.spill_partitions)?;
     let mut memory = plan.usage;
+    let mut notes = Vec::new();
     let spill_dir = match plan.partitions {
         Some(partitions) => {
             if req.v1_replay.is_some() {
@@ -150,6 +153,12 @@ pub fn run(req: &Request) -> Result<Outcome> {
                 )));
             }
             let dir = crate::memory::SpillDir::create(req.spill_dir.as_deref())?;
+            if let Some(fs) = crate::memory::in_memory_filesystem(&dir.path) {
+                notes.push(format!(
+                    "the spill folder {} is on {fs}, which keeps files in memory: the spilled ids still take memory. Pass --spill-dir on a disk.",
+                    dir.path.parent().unwrap_or(&dir.path).display()
+                ));
+            }
             Some((ingest::spill::SpillPlan { dir: dir.path.clone(), partitions }, dir))
         }
         None => None,
@@ -240,6 +249,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
     drop(spill_dir);
     let mut outcome = run_joined(i1, i2, joined, &policy, &req.stage, req.strict, host, replay)?;
     outcome.verdict.memory = memory;
+    outcome.notes = notes;
     if let (Some(source), Some(drill)) = (rollback_source, outcome.verdict.rollback.as_mut()) {
         drill.source = source;
     }
@@ -376,5 +386,5 @@ fn run_joined(
     };
     let mut rejected = i1.rejected;
     rejected.extend(i2.rejected);
-    Ok(Outcome { verdict, rejected, timings, dataset: ds })
+    Ok(Outcome { verdict, rejected, timings, dataset: ds, notes: Vec::new() })
 }

@@ -82,8 +82,10 @@ pub fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= (1u64 << 30) as f64 {
         format!("{:.1} GB", b / (1u64 << 30) as f64)
-    } else if b >= (1u64 << 20) as f64 {
+    } else if b >= (10u64 << 20) as f64 {
         format!("{:.0} MB", b / (1u64 << 20) as f64)
+    } else if b >= (1u64 << 20) as f64 {
+        format!("{:.1} MB", b / (1u64 << 20) as f64)
     } else {
         format!("{:.0} KB", b / 1024.0)
     }
@@ -281,6 +283,24 @@ pub fn plan(
     usage.out_of_core = true;
     usage.partitions = partitions as u32;
     Ok(Plan { usage, partitions: Some(partitions) })
+}
+
+/// The file system type of `path` when it keeps files in memory (tmpfs, ramfs), from
+/// /proc/mounts (the longest mount point above the path).
+pub fn in_memory_filesystem(path: &Path) -> Option<String> {
+    let path = path.canonicalize().ok()?;
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for line in mounts.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(_), Some(point), Some(fstype)) = (f.next(), f.next(), f.next()) else { continue };
+        // /proc/mounts writes a space in a mount point as \040.
+        let point = point.replace("\\040", " ");
+        if path.starts_with(&point) && best.as_ref().is_none_or(|(len, _)| point.len() >= *len) {
+            best = Some((point.len(), fstype.to_string()));
+        }
+    }
+    best.map(|(_, t)| t).filter(|t| t == "tmpfs" || t == "ramfs")
 }
 
 /// The spill folder of one run: created empty, removed when dropped and on interrupt.

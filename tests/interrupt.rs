@@ -199,4 +199,14 @@ fn a_full_spill_disk_fails_cleanly() {
     assert!(run.stderr.contains("spill file") && run.stderr.contains("No space left on device"), "{}", run.stderr);
     assert_eq!(std::fs::read_dir(&disk).expect("disk").count(), 0, "spill files left behind");
     assert!(!dir.path().join("out").exists());
+    // With room, a spill folder on tmpfs works, and the summary says the spill stays in memory.
+    let (v1, v2) = generate(&dir.path().join("small"), "jsonl", &["--pairs", "300", "--seed", "8"]);
+    let run = analyze(&v1, &v2, &dir.path().join("out2"), &["--out-of-core", "--spill-dir", disk.to_str().expect("utf-8")]);
+    assert!(matches!(run.code, 0 | 1 | 3), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("is on tmpfs, which keeps files in memory") && run.stdout.contains("--spill-dir on a disk"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_dir(&disk).expect("disk").count(), 0, "spill files left behind");
 }

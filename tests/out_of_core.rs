@@ -103,8 +103,13 @@ fn the_memory_limit_decides_and_is_recorded() {
     let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "20000", "--seed", "2"]);
     // 40,000 rows with 20-character ids (the Parquet footers give their size): 3.8 MB in memory
     // by the estimate, ~3.1 MB out of core.
-    let spilled = analyze(&v1, &v2, &dir.path().join("a"), &["--quiet", "--memory-limit", "3.5M"]);
+    let spilled = analyze(&v1, &v2, &dir.path().join("a"), &["--memory-limit", "3.5M"]);
     assert!(matches!(spilled.code, 0 | 1 | 3), "{}", spilled.stderr);
+    assert!(
+        spilled.stdout.contains("memory: out of core (limit 3.5 MB, --memory-limit 3.5M): ids spilled to 8 partitions"),
+        "{}",
+        spilled.stdout
+    );
     let (_, m) = verdict_without_memory(&spilled.out);
     assert_eq!(m["out_of_core"], true, "{m}");
     assert_eq!(m["limit_bytes"], 7 << 19);
@@ -122,7 +127,7 @@ fn a_limit_too_small_even_out_of_core_stops_before_reading_and_names_a_sample_ra
     let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "20000", "--seed", "2"]);
     let run = analyze(&v1, &v2, &dir.path().join("out"), &["--memory-limit", "2M"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    for needle in ["40000 rows", "even out of core", "memory limit of 2 MB", "--memory-limit 2M", "--sample-rate 0."] {
+    for needle in ["40000 rows", "even out of core", "memory limit of 2.0 MB", "--memory-limit 2M", "--sample-rate 0."] {
         assert!(run.stderr.contains(needle), "missing {needle:?} in: {}", run.stderr);
     }
     assert!(!dir.path().join("out").exists(), "no report for a run that did not start");

@@ -56,6 +56,20 @@ pub fn render(o: &Outcome, out_dir: &std::path::Path, color: bool) -> String {
         v.pairing.pairs,
         v.pairing.coverage * 100.0
     );
+    let m = &v.memory;
+    if m.out_of_core {
+        let _ = writeln!(
+            s,
+            "  memory: out of core (limit {}, {}): ids spilled to {} partitions, {} on disk, removed",
+            m.limit_bytes.map_or_else(|| "none".to_string(), crate::memory::human),
+            clean(&m.limit_source),
+            m.partitions,
+            crate::memory::human(m.spill_bytes)
+        );
+    }
+    for n in &o.notes {
+        let _ = writeln!(s, "  {} {}", paint("note:", "1;33", color), clean(n));
+    }
     if let Some(h) = &v.history {
         match &h.previous {
             Some(p) if h.worse.is_empty() => {
