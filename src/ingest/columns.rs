@@ -100,6 +100,24 @@ impl DictCol {
         self.index.clear();
         self.next.clear();
     }
+    /// The code of `s`, if the dictionary has it.
+    pub fn code_of(&self, s: &str) -> Option<u32> {
+        let mut c = *self.index.get(&hash_str(s))?;
+        loop {
+            if self.values[c as usize] == s {
+                return Some(c);
+            }
+            match self.next[c as usize] {
+                NONE => return None,
+                n => c = n,
+            }
+        }
+    }
+    /// For each code of this dictionary, the code of the same text in `other` (or [`NONE`]):
+    /// equal texts of two columns compare as codes.
+    pub fn codes_in(&self, other: &DictCol) -> Vec<u32> {
+        self.values.iter().map(|v| other.code_of(v).unwrap_or(NONE)).collect()
+    }
     /// The code of `s`, adding it to the dictionary if new.
     pub fn intern(&mut self, s: &str) -> u32 {
         let h = hash_str(s);

@@ -20,8 +20,10 @@
 
 use super::{canonical_order, dedup_with_first, hash_id, pairing, twins, Dedup, Pairing};
 use crate::error::Result;
+use crate::ingest::columns::NONE;
 use crate::ingest::spill::{read_partition, SpilledKeys};
 use crate::ingest::{Requests, StrCol};
+use rayon::prelude::*;
 
 /// Both versions de-duplicated and joined.
 pub struct Joined {
@@ -55,6 +57,7 @@ pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &Spi
     let mut hashes = vec![0u64; n1];
     let mut restore: Vec<(u32, String)> = Vec::new();
     let (mut dup_rows, mut dup_ids) = ([0u64; 2], [0u64; 2]);
+    let same = v1.result.codes_in(&v2.result);
     let parts = k1.files.len();
     for (p, (f1, f2)) in k1.files.iter().zip(&k2.files).enumerate() {
         crate::progress::stage(&format!("pairing V1 and V2: partition {} of {parts}", p + 1));
@@ -72,22 +75,31 @@ pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &Spi
             dup_ids[k] += d.duplicate_ids;
         }
         let t = twins(&r1, &mut d1, &r2, &mut d2);
-        // (timestamp, hash bits the order may compare, local row, id needed)
-        let mut paired: Vec<(i64, u64, u32, bool)> = Vec::new();
-        for (i, &j) in t.iter().enumerate() {
-            if j == u32::MAX {
-                continue;
-            }
-            let (g1, g2) = (rows1[i] as usize, rows2[j as usize] as usize);
-            twin[g1] = g2 as u32;
-            let h = hash_id(r1.id.get(i));
+        // Per pair: (timestamp, hash bits the order may compare, local V1 row, id needed, hash).
+        // Results compare as codes through `same`, V1's result codes mapped to V2's.
+        let differ = |g1: usize, g2: usize| match (v1.result.codes[g1], v2.result.codes[g2]) {
+            (NONE, c2) => c2 != NONE,
+            // A text V2's dictionary lacks differs from every V2 result, and from none.
+            (c1, c2) => same[c1 as usize] == NONE || same[c1 as usize] != c2,
+        };
+        let mut paired: Vec<(i64, u64, u32, bool, u64)> = t
+            .par_iter()
+            .enumerate()
+            .filter(|(_, &j)| j != u32::MAX)
+            .map(|(i, &j)| {
+                let h = hash_id(r1.id.get(i));
+                let needed = keep_every_id || differ(rows1[i] as usize, rows2[j as usize] as usize);
+                (r1.ts_ms[i], h.checked_shr(time_bits).unwrap_or(0), i as u32, needed, h)
+            })
+            .collect();
+        for &(_, _, i, _, h) in &paired {
+            let g1 = rows1[i as usize] as usize;
+            twin[g1] = rows2[t[i as usize] as usize];
             hashes[g1] = h;
-            let differ = v1.result.get(g1) != v2.result.get(g2);
-            paired.push((r1.ts_ms[i], h.checked_shr(time_bits).unwrap_or(0), i as u32, differ || keep_every_id));
         }
-        paired.sort_unstable();
+        paired.par_sort_unstable_by_key(|&(ts, hs, i, _, _)| (ts, hs, i));
         for run in paired.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-            for &(_, _, i, needed) in run {
+            for &(_, _, i, needed, _) in run {
                 if needed || run.len() > 1 {
                     restore.push((rows1[i as usize], r1.id.get(i as usize).to_string()));
                 }
@@ -132,8 +144,10 @@ mod tests {
             // Row 0 of both versions is one pair, so that the paired span is `span`.
             r.id.push(&if i == 0 { "span".to_string() } else { format!("id-{}", a % distinct) });
             r.ts_ms.push(if i == 0 { lo + span } else { lo + (b % 4) as i64 });
+            // Now and then no result, or one only this version has.
+            let only = format!("\"only-{seed}\"");
             let pick = if b % 10 == 0 { b >> 8 } else { a % distinct };
-            r.result.push(Some(["{\"ok\":1}", "{\"ok\":2}", "\"x\""][pick as usize % 3]));
+            r.result.push([Some("{\"ok\":1}"), Some("{\"ok\":2}"), Some("\"x\""), None, Some(only.as_str())][pick as usize % 5]);
         }
         r
     }
