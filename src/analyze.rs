@@ -138,20 +138,15 @@ pub fn run(req: &Request) -> Result<Outcome> {
     // In memory or out of core: from the input's estimated rows and the memory limit.
     let (limit, source) = crate::memory::limit(req.memory_limit.as_deref())?;
     let id_column = if req.pairs { "correlation_id" } else { policy.columns.correlation_id.as_str() };
-    let mut input = crate::memory::estimate_input(&[&req.v1, &req.v2], req.format.or(policy.input.format), id_column)?;
+    let mut paths = vec![req.v1.as_path(), req.v2.as_path()];
+    paths.extend(req.v1_replay.as_deref());
+    let mut input = crate::memory::estimate_input(&paths, req.format.or(policy.input.format), id_column)?;
     input.rows = (input.rows as f64 * req.sample_rate.clamp(0.0, 1.0)) as u64;
     let plan = crate::memory::plan(&input, read_columns.len(), limit, source, req.out_of_core, req.spill_partitions)?;
     let mut memory = plan.usage;
     let mut notes = Vec::new();
     let spill_dir = match plan.partitions {
         Some(partitions) => {
-            if req.v1_replay.is_some() {
-                return Err(Error::Usage(format!(
-                    "--v1-replay needs every V1 id in memory, and this run goes out of core ({}). Raise --memory-limit above {}, or leave out --v1-replay.",
-                    memory.limit_source,
-                    crate::memory::human(memory.estimated_bytes)
-                )));
-            }
             let dir = crate::memory::SpillDir::create(req.spill_dir.as_deref())?;
             if let Some(fs) = crate::memory::in_memory_filesystem(&dir.path) {
                 notes.push(format!(
@@ -230,8 +225,8 @@ pub fn run(req: &Request) -> Result<Outcome> {
         }
         None => None,
     };
-    let replay = match &req.v1_replay {
-        Some(p) => Some((ingest::read_version(p, &opts("v1-replay"))?, p.display().to_string())),
+    let mut replay = match &req.v1_replay {
+        Some(p) => Some((ingest::read_version_spilling(p, &opts("v1-replay"), spill)?, p.display().to_string())),
         None => None,
     };
     let ingest_secs = t.elapsed().as_secs_f64();
@@ -240,8 +235,10 @@ pub fn run(req: &Request) -> Result<Outcome> {
         (Some(k1), Some(k2)) => {
             let t = Instant::now();
             crate::progress::stage("pairing V1 and V2");
-            memory.spill_bytes = k1.bytes + k2.bytes;
-            let joined = crate::pair::spilled::join_spilled(&mut i1.requests, &k1, &i2.requests, &k2)?;
+            let kr = replay.as_mut().and_then(|(r, _)| r.keys.take());
+            memory.spill_bytes = k1.bytes + k2.bytes + kr.as_ref().map_or(0, |k| k.bytes);
+            let with = replay.as_ref().zip(kr.as_ref()).map(|((r, _), k)| (&r.requests, k));
+            let joined = crate::pair::spilled::join_spilled(&mut i1.requests, &k1, &i2.requests, &k2, with)?;
             Some((joined, t.elapsed().as_secs_f64()))
         }
         _ => None,
@@ -290,8 +287,12 @@ fn run_joined(
     let segment_by = &policy.analysis.segment_by;
     let mut timings = Vec::new();
     let t = Instant::now();
+    let mut replay_pairs = None;
     let (d1, d2, pairing, pair_secs) = match joined {
-        Some((j, secs)) => (j.d1, j.d2, j.pairing, secs),
+        Some((j, secs)) => {
+            replay_pairs = j.replay_pairs;
+            (j.d1, j.d2, j.pairing, secs)
+        }
         None => {
             crate::progress::stage("pairing V1 and V2");
             let (mut d1, mut d2) = rayon::join(|| pair::dedup(&i1.requests), || pair::dedup(&i2.requests));
@@ -317,7 +318,14 @@ fn run_joined(
     let mut ds = Dataset { v1: i1.requests, v2: i2.requests, d1, d2, pairing, mode };
     let t = Instant::now();
     crate::progress::stage("computing metrics and intervals");
-    let baseline = replay.map(|(r, file)| metrics::replay_baseline(&ds.v1, &ds.d1, &r.requests, policy, file));
+    let baseline = replay.map(|(r, file)| match &replay_pairs {
+        // Out of core the replay was joined with V1 partition by partition.
+        Some((a, b)) => {
+            let pairs = metrics::discrepancy::Pairs { v1: &ds.v1, v2: &r.requests, v1_rows: a, v2_rows: b };
+            metrics::discrepancy::baseline(&pairs, &policy.compare, file)
+        }
+        None => metrics::replay_baseline(&ds.v1, &ds.d1, &r.requests, policy, file),
+    });
     let (counts, w) = rayon::join(|| metrics::compute_counts(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
     ds.release_after_counts(&counts.discrepancy);
     let m = metrics::compute_latency(&ds, policy, counts);

@@ -98,6 +98,45 @@ fn out_of_core_gives_the_in_memory_verdict_and_outputs() {
 }
 
 #[test]
+fn a_v1_replay_out_of_core_gives_the_in_memory_noise_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = generate(
+        &dir.path().join("run"),
+        "jsonl",
+        &["--pairs", "8000", "--seed", "21", "--discrepancy-rate", "0.03", "--duplicates", "100"],
+    );
+    // A second V1 run of the same requests with its own noise: the same ids, other results.
+    let (replay, _) = generate(&dir.path().join("replay"), "jsonl", &["--pairs", "8000", "--seed", "21", "--discrepancy-rate", "0.01"]);
+    let replay = replay.to_str().expect("utf-8").to_string();
+    let base = ["--quiet", "--v1-replay", replay.as_str()];
+    let mem = analyze(&v1, &v2, &dir.path().join("mem"), &base);
+    assert!(matches!(mem.code, 0 | 1 | 3), "{}", mem.stderr);
+    let ooc = analyze(&v1, &v2, &dir.path().join("ooc"), &[&base[..], &["--spill-partitions", "8"]].concat());
+    assert_eq!(ooc.code, mem.code, "{}", ooc.stderr);
+    let ((want, _), (got, m)) = (verdict_without_memory(&mem.out), verdict_without_memory(&ooc.out));
+    assert_eq!(m["out_of_core"], true);
+    let noise = &want["metrics"]["discrepancy"]["noise"];
+    assert!(noise["replay_comparable_pairs"].as_u64() > Some(7000), "{noise}");
+    let diff = differences(&got, &want);
+    assert!(diff.is_empty(), "--v1-replay: verdict.json differs at\n{}", diff.join("\n"));
+}
+
+#[test]
+fn a_canary_run_out_of_core_gives_the_in_memory_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "30000", "--canary-share", "0.1", "--duplicates", "50", "--seed", "4"]);
+    let base = ["--quiet", "--mode", "canary", "--expected-v2-share", "0.1", "--stage", "canary-1"];
+    let mem = analyze(&v1, &v2, &dir.path().join("mem"), &base);
+    assert!(matches!(mem.code, 0 | 1 | 3), "{}", mem.stderr);
+    let ooc = analyze(&v1, &v2, &dir.path().join("ooc"), &[&base[..], &["--spill-partitions", "16"]].concat());
+    assert_eq!(ooc.code, mem.code, "{}", ooc.stderr);
+    let ((want, _), (got, m)) = (verdict_without_memory(&mem.out), verdict_without_memory(&ooc.out));
+    assert_eq!(m["out_of_core"], true);
+    let diff = differences(&got, &want);
+    assert!(diff.is_empty(), "canary: verdict.json differs at\n{}", diff.join("\n"));
+}
+
+#[test]
 fn the_memory_limit_decides_and_is_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "20000", "--seed", "2"]);
@@ -145,7 +184,6 @@ fn out_of_core_flags_are_checked() {
         (&["--spill-partitions", "3"][..], "--spill-partitions 3: must be a power of two"),
         (&["--spill-partitions", "512"][..], "--spill-partitions 512"),
         (&["--memory-limit", "8X"][..], "--memory-limit 8X: not a size"),
-        (&["--out-of-core", "--v1-replay", v1.to_str().expect("utf-8")][..], "--v1-replay needs every V1 id in memory"),
     ] {
         let run = analyze(&v1, &v2, &dir.path().join("out"), args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -30,6 +30,9 @@ pub struct Joined {
     pub d1: Dedup,
     pub d2: Dedup,
     pub pairing: Pairing,
+    /// With a replay of V1 (`--v1-replay`): V1's kept rows joined with the replay's, as
+    /// (V1 rows, replay rows), in no particular order (the noise baseline only counts them).
+    pub replay_pairs: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 /// One partition's rows of a version as pairing reads them: ids, and timestamps from memory.
@@ -39,8 +42,15 @@ fn local(rows: &[u32], ids: StrCol, all: &Requests) -> Requests {
 
 /// De-duplicates and joins two versions whose ids were spilled (`k1`, `k2`: one file per
 /// partition, the same number for both), and puts back into `v1.id` the ids the rest of the
-/// run reads (every other row's id is left empty).
-pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &SpilledKeys) -> Result<Joined> {
+/// run reads (every other row's id is left empty). With `replay` (a replay of V1 spilled the
+/// same way) it also joins V1's kept rows with the replay's de-duplicated rows.
+pub fn join_spilled(
+    v1: &mut Requests,
+    k1: &SpilledKeys,
+    v2: &Requests,
+    k2: &SpilledKeys,
+    replay: Option<(&Requests, &SpilledKeys)>,
+) -> Result<Joined> {
     let (n1, n2) = (v1.len(), v2.len());
     // The pair order ties rows with equal timestamps and equal hash bits above the time span's
     // bits; the span of all V1 rows bounds that of the paired ones, so ties under the widest
@@ -58,6 +68,7 @@ pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &Spi
     let mut restore: Vec<(u32, String)> = Vec::new();
     let (mut dup_rows, mut dup_ids) = ([0u64; 2], [0u64; 2]);
     let same = v1.result.codes_in(&v2.result);
+    let mut replay_pairs: Option<(Vec<u32>, Vec<u32>)> = replay.map(|_| Default::default());
     let parts = k1.files.len();
     for (p, (f1, f2)) in k1.files.iter().zip(&k2.files).enumerate() {
         crate::progress::stage(&format!("pairing V1 and V2: partition {} of {parts}", p + 1));
@@ -73,6 +84,20 @@ pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &Spi
         for (k, d) in [&d1, &d2].into_iter().enumerate() {
             dup_rows[k] += d.duplicate_rows;
             dup_ids[k] += d.duplicate_ids;
+        }
+        if let (Some((rr, kr)), Some((a, b))) = (replay, replay_pairs.as_mut()) {
+            let path =
+                kr.files.get(p).ok_or_else(|| crate::error::Error::Usage("internal: the replay has fewer spill partitions".into()))?;
+            let (rows_r, ids_r) = read_partition(path)?;
+            let r3 = local(&rows_r, ids_r, rr);
+            let mut d3 = crate::pair::dedup(&r3);
+            // A copy of V1's de-duplication: the join takes its hash partitions, which the
+            // join with V2 below needs too.
+            let tr = twins(&r1, &mut d1.clone(), &r3, &mut d3);
+            for (i, &j) in tr.iter().enumerate().filter(|(_, &j)| j != u32::MAX) {
+                a.push(rows1[i]);
+                b.push(rows_r[j as usize]);
+            }
         }
         let t = twins(&r1, &mut d1, &r2, &mut d2);
         // Per pair: (timestamp, hash bits the order may compare, local V1 row, id needed, hash).
@@ -122,7 +147,7 @@ pub fn join_spilled(v1: &mut Requests, k1: &SpilledKeys, v2: &Requests, k2: &Spi
     let id_col = &v1.id;
     let (i1, i2) = canonical_order(&v1.ts_ms, &twin, |i| hashes[i], |i| id_col.get(i));
     let pairing = pairing(i1, i2, d1.keep.len() as u64, d2.keep.len() as u64);
-    Ok(Joined { d1, d2, pairing })
+    Ok(Joined { d1, d2, pairing, replay_pairs })
 }
 
 #[cfg(test)]
@@ -160,7 +185,7 @@ mod tests {
         let plan = SpillPlan { dir: dir.path().to_path_buf(), partitions: parts };
         let (k1, k2) = (spill(v1, &plan, "v1"), spill(v2, &plan, "v2"));
         let mut o1 = Requests { id: StrCol::default(), ..v1.clone() };
-        let got = join_spilled(&mut o1, &k1, v2, &k2).map_err(|e| e.to_string())?;
+        let got = join_spilled(&mut o1, &k1, v2, &k2, None).map_err(|e| e.to_string())?;
         let check = |what: &str, ok: bool| if ok { Ok(()) } else { Err(format!("{what} differs")) };
         check("V1 kept rows", got.d1.keep == d1.keep)?;
         check("V2 kept rows", got.d2.keep == d2.keep)?;
@@ -217,7 +242,7 @@ mod tests {
             let plan = SpillPlan { dir: dir.path().to_path_buf(), partitions: parts };
             let (k1, k2) = (spill(&v1, &plan, "v1"), spill(&v2, &plan, "v2"));
             let mut o1 = Requests { id: StrCol::default(), ..v1.clone() };
-            let got = join_spilled(&mut o1, &k1, &v2, &k2).expect("join");
+            let got = join_spilled(&mut o1, &k1, &v2, &k2, None).expect("join");
             assert_eq!(got.d1.keep, d1.keep, "seed {seed}: V1 kept rows");
             assert_eq!(got.d2.keep, d2.keep, "seed {seed}: V2 kept rows");
             assert_eq!((got.d1.duplicate_rows, got.d1.duplicate_ids), (d1.duplicate_rows, d1.duplicate_ids));
