@@ -66,7 +66,7 @@ impl Selection {
     /// [`Selection::parse`] into a reused vector; false when the line needs the general parser.
     pub fn parse_into<'a>(&self, line: &'a str, fields: &mut Vec<Val<'a>>) -> bool {
         fields.clear();
-        fields.resize(self.fields, Val::Absent);
+        fields.resize_with(self.fields, || Val::Absent);
         let mut de = serde_json::Deserializer::from_str(line);
         de.deserialize_map(RowVisitor { sel: self, fields }).is_ok() && de.end().is_ok()
     }
