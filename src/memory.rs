@@ -128,11 +128,7 @@ pub struct InputEstimate {
 impl InputEstimate {
     /// The average id length where the footers tell it, else a UUID's.
     pub fn id_bytes(&self) -> u64 {
-        if self.id_rows == 0 {
-            ID_BYTES
-        } else {
-            (self.id_bytes / self.id_rows).clamp(1, 4096)
-        }
+        self.id_bytes.checked_div(self.id_rows).map_or(ID_BYTES, |b| b.clamp(1, 4096))
     }
 }
 
