@@ -41,20 +41,8 @@ if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(1000000); fi
 duckdb_version=$("$PYTHON" -c 'import duckdb; print(duckdb.__version__)') ||
   { echo "e2e: $PYTHON cannot import duckdb (pip install duckdb)" >&2; exit 2; }
 
-# wall_s LOG / rss_kb LOG: wall seconds and peak RSS (kB) from a `/usr/bin/time -v` log.
-wall_s() {
-  awk -F': ' '/Elapsed \(wall clock\)/ {
-    n = split($NF, p, ":"); s = 0
-    for (i = 1; i <= n; i++) s = s * 60 + p[i]
-    print s }' "$1"
-}
-rss_kb() { awk -F': ' '/Maximum resident set size/ { print $NF }' "$1"; }
-
-# median V...: the median of the numbers given (mean of the middle two for an even count).
-median() {
-  printf '%s\n' "$@" | sort -g |
-    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+# wall_s, rss_kb, median
+source "$ROOT/benches/lib.sh"
 
 # ensure_data N FORMAT DIR: generates v1/v2 files of N pairs into DIR unless they exist.
 ensure_data() {

@@ -26,13 +26,8 @@ SPILL_DIR=${SPILL_DIR:-}
 if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(1000000); fi
 [ -x "$SG" ] || { echo "out_of_core: no shadowgate binary at $SG (cargo build --release, or set SHADOWGATE)" >&2; exit 2; }
 
-wall_s() {
-  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
-}
-rss_kb() { awk -F': ' '/Maximum resident set size/ { print $NF }' "$1"; }
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+# wall_s, rss_kb, median
+source "$ROOT/benches/lib.sh"
 
 ooc_args=(--out-of-core)
 [ -n "$LIMIT" ] && ooc_args=(--memory-limit "$LIMIT")
