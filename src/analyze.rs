@@ -97,8 +97,9 @@ pub struct Verdict {
 pub struct Outcome {
     pub verdict: Verdict,
     pub rejected: Vec<Rejected>,
-    /// Stage timings (name, seconds), for --timings.
-    pub timings: Vec<(&'static str, f64)>,
+    /// Stage timings (name, seconds, peak RSS so far in bytes where the OS tells it), for
+    /// --timings.
+    pub timings: Vec<(&'static str, f64, Option<u64>)>,
     /// The joined rows, for exporters that need more than the verdict (charts, discrepancies.parquet).
     pub dataset: Dataset,
     /// Advice about how the run was set up, for the terminal summary (not in verdict.json).
@@ -230,6 +231,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         None => None,
     };
     let ingest_secs = t.elapsed().as_secs_f64();
+    let ingest_peak = crate::memory::peak_rss();
     // Out of core: pair one spill partition at a time, then remove the spill files.
     let joined = match (i1.keys.take(), i2.keys.take()) {
         (Some(k1), Some(k2)) => {
@@ -251,7 +253,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         drill.source = source;
     }
     outcome.verdict.sample_rate = req.sample_rate;
-    outcome.timings.insert(0, ("ingest", ingest_secs));
+    outcome.timings.insert(0, ("ingest", ingest_secs, ingest_peak));
     Ok(outcome)
 }
 
@@ -311,7 +313,7 @@ fn run_joined(
             pairing.v1_ids, pairing.v2_ids
         )));
     }
-    timings.push(("pair", pair_secs));
+    timings.push(("pair", pair_secs, crate::memory::peak_rss()));
     // V2's ids have done their work: a pair is named by V1's id (the same text) from here on.
     i2.requests.release_ids();
 
@@ -329,7 +331,7 @@ fn run_joined(
     let (counts, w) = rayon::join(|| metrics::compute_counts(&ds, policy, baseline.as_ref()), || metrics::compute_windows(&ds, policy));
     ds.release_after_counts(&counts.discrepancy);
     let m = metrics::compute_latency(&ds, policy, counts);
-    timings.push(("metrics", t.elapsed().as_secs_f64()));
+    timings.push(("metrics", t.elapsed().as_secs_f64(), crate::memory::peak_rss()));
 
     let t = Instant::now();
     let share = |s: &IngestStats| if s.rows_read == 0 { 0.0 } else { s.rows_rejected as f64 / s.rows_read as f64 };
@@ -365,7 +367,7 @@ fn run_joined(
     gates.extend(verdict::data_quality(policy, &q, mode));
     let decision = verdict::decide(&gates, strict);
     let recommendation = verdict::recommend(decision, &gates, stage, strict);
-    timings.push(("verdict", t.elapsed().as_secs_f64()));
+    timings.push(("verdict", t.elapsed().as_secs_f64(), crate::memory::peak_rss()));
 
     let verdict = Verdict {
         schema_version: SCHEMA_VERSION,

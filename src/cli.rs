@@ -162,7 +162,7 @@ pub struct AnalyzeArgs {
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Print how long each stage took (to stderr).
+    /// Print how long each stage took, and the peak memory at its end (to stderr).
     #[arg(long)]
     pub timings: bool,
 }

@@ -152,8 +152,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                 }
             }
             if a.timings {
-                for (name, secs) in outcome.timings.iter().chain(std::iter::once(&("report", t.elapsed().as_secs_f64()))) {
-                    eprintln!("{name:>8}: {secs:.3} s");
+                let report = ("report", t.elapsed().as_secs_f64(), memory::peak_rss());
+                for (name, secs, peak) in outcome.timings.iter().chain(std::iter::once(&report)) {
+                    match peak {
+                        Some(b) => eprintln!("{name:>8}: {secs:.3} s   peak memory so far {}", memory::human(*b)),
+                        None => eprintln!("{name:>8}: {secs:.3} s"),
+                    }
                 }
             }
             if !a.quiet {

@@ -81,7 +81,7 @@ pub fn parse_size(text: &str) -> Result<u64> {
 pub fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= (1u64 << 30) as f64 {
-        format!("{:.1} GB", b / (1u64 << 30) as f64)
+        format!("{:.2} GB", b / (1u64 << 30) as f64)
     } else if b >= (10u64 << 20) as f64 {
         format!("{:.0} MB", b / (1u64 << 20) as f64)
     } else if b >= (1u64 << 20) as f64 {
@@ -100,6 +100,13 @@ pub fn available() -> Option<(u64, &'static str)> {
         Some(c) if c < total => (c, "the cgroup's memory limit"),
         _ => (total, "physical memory"),
     })
+}
+
+/// The process's peak resident memory so far (VmHWM), where the OS reports it.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
+    Some(kb * 1024)
 }
 
 /// The limit and where it comes from.
