@@ -351,6 +351,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn text_rows_are_estimated_from_the_first_lines_and_compressed_files_from_a_ratio() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let line = format!("{{\"correlation_id\":\"{}\"}}\n", "x".repeat(80));
+        let plain = dir.path().join("v1.jsonl");
+        std::fs::write(&plain, line.repeat(5000)).expect("write");
+        let e = estimate_input(&[plain.as_path()], None, "correlation_id").expect("estimate");
+        assert_eq!((e.rows, e.bytes), (5000, 5000 * line.len() as u64));
+        assert_eq!(e.id_bytes(), ID_BYTES, "text files do not tell the id length");
+        // The same path twice (`--input`) is counted once.
+        assert_eq!(estimate_input(&[plain.as_path(), plain.as_path()], None, "correlation_id").expect("estimate"), e);
+        // A compressed file: 8x its size at 300 bytes a row.
+        let gz = dir.path().join("v2.jsonl.gz");
+        std::fs::write(&gz, vec![0u8; 3000]).expect("write");
+        assert_eq!(estimate_input(&[gz.as_path()], None, "correlation_id").expect("estimate").rows, 80);
+    }
+
     fn sized(rows: u64) -> InputEstimate {
         InputEstimate { rows, ..Default::default() }
     }
