@@ -19,7 +19,7 @@
 //! whose results differ (discrepancy examples, discrepancies.parquet) and the order's ties.
 
 use super::{canonical_order, dedup_with_first, hash_id, pairing, twins, Dedup, Pairing};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ingest::columns::NONE;
 use crate::ingest::spill::{read_partition, SpilledKeys};
 use crate::ingest::{Requests, StrCol};
@@ -38,6 +38,105 @@ pub struct Joined {
 /// One partition's rows of a version as pairing reads them: ids, and timestamps from memory.
 fn local(rows: &[u32], ids: StrCol, all: &Requests) -> Requests {
     Requests { ts_ms: rows.iter().map(|&g| all.ts_ms[g as usize]).collect(), id: ids, ..Default::default() }
+}
+
+/// What pairing the partitions builds up, in global row numbers.
+struct Progress {
+    /// Per version, at each id's first row, its kept row (u32::MAX elsewhere): read in row order,
+    /// the kept rows in first-seen order.
+    slot: [Vec<u32>; 2],
+    /// Per V1 row, its V2 twin (u32::MAX when unpaired).
+    twin: Vec<u32>,
+    /// Per paired V1 row, its id's hash.
+    hashes: Vec<u64>,
+    /// V1 rows whose ids later stages read, with the ids.
+    restore: Vec<(u32, String)>,
+    dup_rows: [u64; 2],
+    dup_ids: [u64; 2],
+    /// With a replay: (V1 rows, replay rows) of their join.
+    replay_pairs: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+/// The rules one partition is paired by.
+struct Rules<'a> {
+    v1: &'a Requests,
+    v2: &'a Requests,
+    /// Bits of the widest time span the pair order can meet: hashes are compared above them.
+    time_bits: u32,
+    /// Keep every paired id (spans of 2^48 ms and more, where ties may cross partitions).
+    keep_every_id: bool,
+    /// V1's result codes mapped to V2's codes of the same text (NONE where V2 lacks it).
+    same: Vec<u32>,
+}
+
+impl Rules<'_> {
+    /// Whether the results of V1 row `g1` and V2 row `g2` differ as texts.
+    fn differ(&self, g1: usize, g2: usize) -> bool {
+        match (self.v1.result.codes[g1], self.v2.result.codes[g2]) {
+            (NONE, c2) => c2 != NONE,
+            // A text V2's dictionary lacks differs from every V2 result, and from none.
+            (c1, c2) => self.same[c1 as usize] == NONE || self.same[c1 as usize] != c2,
+        }
+    }
+}
+
+impl Progress {
+    /// De-duplicates and joins one partition (each version's row numbers and ids), and with a
+    /// replay partition joins V1's kept rows with it too.
+    fn pair(
+        &mut self,
+        rules: &Rules<'_>,
+        (rows1, ids1): (Vec<u32>, StrCol),
+        (rows2, ids2): (Vec<u32>, StrCol),
+        replay: Option<(&Requests, Vec<u32>, StrCol)>,
+    ) {
+        let (r1, r2) = (local(&rows1, ids1, rules.v1), local(&rows2, ids2, rules.v2));
+        let ((mut d1, first1), (mut d2, first2)) = rayon::join(|| dedup_with_first(&r1), || dedup_with_first(&r2));
+        for (k, (d, first, rows)) in [(&d1, &first1, &rows1), (&d2, &first2, &rows2)].into_iter().enumerate() {
+            for (&kept, &f) in d.keep.iter().zip(first) {
+                self.slot[k][rows[f as usize] as usize] = rows[kept as usize];
+            }
+            self.dup_rows[k] += d.duplicate_rows;
+            self.dup_ids[k] += d.duplicate_ids;
+        }
+        if let (Some((rr, rows_r, ids_r)), Some((a, b))) = (replay, self.replay_pairs.as_mut()) {
+            let r3 = local(&rows_r, ids_r, rr);
+            let mut d3 = crate::pair::dedup(&r3);
+            // A copy of V1's de-duplication: the join takes its hash partitions, which the join
+            // with V2 below needs too.
+            let tr = twins(&r1, &mut d1.clone(), &r3, &mut d3);
+            for (i, &j) in tr.iter().enumerate().filter(|(_, &j)| j != u32::MAX) {
+                a.push(rows1[i]);
+                b.push(rows_r[j as usize]);
+            }
+        }
+        let t = twins(&r1, &mut d1, &r2, &mut d2);
+        // Per pair: (timestamp, hash bits the order may compare, local V1 row, id needed, hash).
+        let mut paired: Vec<(i64, u64, u32, bool, u64)> = t
+            .par_iter()
+            .enumerate()
+            .filter(|(_, &j)| j != u32::MAX)
+            .map(|(i, &j)| {
+                let h = hash_id(r1.id.get(i));
+                let needed = rules.keep_every_id || rules.differ(rows1[i] as usize, rows2[j as usize] as usize);
+                (r1.ts_ms[i], h.checked_shr(rules.time_bits).unwrap_or(0), i as u32, needed, h)
+            })
+            .collect();
+        for &(_, _, i, _, h) in &paired {
+            let g1 = rows1[i as usize] as usize;
+            self.twin[g1] = rows2[t[i as usize] as usize];
+            self.hashes[g1] = h;
+        }
+        // Runs of equal time and compared hash bits are the order's ties: their ids are kept.
+        paired.par_sort_unstable_by_key(|&(ts, hs, i, _, _)| (ts, hs, i));
+        for run in paired.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            for &(_, _, i, needed, _) in run {
+                if needed || run.len() > 1 {
+                    self.restore.push((rows1[i as usize], r1.id.get(i as usize).to_string()));
+                }
+            }
+        }
+    }
 }
 
 /// De-duplicates and joins two versions whose ids were spilled (`k1`, `k2`: one file per
@@ -60,77 +159,32 @@ pub fn join_spilled(
     // Spill partitions are chosen by hash bits 48..56: ties stay within a partition when the
     // compared hash bits include them. Over a span of 2^48 ms (8,900 years) and more, every
     // paired id is kept instead.
-    let keep_every_id = 64 - time_bits < 16;
-    let mut slot1 = vec![u32::MAX; n1];
-    let mut slot2 = vec![u32::MAX; n2];
-    let mut twin = vec![u32::MAX; n1];
-    let mut hashes = vec![0u64; n1];
-    let mut restore: Vec<(u32, String)> = Vec::new();
-    let (mut dup_rows, mut dup_ids) = ([0u64; 2], [0u64; 2]);
-    let same = v1.result.codes_in(&v2.result);
-    let mut replay_pairs: Option<(Vec<u32>, Vec<u32>)> = replay.map(|_| Default::default());
+    let rules = Rules { v1, v2, time_bits, keep_every_id: 64 - time_bits < 16, same: v1.result.codes_in(&v2.result) };
+    let mut progress = Progress {
+        slot: [vec![u32::MAX; n1], vec![u32::MAX; n2]],
+        twin: vec![u32::MAX; n1],
+        hashes: vec![0u64; n1],
+        restore: Vec::new(),
+        dup_rows: [0; 2],
+        dup_ids: [0; 2],
+        replay_pairs: replay.map(|_| Default::default()),
+    };
     let parts = k1.files.len();
     for (p, (f1, f2)) in k1.files.iter().zip(&k2.files).enumerate() {
         crate::progress::stage(&format!("pairing V1 and V2: partition {} of {parts}", p + 1));
         let (a, b) = rayon::join(|| read_partition(f1), || read_partition(f2));
-        let ((rows1, ids1), (rows2, ids2)) = (a?, b?);
-        let (r1, r2) = (local(&rows1, ids1, v1), local(&rows2, ids2, v2));
-        let ((mut d1, first1), (mut d2, first2)) = rayon::join(|| dedup_with_first(&r1), || dedup_with_first(&r2));
-        for (slot, d, first, rows) in [(&mut slot1, &d1, &first1, &rows1), (&mut slot2, &d2, &first2, &rows2)] {
-            for (&kept, &f) in d.keep.iter().zip(first) {
-                slot[rows[f as usize] as usize] = rows[kept as usize];
+        let replayed = match replay {
+            Some((rr, kr)) => {
+                let path = kr.files.get(p).ok_or_else(|| Error::Usage("internal: the replay has fewer spill partitions".into()))?;
+                let (rows, ids) = read_partition(path)?;
+                Some((rr, rows, ids))
             }
-        }
-        for (k, d) in [&d1, &d2].into_iter().enumerate() {
-            dup_rows[k] += d.duplicate_rows;
-            dup_ids[k] += d.duplicate_ids;
-        }
-        if let (Some((rr, kr)), Some((a, b))) = (replay, replay_pairs.as_mut()) {
-            let path =
-                kr.files.get(p).ok_or_else(|| crate::error::Error::Usage("internal: the replay has fewer spill partitions".into()))?;
-            let (rows_r, ids_r) = read_partition(path)?;
-            let r3 = local(&rows_r, ids_r, rr);
-            let mut d3 = crate::pair::dedup(&r3);
-            // A copy of V1's de-duplication: the join takes its hash partitions, which the
-            // join with V2 below needs too.
-            let tr = twins(&r1, &mut d1.clone(), &r3, &mut d3);
-            for (i, &j) in tr.iter().enumerate().filter(|(_, &j)| j != u32::MAX) {
-                a.push(rows1[i]);
-                b.push(rows_r[j as usize]);
-            }
-        }
-        let t = twins(&r1, &mut d1, &r2, &mut d2);
-        // Per pair: (timestamp, hash bits the order may compare, local V1 row, id needed, hash).
-        // Results compare as codes through `same`, V1's result codes mapped to V2's.
-        let differ = |g1: usize, g2: usize| match (v1.result.codes[g1], v2.result.codes[g2]) {
-            (NONE, c2) => c2 != NONE,
-            // A text V2's dictionary lacks differs from every V2 result, and from none.
-            (c1, c2) => same[c1 as usize] == NONE || same[c1 as usize] != c2,
+            None => None,
         };
-        let mut paired: Vec<(i64, u64, u32, bool, u64)> = t
-            .par_iter()
-            .enumerate()
-            .filter(|(_, &j)| j != u32::MAX)
-            .map(|(i, &j)| {
-                let h = hash_id(r1.id.get(i));
-                let needed = keep_every_id || differ(rows1[i] as usize, rows2[j as usize] as usize);
-                (r1.ts_ms[i], h.checked_shr(time_bits).unwrap_or(0), i as u32, needed, h)
-            })
-            .collect();
-        for &(_, _, i, _, h) in &paired {
-            let g1 = rows1[i as usize] as usize;
-            twin[g1] = rows2[t[i as usize] as usize];
-            hashes[g1] = h;
-        }
-        paired.par_sort_unstable_by_key(|&(ts, hs, i, _, _)| (ts, hs, i));
-        for run in paired.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-            for &(_, _, i, needed, _) in run {
-                if needed || run.len() > 1 {
-                    restore.push((rows1[i as usize], r1.id.get(i as usize).to_string()));
-                }
-            }
-        }
+        progress.pair(&rules, a?, b?, replayed);
     }
+    let Progress { slot: [slot1, slot2], twin, hashes, mut restore, dup_rows, dup_ids, replay_pairs } = progress;
+    drop(rules);
     restore.sort_unstable_by_key(|x| x.0);
     let mut ids = StrCol::default();
     let mut next = restore.into_iter().peekable();
