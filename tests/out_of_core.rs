@@ -97,6 +97,20 @@ fn out_of_core_gives_the_in_memory_verdict_and_outputs() {
     }
 }
 
+/// Runs `args` in memory and with `--spill-partitions parts` into `dir`, checks the exit codes
+/// and verdict.json (apart from `memory`) are the same, and returns the in-memory verdict.
+fn same_out_of_core(v1: &Path, v2: &Path, dir: &Path, args: &[&str], parts: &str) -> Value {
+    let mem = analyze(v1, v2, &dir.join("mem"), args);
+    assert!(matches!(mem.code, 0 | 1 | 3), "{}", mem.stderr);
+    let ooc = analyze(v1, v2, &dir.join("ooc"), &[args, &["--spill-partitions", parts]].concat());
+    assert_eq!(ooc.code, mem.code, "{}", ooc.stderr);
+    let ((want, _), (got, m)) = (verdict_without_memory(&mem.out), verdict_without_memory(&ooc.out));
+    assert_eq!(m["out_of_core"], true);
+    let diff = differences(&got, &want);
+    assert!(diff.is_empty(), "{args:?}: verdict.json differs at\n{}", diff.join("\n"));
+    want
+}
+
 #[test]
 fn a_v1_replay_out_of_core_gives_the_in_memory_noise_baseline() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -108,32 +122,18 @@ fn a_v1_replay_out_of_core_gives_the_in_memory_noise_baseline() {
     // A second V1 run of the same requests with its own noise: the same ids, other results.
     let (replay, _) = generate(&dir.path().join("replay"), "jsonl", &["--pairs", "8000", "--seed", "21", "--discrepancy-rate", "0.01"]);
     let replay = replay.to_str().expect("utf-8").to_string();
-    let base = ["--quiet", "--v1-replay", replay.as_str()];
-    let mem = analyze(&v1, &v2, &dir.path().join("mem"), &base);
-    assert!(matches!(mem.code, 0 | 1 | 3), "{}", mem.stderr);
-    let ooc = analyze(&v1, &v2, &dir.path().join("ooc"), &[&base[..], &["--spill-partitions", "8"]].concat());
-    assert_eq!(ooc.code, mem.code, "{}", ooc.stderr);
-    let ((want, _), (got, m)) = (verdict_without_memory(&mem.out), verdict_without_memory(&ooc.out));
-    assert_eq!(m["out_of_core"], true);
+    let want = same_out_of_core(&v1, &v2, dir.path(), &["--quiet", "--v1-replay", replay.as_str()], "8");
     let noise = &want["metrics"]["discrepancy"]["noise"];
     assert!(noise["replay_comparable_pairs"].as_u64() > Some(7000), "{noise}");
-    let diff = differences(&got, &want);
-    assert!(diff.is_empty(), "--v1-replay: verdict.json differs at\n{}", diff.join("\n"));
 }
 
 #[test]
 fn a_canary_run_out_of_core_gives_the_in_memory_verdict() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (v1, v2) = generate(dir.path(), "parquet", &["--pairs", "30000", "--canary-share", "0.1", "--duplicates", "50", "--seed", "4"]);
-    let base = ["--quiet", "--mode", "canary", "--expected-v2-share", "0.1", "--stage", "canary-1"];
-    let mem = analyze(&v1, &v2, &dir.path().join("mem"), &base);
-    assert!(matches!(mem.code, 0 | 1 | 3), "{}", mem.stderr);
-    let ooc = analyze(&v1, &v2, &dir.path().join("ooc"), &[&base[..], &["--spill-partitions", "16"]].concat());
-    assert_eq!(ooc.code, mem.code, "{}", ooc.stderr);
-    let ((want, _), (got, m)) = (verdict_without_memory(&mem.out), verdict_without_memory(&ooc.out));
-    assert_eq!(m["out_of_core"], true);
-    let diff = differences(&got, &want);
-    assert!(diff.is_empty(), "canary: verdict.json differs at\n{}", diff.join("\n"));
+    let want =
+        same_out_of_core(&v1, &v2, dir.path(), &["--quiet", "--mode", "canary", "--expected-v2-share", "0.1", "--stage", "canary-1"], "16");
+    assert_eq!(want["mode"], "canary");
 }
 
 #[test]
