@@ -22,6 +22,20 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Sends `signal` (INT, TERM) to the run and waits for it to stop (at most `secs` seconds).
+fn stop(child: &mut std::process::Child, signal: &str, secs: u64) -> std::process::ExitStatus {
+    let ok = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill runs").success();
+    assert!(ok, "kill -{signal}");
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(secs), "the run did not stop after {signal}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn interrupted_by(signal: &str, code: i32) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (v1, v2) = generate(dir.path(), "jsonl", &["--pairs", "300", "--seed", "5"]);
@@ -37,16 +51,7 @@ fn interrupted_by(signal: &str, code: i32) {
     let mut child = cmd.spawn().expect("spawns");
     // The run is now blocked opening the FIFO (no writer yet); give it time to install handlers.
     std::thread::sleep(Duration::from_millis(400));
-    let ok = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill runs").success();
-    assert!(ok, "kill -{signal}");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "the run did not stop after {signal}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop(&mut child, signal, 20);
     let output = child.wait_with_output().expect("output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(status.code(), Some(code), "{signal}: {stderr}");
@@ -102,25 +107,27 @@ impl Drop for Mount {
     }
 }
 
+/// A tmpfs of `size` mounted on a new folder `dir/disk`, or None after saying why the test
+/// skips (mounting needs root, CAP_SYS_ADMIN).
+fn tmpfs(dir: &Path, size: &str, untested: &str) -> Option<(std::path::PathBuf, Mount)> {
+    let disk = dir.join("disk");
+    std::fs::create_dir(&disk).expect("mkdir");
+    let mounted =
+        Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(&disk).stderr(Stdio::null()).status();
+    if !mounted.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); {untested} is untested on this machine");
+        return None;
+    }
+    Some((disk.clone(), Mount(disk)))
+}
+
 /// A full disk (a 256 KiB tmpfs; the report needs about 1 MB) fails with exit 2 and a message
 /// naming the file and the OS error, leaves no temporary directory, and leaves a previous report
 /// untouched. Needs root (CAP_SYS_ADMIN) to mount; elsewhere the test says so and skips.
 #[test]
 fn a_full_disk_fails_cleanly_and_keeps_the_previous_report() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let disk = dir.path().join("disk");
-    std::fs::create_dir(&disk).expect("mkdir");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&disk)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root); the full-disk behaviour is untested on this machine");
-        return;
-    }
-    let _mount = Mount(disk.clone());
+    let Some((disk, _mount)) = tmpfs(dir.path(), "256k", "the full-disk behaviour") else { return };
     let (v1, v2) = generate(&dir.path().join("data"), "jsonl", &["--pairs", "400", "--seed", "8"]);
     // A small previous "report" that fits, to check it survives.
     let out = disk.join("report");
@@ -161,15 +168,7 @@ fn an_interrupted_out_of_core_run_leaves_no_spill_files() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(200));
-    let ok = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs").success();
-    assert!(ok, "kill -INT");
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(40), "the run did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = stop(&mut child, "INT", 20);
     assert_eq!(status.code(), Some(130));
     let left: Vec<_> = std::fs::read_dir(&spill).expect("spill dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
@@ -180,19 +179,7 @@ fn an_interrupted_out_of_core_run_leaves_no_spill_files() {
 #[test]
 fn a_full_spill_disk_fails_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let disk = dir.path().join("disk");
-    std::fs::create_dir(&disk).expect("mkdir");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&disk)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root); a full spill disk is untested on this machine");
-        return;
-    }
-    let _mount = Mount(disk.clone());
+    let Some((disk, _mount)) = tmpfs(dir.path(), "64k", "a full spill disk") else { return };
     let (v1, v2) = generate(&dir.path().join("data"), "jsonl", &["--pairs", "40000", "--seed", "8"]);
     let run = analyze(&v1, &v2, &dir.path().join("out"), &["--quiet", "--out-of-core", "--spill-dir", disk.to_str().expect("utf-8")]);
     assert_eq!(run.code, 2, "{}", run.stderr);

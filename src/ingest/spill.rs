@@ -1,7 +1,7 @@
 //! Spill files of the out-of-core run (`--memory-limit`, `--out-of-core`).
 //!
-//! The correlation ids are most of a run's memory (an id's text and its offset are ~44 of the
-//! ~73 bytes a row takes after ingest), and only pairing needs all of them. Out of core, ingest
+//! The correlation ids are the largest column (a UUID's text and its offset are 44 of the ~80
+//! bytes a row takes after ingest), and only pairing needs all of them. Out of core, ingest
 //! keeps every other column in memory and writes each row's (row number, id) to one of
 //! `partitions` files per version, chosen by the id's hash, so that both versions' rows of an id
 //! land in the same partition. Pairing then reads one partition of both versions at a time
