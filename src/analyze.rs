@@ -115,7 +115,8 @@ pub fn generated_at() -> String {
     t.map_or_else(String::new, |d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// Runs the whole analysis: reads both versions, then [`run_ingested`].
+/// Runs the whole analysis: plans memory, reads both versions (out of core: their ids to spill
+/// files, paired by partition), then the steps of [`run_ingested`].
 pub fn run(req: &Request) -> Result<Outcome> {
     let mut policy = req.policy.clone();
     let t = Instant::now();
