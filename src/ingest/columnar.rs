@@ -33,6 +33,8 @@ mod fast;
 const PIECE: usize = 1 << 18;
 /// Most rows in an Arrow IPC piece (its batches are sliced without copying).
 const IPC_PIECE: usize = 1 << 16;
+/// Rows of a Parquet record batch: a piece is decoded and validated a batch at a time.
+const BATCH: usize = 1 << 15;
 /// Rows decoded and validated at once, in pieces: memory holds one wave of decoded columns.
 const WAVE_ROWS: usize = 1 << 19;
 
@@ -238,7 +240,7 @@ fn check_magic(path: &Path, format: Format) -> Result<()> {
 pub fn read(path: &Path, format: Format, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     check_magic(path, format)?;
     match format {
-        Format::Parquet => read_parquet(path, norm, sink, PIECE, WAVE_ROWS),
+        Format::Parquet => read_parquet(path, norm, sink, PIECE, WAVE_ROWS, BATCH),
         _ => read_ipc(path, norm, sink),
     }
 }
@@ -347,8 +349,9 @@ impl FileCtx<'_> {
     }
 }
 
-/// Reads a Parquet file in pieces of at most `piece` rows, waves of about `wave_rows`.
-fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, wave_rows: usize) -> Result<()> {
+/// Reads a Parquet file in pieces of at most `piece` rows, waves of about `wave_rows`, each piece
+/// decoded `batch` rows at a time.
+fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, wave_rows: usize, batch: usize) -> Result<()> {
     let meta =
         ArrowReaderMetadata::load(&open(path)?, ArrowReaderOptions::new()).map_err(|e| read_err(path, "cannot read the footer", e))?;
     let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -371,7 +374,7 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
         bounds.iter().scan(0, |prev, &b| Some((std::mem::replace(prev, b), b))).filter(|(a, b)| a < b).collect();
     // Each piece opens the file and decodes its rows: the row groups it overlaps, with the
     // rows before and after it skipped (whole pages are skipped without decompressing them).
-    let decode = |&(s, e): &(usize, usize)| -> Result<Vec<RecordBatch>> {
+    let decode = |&(s, e): &(usize, usize), part: &mut Part| -> Result<()> {
         let overlapping: Vec<usize> = (0..groups.len()).filter(|&g| starts[g] < e && starts[g] + groups[g] > s).collect();
         let first = overlapping.first().map_or(s, |&g| starts[g]);
         let mut selection = Vec::with_capacity(2);
@@ -380,19 +383,33 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
         }
         selection.push(RowSelector::select(e - s));
         let bad = |e: &dyn std::fmt::Display| read_err(path, "cannot read the data", e);
-        ParquetRecordBatchReaderBuilder::new_with_metadata(open(path)?, meta.clone())
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(open(path)?, meta.clone())
             .with_projection(mask.clone())
             .with_row_groups(overlapping)
             .with_row_selection(RowSelection::from(selection))
-            .with_batch_size(e - s)
+            .with_batch_size(batch.min(e - s))
             .build()
-            .map_err(|e| bad(&e))?
-            .map(|b| b.map_err(|e| bad(&e)))
-            .collect()
+            .map_err(|e| bad(&e))?;
+        // Each batch is validated as soon as it is decoded, while it is in cache, and dropped,
+        // so its buffers are reused by the next one instead of a piece's worth of fresh pages.
+        // The result column's arrays stay until the piece is done: the part finds results by
+        // their address (stable strings), which must not be reused while it runs.
+        let mut results: Vec<ArrayRef> = Vec::new();
+        let mut at = s;
+        for b in reader {
+            let b = b.map_err(|e| bad(&e))?;
+            ctx.validate(std::slice::from_ref(&b), at, part)?;
+            at += b.num_rows();
+            if let Some(c) = b.column_by_name(ctx.wanted[super::RESULT_FIELD]) {
+                results.push(c.clone());
+            }
+        }
+        drop(results);
+        Ok(())
     };
     let mut pool: Vec<Part> = Vec::new();
     for wave in waves(&pieces, wave_rows, |(s, e)| e - s) {
-        ctx.wave(wave, sink, &mut pool, |piece, part| ctx.validate(&decode(piece)?, piece.0, part))?;
+        ctx.wave(wave, sink, &mut pool, &decode)?;
     }
     Ok(())
 }
@@ -607,13 +624,23 @@ mod tests {
     }
 
     /// A file of `n` rows in row groups of `group` rows, with a bad latency every 13th row and
-    /// a missing id every 29th; read with pieces that group, cut and straddle row groups, it
-    /// gives the same rows, in order, and the same rejections, with file line numbers.
+    /// a missing id every 29th; read with pieces that group, cut and straddle row groups, and
+    /// batches smaller than pieces, it gives the same rows, in order, and the same rejections,
+    /// with file line numbers. Results repeat (every third row) or are unique, dictionary-encoded
+    /// or plain: each row keeps its own, though earlier batches' buffers are freed and reused
+    /// while the part finds results by address.
     #[test]
     fn pieces_cut_anywhere_read_every_row_once_in_order() {
+        for dictionary in [true, false] {
+            pieces_cut_anywhere(dictionary);
+        }
+    }
+
+    fn pieces_cut_anywhere(dictionary: bool) {
         let n = 1000usize;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
+        let result = |i: usize| if i % 3 == 0 { r#"{"valid":true}"#.to_string() } else { format!(r#"{{"n":{i}}}"#) };
         let ids: Vec<Option<String>> = (0..n).map(|i| (i % 29 != 5).then(|| format!("id-{i}"))).collect();
         let lat: Vec<f64> = (0..n).map(|i| if i % 13 == 4 { -1.0 } else { i as f64 }).collect();
         let cols: Vec<(&str, ArrayRef)> = vec![
@@ -621,20 +648,26 @@ mod tests {
             ("timestamp", Arc::new(TimestampMicrosecondArray::from_iter_values((0..n).map(|i| 1_790_000_000_000_000 + i as i64 * 1000)))),
             ("latency_ms", Arc::new(Float64Array::from(lat.clone()))),
             ("status", Arc::new(StringArray::from_iter_values((0..n).map(|_| "ok")))),
+            ("result", Arc::new(StringArray::from_iter_values((0..n).map(result)))),
         ];
         let batch = RecordBatch::try_from_iter(cols).unwrap();
-        let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(97)).build();
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(97))
+            .set_column_dictionary_enabled("result".into(), dictionary)
+            .build();
         let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
         let norm = Normalizer::new(&Columns::default(), &Input::default(), &[], "v1");
         let expect: Vec<usize> = (0..n).filter(|i| i % 13 != 4 && i % 29 != 5).collect();
-        for (piece, wave) in [(1000, 1000), (97, 200), (50, 120), (130, 260), (7, 1), (1, 10)] {
+        for (piece, wave, batch) in [(1000, 1000, 1000), (97, 200, 10), (50, 120, 7), (130, 260, 33), (7, 1, 2), (1, 10, 1), (300, 300, 64)]
+        {
             let mut sink = Sink::new("v1", &[], 10_000);
-            read_parquet(&path, &norm, &mut sink, piece, wave).unwrap();
+            read_parquet(&path, &norm, &mut sink, piece, wave, batch).unwrap();
             let r = &sink.requests;
             let got: Vec<usize> = (0..r.len()).map(|k| r.id.get(k).trim_start_matches("id-").parse().unwrap()).collect();
-            assert_eq!(got, expect, "piece {piece}, wave {wave}");
+            assert_eq!(got, expect, "piece {piece}, wave {wave}, batch {batch}");
+            assert!(expect.iter().enumerate().all(|(k, &i)| r.result.get(k) == Some(result(i).as_str())), "batch {batch}");
             assert!(expect.iter().enumerate().all(|(k, &i)| r.latency_ms[k] == i as f64 && r.ts_ms[k] == 1_790_000_000_000 + i as i64));
             assert_eq!(sink.stats.rows_read, n as u64);
             let mut lines: Vec<u64> = sink.rejected.iter().map(|x| x.line).collect();
