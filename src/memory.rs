@@ -183,6 +183,17 @@ fn file_rows(path: &Path, format: Format, id_column: &str) -> InputEstimate {
     InputEstimate { rows: text_bytes / row_bytes.max(1), bytes: size, ..Default::default() }
 }
 
+/// Rows of an uncompressed text file (lines), estimated from its size and the average line of
+/// its first 64 KiB: None for a pipe, a compressed file, or no line end in that much.
+pub fn text_rows(path: &Path) -> Option<u64> {
+    let size = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if [".gz", ".zst", ".zstd"].iter().any(|e| name.ends_with(e)) {
+        return None;
+    }
+    Some(size / average_line(path)?.max(1))
+}
+
 /// The average line length of the first 64 KiB of a text file.
 fn average_line(path: &Path) -> Option<u64> {
     let mut buf = vec![0u8; 1 << 16];
@@ -366,6 +377,13 @@ mod tests {
         let gz = dir.path().join("v2.jsonl.gz");
         std::fs::write(&gz, vec![0u8; 3000]).expect("write");
         assert_eq!(estimate_input(&[gz.as_path()], None, "correlation_id").expect("estimate").rows, 80);
+        // What the JSON Lines and CSV readers reserve their columns for: lines of plain files.
+        assert_eq!(text_rows(&plain), Some(5000));
+        assert_eq!(text_rows(&gz), None);
+        let mut sink = crate::ingest::Sink::new("v1", &[], 10);
+        sink.sample_threshold = Some(u64::MAX / 4);
+        sink.reserve_for_text(5000);
+        assert!((1312..2000).contains(&sink.requests.ts_ms.capacity()), "a quarter sampled, 5% to spare");
     }
 
     fn sized(rows: u64) -> InputEstimate {

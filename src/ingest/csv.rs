@@ -22,6 +22,9 @@ fn sniff_delimiter(header: &[u8], path: &Path) -> u8 {
 /// Reads one CSV file into the sink.
 pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut input = BufReader::new(open_text(path)?);
+    if let Some(rows) = crate::memory::text_rows(path) {
+        sink.reserve_for_text(rows);
+    }
     // Read the header line to sniff the delimiter, then hand it back to the CSV reader.
     let mut header_line = Vec::new();
     input.read_until(b'\n', &mut header_line).map_err(|e| Error::input(path, format!("cannot read the file: {e}")))?;

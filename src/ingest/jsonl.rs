@@ -177,6 +177,9 @@ fn read_error(path: &Path, line_no: u64, e: std::io::Error) -> Error {
 /// Reads one JSON Lines file into the sink.
 pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
     let mut reader = open_text(path)?;
+    if let Some(rows) = crate::memory::text_rows(path) {
+        sink.reserve_for_text(rows);
+    }
     let file = path.display().to_string();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 16));
     let mut line_no: u64 = 0;
