@@ -431,6 +431,12 @@ impl Implicit for Walsh<'_> {
     }
     fn count(&self, t: f64) -> u64 {
         use rayon::prelude::*;
+        let n = self.0.len() as u64;
+        if t >= self.0[self.0.len() - 1] {
+            // Every average is at most the largest value (rounding is monotone): the count at
+            // the upper bound, which every selection asks first, needs no pass.
+            return n * (n + 1) / 2;
+        }
         blocks(self.0.len())
             .into_par_iter()
             .map(|(s, e)| {
@@ -497,6 +503,10 @@ impl Implicit for Differences<'_> {
         use rayon::prelude::*;
         let (x, y) = (self.0, self.1);
         let n = y.len();
+        if t >= x[x.len() - 1] - y[0] {
+            // Every difference is at most the largest one (rounding is monotone): no pass.
+            return x.len() as u64 * n as u64;
+        }
         blocks(x.len())
             .into_par_iter()
             .map(|(s, e)| {
