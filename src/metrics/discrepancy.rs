@@ -41,6 +41,16 @@ impl<'a> Pairs<'a> {
     pub fn v2_ok(&self, i: usize) -> bool {
         self.v2.ok[self.rows(i).1]
     }
+    /// Whether pair i's canonical results differ (one missing and not the other counts), given
+    /// `same` = `v1.result.codes_in(&v2.result)`: a comparison of codes, not of texts.
+    pub fn results_differ(&self, i: usize, same: &[u32]) -> bool {
+        use crate::ingest::columns::NONE;
+        let (a, b) = self.rows(i);
+        match (self.v1.result.codes[a], self.v2.result.codes[b]) {
+            (NONE, c2) => c2 != NONE,
+            (c1, c2) => c2 == NONE || same[c1 as usize] != c2,
+        }
+    }
     pub fn v1_result(&self, i: usize) -> Option<&'a str> {
         self.v1.result.get(self.rows(i).0)
     }
@@ -271,10 +281,10 @@ pub fn analyze(
     } else {
         Vec::new()
     };
-    // Equal canonical texts are equal results (the common case, no parsing); the rest are diffed
-    // under the comparison options, which may find no difference that counts.
-    let differing: Vec<usize> =
-        comparable.par_iter().with_min_len(1 << 16).copied().filter(|&i| pairs.v1_result(i) != pairs.v2_result(i)).collect();
+    // Equal canonical texts are equal results (the common case, no parsing; compared as codes);
+    // the rest are diffed under the comparison options, which may find no difference that counts.
+    let same = pairs.v1.result.codes_in(&pairs.v2.result);
+    let differing: Vec<usize> = comparable.par_iter().with_min_len(1 << 16).copied().filter(|&i| pairs.results_differ(i, &same)).collect();
     let mismatched: Vec<(usize, Vec<FieldDiff>)> = differing
         .par_iter()
         .map(|&i| {
@@ -422,4 +432,36 @@ fn segments(
         b.mismatches.cmp(&a.mismatches).then(b.v2_failures.cmp(&a.v2_failures)).then(a.column.cmp(&b.column)).then(a.value.cmp(&b.value))
     });
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pairs;
+    use crate::ingest::Requests;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Comparing result codes through `codes_in` says what comparing the texts says: for
+        /// texts in one version only, in both, in another order of first sight, and missing.
+        #[test]
+        fn result_codes_differ_where_the_texts_differ(
+            a in proptest::collection::vec(proptest::option::of(0u8..6), 1..60),
+            b in proptest::collection::vec(proptest::option::of(2u8..9), 1..60),
+        ) {
+            let text = |k: &Option<u8>| k.map(|k| format!(r#"{{"r":{k}}}"#));
+            let (mut v1, mut v2) = (Requests::new(&[]), Requests::new(&[]));
+            for k in &a {
+                v1.result.push(text(k).as_deref());
+            }
+            for k in b.iter().rev() {
+                v2.result.push(text(k).as_deref());
+            }
+            let (r1, r2): (Vec<u32>, Vec<u32>) = (0..a.len() as u32).flat_map(|i| (0..b.len() as u32).map(move |j| (i, j))).unzip();
+            let pairs = Pairs { v1: &v1, v2: &v2, v1_rows: &r1, v2_rows: &r2 };
+            let same = v1.result.codes_in(&v2.result);
+            for i in 0..pairs.len() {
+                prop_assert_eq!(pairs.results_differ(i, &same), pairs.v1_result(i) != pairs.v2_result(i), "pair {}", i);
+            }
+        }
+    }
 }
