@@ -171,7 +171,8 @@ pub fn compute_counts(ds: &Dataset, policy: &Policy, baseline: Option<&discrepan
             .filter(|c| c.1 && c.2)
             .filter_map(|&(name, _, _, col1, col2)| {
                 let m = if shadow {
-                    resources::compare(&col1.pick(pi1), &col2.pick(pi2), true, conf)
+                    let pair = |k: usize| (col1.get(pi1[k] as usize), col2.get(pi2[k] as usize));
+                    resources::compare_pairs(pi1.len(), pair, || (col1.pick(pi1), col2.pick(pi2)), conf)
                 } else {
                     resources::compare(&col1.pick(&ds.d1.keep), &col2.pick(&ds.d2.keep), false, conf)
                 };

@@ -270,6 +270,47 @@ pub fn mean_ratio(v1: &[f64], v2: &[f64], paired: bool, confidence: f64) -> Rati
     RatioInterval { interval: Interval::new(r, r * (-z * se).exp(), r * (z * se).exp()), method: "delta-method", resamples: 0 }
 }
 
+/// [`mean_ratio`] of `n` pairs read through `pair(k)`, paired, without gathering them into two
+/// vectors: one pass for the sums, one for the squares and products, the same operations in the
+/// same order as [`mean_ratio`] on the gathered pairs, so the same bits. Also each side's mean as
+/// [`crate::metrics::resources::compare`] reports it (a sum from +0.0). None when a value is not
+/// finite: then the caller gathers, and [`mean_ratio`] leaves those pairs out.
+pub fn paired_mean_ratio(n: usize, pair: impl Fn(usize) -> (f64, f64), confidence: f64) -> Option<(RatioInterval, f64, f64)> {
+    // Sums as `Iterator::sum` takes them (from -0.0) and as a fold from +0.0 takes them.
+    let (mut sx, mut sy, mut fx, mut fy) = (-0.0f64, -0.0f64, 0.0f64, 0.0f64);
+    for k in 0..n {
+        let (x, y) = pair(k);
+        if !x.is_finite() || !y.is_finite() {
+            return None;
+        }
+        (sx, sy, fx, fy) = (sx + x, sy + y, fx + x, fy + y);
+    }
+    let nf = n as f64;
+    let means = (fx / nf, fy / nf);
+    let nan = RatioInterval { interval: Interval::new(f64::NAN, f64::NAN, f64::NAN), method: "delta-method", resamples: 0 };
+    if n < 2 {
+        return Some((nan, means.0, means.1));
+    }
+    let (mx, my) = (sx / nf, sy / nf);
+    if mx <= 0.0 || my <= 0.0 {
+        return Some((RatioInterval { interval: Interval::point(my / mx), ..nan }, means.0, means.1));
+    }
+    let (mut sxx, mut syy, mut sxy) = (-0.0f64, -0.0f64, -0.0f64);
+    for k in 0..n {
+        let (x, y) = pair(k);
+        let (dx, dy) = (x - mx, y - my);
+        (sxx, syy, sxy) = (sxx + dx * dx, syy + dy * dy, sxy + dx * dy);
+    }
+    let r = my / mx;
+    let mut var_log = (syy / (nf - 1.0)) / (nf * my * my) + (sxx / (nf - 1.0)) / (nf * mx * mx);
+    let cov = sxy / (nf - 1.0);
+    var_log -= 2.0 * cov / (nf * mx * my);
+    let se = var_log.max(0.0).sqrt();
+    let z = z_two_sided(confidence);
+    let ratio = RatioInterval { interval: Interval::new(r, r * (-z * se).exp(), r * (z * se).exp()), method: "delta-method", resamples: 0 };
+    Some((ratio, means.0, means.1))
+}
+
 /// Percentile bootstrap interval of exp(stat) around `est`, for samples of at least two values
 /// (and equal lengths when paired).
 fn bootstrap_interval(
@@ -400,6 +441,40 @@ mod tests {
             let got = batch_quantiles(&v, &hint, q, seed, V1_SALT);
             prop_assert_eq!(got.len(), BATCHES);
             prop_assert_eq!(bits(&got), bits(&gathered(&v, q, seed)));
+        }
+    }
+
+    proptest! {
+        /// The one-pass paired mean ratio is [`super::mean_ratio`] of the gathered pairs, bit for
+        /// bit, with each side's mean as a fold from +0.0 (signed zeros included); any value that
+        /// is not finite hands the pairs back to the gathering path.
+        #[test]
+        fn paired_mean_ratio_equals_the_gathered_one(
+            pairs in proptest::collection::vec((prop_oneof![Just(0.0), Just(-0.0), 0.0f64..1e4], prop_oneof![Just(0.0), -1.0f64..1e4]), 0..200),
+            bad in proptest::option::of((0usize..200, prop_oneof![Just(f64::NAN), Just(f64::INFINITY)])),
+        ) {
+            let mut pairs = pairs;
+            if let Some((k, v)) = bad {
+                if let Some(p) = pairs.get_mut(k) {
+                    p.1 = v;
+                }
+            }
+            let (x, y): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+            let got = super::paired_mean_ratio(pairs.len(), |k| pairs[k], 0.95);
+            if pairs.iter().any(|(a, b)| !a.is_finite() || !b.is_finite()) {
+                prop_assert!(got.is_none());
+            } else {
+                let (r, m1, m2) = got.expect("all finite");
+                let want = super::mean_ratio(&x, &y, true, 0.95);
+                let fold = |v: &[f64]| v.iter().fold(0.0f64, |s, a| s + a) / v.len() as f64;
+                let b = |i: &super::Interval| [i.estimate.to_bits(), i.lower.to_bits(), i.upper.to_bits()];
+                prop_assert_eq!(b(&r.interval), b(&want.interval));
+                prop_assert_eq!(r.method, want.method);
+                if !pairs.is_empty() {
+                    // (Without pairs there is no mean: the caller reports no metric.)
+                    prop_assert_eq!((m1.to_bits(), m2.to_bits()), (fold(&x).to_bits(), fold(&y).to_bits()));
+                }
+            }
         }
     }
 
