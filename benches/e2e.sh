@@ -19,6 +19,7 @@
 #   PYTHON      interpreter with the duckdb package (default python3; `pip install duckdb`)
 #
 # Peak RSS is reported in GB = 10^6 kB (as /usr/bin/time reports kB); wall times in seconds,
+# with the medians of user and system CPU seconds beside them;
 # the DuckDB cell also giving its in-process SQL time (without Python start-up and import).
 # The ratio is shadowgate's median wall time over DuckDB's (above 1: shadowgate is slower).
 # Logs of every run (time -v, --timings, comparison) stay in $BENCH_DIR/N/logs-FORMAT.
@@ -66,7 +67,7 @@ for n in "${sizes[@]}"; do
     out=$BENCH_DIR/$n/out-$format
     ensure_data "$n" "$format" "$data"
     mkdir -p "$logs"
-    sg_wall=() sg_rss=() db_wall=() db_rss=() db_sql=()
+    sg_wall=() sg_rss=() db_wall=() db_rss=() db_sql=() sg_user=() sg_sys=() db_user=() db_sys=()
     for i in $(seq 1 "$RUNS"); do
       # shadowgate: exit 0/1/3 are decisions (GO, NO_GO, INCONCLUSIVE); 2 is an error.
       rc=0
@@ -78,11 +79,15 @@ for n in "${sizes[@]}"; do
       fi
       sg_wall+=("$(wall_s "$logs/shadowgate.$i.time")")
       sg_rss+=("$(rss_kb "$logs/shadowgate.$i.time")")
+      sg_user+=("$(user_s "$logs/shadowgate.$i.time")")
+      sg_sys+=("$(sys_s "$logs/shadowgate.$i.time")")
 
       /usr/bin/time -v -o "$logs/duckdb.$i.time" "$PYTHON" "$PEER" --v1 "$data/v1.$ext" --v2 "$data/v2.$ext" \
         --threads "$THREADS" --json "$BENCH_DIR/$n/peer-$format.json" >"$logs/duckdb.$i.out"
       db_wall+=("$(wall_s "$logs/duckdb.$i.time")")
       db_rss+=("$(rss_kb "$logs/duckdb.$i.time")")
+      db_user+=("$(user_s "$logs/duckdb.$i.time")")
+      db_sys+=("$(sys_s "$logs/duckdb.$i.time")")
       db_sql+=("$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["seconds"])' "$BENCH_DIR/$n/peer-$format.json")")
       echo "e2e: $n $format run $i: shadowgate ${sg_wall[-1]} s, duckdb ${db_wall[-1]} s" >&2
     done
@@ -98,20 +103,22 @@ for n in "${sizes[@]}"; do
 
     sw=$(median "${sg_wall[@]}") sr=$(median "${sg_rss[@]}")
     dw=$(median "${db_wall[@]}") dr=$(median "${db_rss[@]}") ds=$(median "${db_sql[@]}")
-    rows+=("$(awk -v n="$n" -v f="$format" -v sw="$sw" -v sr="$sr" -v dw="$dw" -v dr="$dr" -v ds="$ds" -v a="$agree" '
+    su=$(median "${sg_user[@]}") ss=$(median "${sg_sys[@]}") du=$(median "${db_user[@]}") dsy=$(median "${db_sys[@]}")
+    rows+=("$(awk -v n="$n" -v f="$format" -v sw="$sw" -v sr="$sr" -v dw="$dw" -v dr="$dr" -v ds="$ds" -v a="$agree" \
+      -v su="$su" -v ss="$ss" -v du="$du" -v dsy="$dsy" '
       function commas(x,   out) {  # 1000000 -> 1,000,000
         out = ""
         while (length(x) > 3) { out = "," substr(x, length(x) - 2) out; x = substr(x, 1, length(x) - 3) }
         return x out
       }
-      BEGIN { printf "| %s | %s | %.2f s | %.2f GB | %.2f s (SQL %.2f s) | %.2f GB | %.2f | %s |", commas(n), f, sw, sr / 1e6, dw, ds, dr / 1e6, sw / dw, a }')")
+      BEGIN { printf "| %s | %s | %.2f s | %.2f / %.2f s | %.2f GB | %.2f s (SQL %.2f s) | %.2f / %.2f s | %.2f GB | %.2f | %s |", commas(n), f, sw, su, ss, sr / 1e6, dw, ds, du, dsy, dr / 1e6, sw / dw, a }')")
   done
 done
 
 echo
 echo "shadowgate: $SG; DuckDB $duckdb_version with $THREADS threads; $(nproc) cores; median of $RUNS runs each"
 echo
-echo "| pairs | format | shadowgate wall | shadowgate peak RSS | duckdb wall | duckdb peak RSS | ratio | agree |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| pairs | format | shadowgate wall | user / sys | shadowgate peak RSS | duckdb wall | user / sys | duckdb peak RSS | ratio | agree |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 exit "$status"

@@ -8,6 +8,11 @@ wall_s() {
     print s }' "$1"
 }
 rss_kb() { awk -F': ' '/Maximum resident set size/ { print $NF }' "$1"; }
+# user_s LOG / sys_s LOG: user and system CPU seconds from a `/usr/bin/time -v` log. System time
+# is mostly the kernel zeroing freshly touched pages, which on this project's VM varies several
+# fold from run to run (see BENCHMARKS.md, "free page reporting"); user time varies far less.
+user_s() { awk -F': ' '/User time \(seconds\)/ { print $NF }' "$1"; }
+sys_s() { awk -F': ' '/System time \(seconds\)/ { print $NF }' "$1"; }
 
 # median V...: the median of the numbers given (mean of the middle two for an even count).
 median() {
