@@ -82,21 +82,25 @@ impl Acc {
 /// dense array filled by a counting pass, so the latencies of each window are gathered into one
 /// buffer without per-window vectors; otherwise a sorted map holds the windows that occur.
 pub fn series(input: &SeriesInput<'_>, rows: &[u32], width_ms: i64) -> BTreeMap<i64, Window> {
-    let key = |i: u32| input.ts_ms[i as usize].div_euclid(width_ms);
-    let Some((lo, hi)) = rows.iter().map(|&i| key(i)).fold(None, |r, k| match r {
-        None => Some((k, k)),
-        Some((lo, hi)) => Some((k.min(lo), k.max(hi))),
+    // The first and last windows from the earliest and latest timestamps (flooring is monotone).
+    let Some((first, last)) = rows.iter().map(|&i| input.ts_ms[i as usize]).fold(None, |r, t| match r {
+        None => Some((t, t)),
+        Some((lo, hi)) => Some((t.min(lo), t.max(hi))),
     }) else {
         return BTreeMap::new();
     };
+    let (lo, hi) = (first.div_euclid(width_ms), last.div_euclid(width_ms));
     let span = (hi as i128 - lo as i128 + 1) as u128;
-    if span > rows.len().max(1 << 16) as u128 {
+    let base = lo.checked_mul(width_ms);
+    let Some(base) = base.filter(|_| span <= rows.len().max(1 << 16) as u128 && span * (width_ms as u128) < 1 << 52) else {
         return sparse_series(input, rows, width_ms);
-    }
+    };
     let span = span as usize;
+    let window = WindowOf::new(base, width_ms);
+    let key = |i: u32| window.of(input.ts_ms[i as usize]);
     let mut accs = vec![Acc::new(); span];
     for &i in rows {
-        accs[(key(i) - lo) as usize].add(input, i as usize);
+        accs[key(i)].add(input, i as usize);
     }
     // Latencies grouped by window: offsets from the counts, then one scatter pass.
     let mut start = Vec::with_capacity(span + 1);
@@ -107,7 +111,7 @@ pub fn series(input: &SeriesInput<'_>, rows: &[u32], width_ms: i64) -> BTreeMap<
     let mut fill = start.clone();
     let mut grouped = vec![0.0; rows.len()];
     for &i in rows {
-        let w = (key(i) - lo) as usize;
+        let w = key(i);
         grouped[fill[w]] = input.latency[i as usize];
         fill[w] += 1;
     }
@@ -119,6 +123,34 @@ pub fn series(input: &SeriesInput<'_>, rows: &[u32], width_ms: i64) -> BTreeMap<
         }
     }
     out
+}
+
+/// The window of a timestamp at or after `base` (a window start), counted from `base`: a division
+/// by the width, done as a multiplication by its reciprocal and corrected to the exact quotient
+/// (an integer division per row and pass was a third of the series' time). Exact for offsets
+/// below 2^52 ms, which [`series`] checks.
+struct WindowOf {
+    base: i64,
+    width: u64,
+    inverse: f64,
+}
+
+impl WindowOf {
+    fn new(base: i64, width: i64) -> Self {
+        WindowOf { base, width: width as u64, inverse: 1.0 / width as f64 }
+    }
+    #[inline]
+    fn of(&self, ts: i64) -> usize {
+        let off = ts.wrapping_sub(self.base) as u64;
+        // Off by at most one either way: the product's rounding error is far below one window.
+        let mut q = (off as f64 * self.inverse) as u64;
+        if q * self.width > off {
+            q -= 1;
+        } else if (q + 1) * self.width <= off {
+            q += 1;
+        }
+        q as usize
+    }
 }
 
 /// [`series`] for windows spread far apart in time (a few stray timestamps years away).
@@ -286,4 +318,51 @@ pub fn throughput(v1: &[Window], v2: &[Window], width_minutes: u32) -> Throughpu
     let b = version_throughput(v2, width_minutes);
     let share = if a.peak_per_minute > 0.0 { b.peak_per_minute / a.peak_per_minute } else { f64::NAN };
     Throughput { v1: a, v2: b, v2_share_of_v1_peak: share }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{series, sparse_series, SeriesInput, WindowOf};
+    use crate::ingest::columns::NumCol;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The dense series (windows found by the corrected reciprocal) is the sparse one (found
+        /// by `div_euclid` per row, into a map), window for window, for timestamps either side
+        /// of the epoch, on and off window boundaries, in any order and with rows left out.
+        #[test]
+        fn dense_windows_are_the_sparse_ones(
+            rows in proptest::collection::vec((-3_000_000i64..3_000_000, 0.0f64..900.0, any::<bool>()), 1..300),
+            start in prop_oneof![Just(0i64), Just(1_764_000_000_000), -1_000_000_000_000i64..2_000_000_000_000],
+            width in prop_oneof![Just(60_000i64), Just(1i64), 1i64..400_000],
+            keep_every in 1usize..4,
+        ) {
+            let ts: Vec<i64> = rows.iter().map(|r| start + r.0).collect();
+            let latency: Vec<f64> = rows.iter().map(|r| r.1).collect();
+            let ok: Vec<bool> = rows.iter().map(|r| r.2).collect();
+            let (cpu, memory) = (NumCol::default(), NumCol::default());
+            let (mut cpu, mut memory) = (cpu, memory);
+            for r in &rows {
+                cpu.push(r.1 / 10.0);
+                memory.push(f64::NAN);
+            }
+            let input = SeriesInput { ts_ms: &ts, latency: &latency, ok: &ok, cpu: &cpu, memory: &memory };
+            let keep: Vec<u32> = (0..rows.len() as u32).filter(|i| *i as usize % keep_every == 0).collect();
+            let dense = serde_json::to_string(&series(&input, &keep, width)).unwrap();
+            let sparse = serde_json::to_string(&sparse_series(&input, &keep, width)).unwrap();
+            prop_assert_eq!(dense, sparse);
+        }
+
+        /// The corrected reciprocal is the integer quotient, across window widths and offsets up
+        /// to the 2^52 ms the series allows.
+        #[test]
+        fn window_of_is_the_quotient(width in 1i64..10_000_000, off in 0u64..(1u64 << 52), small in 0u64..100_000) {
+            let w = WindowOf::new(0, width);
+            for off in [off, small, off / width as u64 * width as u64, (off / width as u64 * width as u64).saturating_sub(1)] {
+                if (off / width as u64) * (width as u64) < 1 << 52 {
+                    prop_assert_eq!(w.of(off as i64) as u64, off / width as u64, "offset {}", off);
+                }
+            }
+        }
+    }
 }
