@@ -409,7 +409,7 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
     };
     let mut pool: Vec<Part> = Vec::new();
     for wave in waves(&pieces, wave_rows, |(s, e)| e - s) {
-        ctx.wave(wave, sink, &mut pool, &decode)?;
+        ctx.wave(wave, sink, &mut pool, decode)?;
     }
     Ok(())
 }
