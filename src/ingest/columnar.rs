@@ -331,8 +331,9 @@ impl FileCtx<'_> {
     ) -> Result<()> {
         while pool.len() < pieces.len() {
             let mut part = sink.part_with_capacity(IPC_PIECE);
-            // A piece's decoded batches live until its part is done: results may be cached by
-            // address.
+            // A piece's result column lives until the piece is validated (IPC: its batches;
+            // Parquet: the result arrays of every batch), so results may be cached by address;
+            // absorbing the part clears that cache.
             part.stable_strings = true;
             pool.push(part);
         }
