@@ -384,6 +384,11 @@ mod tests {
         sink.sample_threshold = Some(u64::MAX / 4);
         sink.reserve_for_text(5000);
         assert!((1312..2000).contains(&sink.requests.ts_ms.capacity()), "a quarter sampled, 5% to spare");
+        // An estimate (or a footer) no machine could hold reserves nothing and does not abort:
+        // the columns grow as rows arrive.
+        sink.reserve_for_text(u64::MAX / 2);
+        sink.requests.reserve(usize::MAX / 2);
+        assert!(sink.requests.ts_ms.capacity() < 1 << 40);
     }
 
     fn sized(rows: u64) -> InputEstimate {

@@ -22,12 +22,12 @@ impl StrCol {
     pub fn len(&self) -> usize {
         self.ends.len()
     }
-    /// Room for `rows` more values; the text buffer grows by the average length seen so far (or
-    /// 24 bytes per value before any).
+    /// Room for `rows` more values, where the allocator grants it (see [`crate::ingest::Requests::reserve`]);
+    /// the text buffer grows by the average length seen so far (or 24 bytes per value before any).
     pub fn reserve(&mut self, rows: usize) {
         let avg = if self.ends.is_empty() { 24 } else { self.data.len() / self.ends.len() + 1 };
-        self.ends.reserve(rows);
-        self.data.reserve(rows * avg);
+        let _ = self.ends.try_reserve(rows);
+        let _ = self.data.try_reserve(rows.saturating_mul(avg));
     }
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
@@ -253,11 +253,12 @@ impl NumCol {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Room for `rows` more values, where the allocator grants it.
     pub fn reserve(&mut self, rows: usize) {
-        match self {
-            NumCol::Decimal { values, .. } => values.reserve(rows),
-            NumCol::Wide(v) => v.reserve(rows),
-        }
+        let _ = match self {
+            NumCol::Decimal { values, .. } => values.try_reserve(rows),
+            NumCol::Wide(v) => v.try_reserve(rows),
+        };
     }
     /// Removes every value, keeping the allocation; the column starts as decimals again.
     pub fn clear(&mut self) {

@@ -156,19 +156,21 @@ impl Requests {
     pub fn release_ids(&mut self) {
         self.id = StrCol::default();
     }
-    /// Makes room for `rows` more rows without reallocating.
+    /// Makes room for `rows` more rows without reallocating, where the allocator grants it: the
+    /// count comes from a footer or an estimate, so a room that cannot be had (a count no machine
+    /// holds, or a strict overcommit policy) is left out, and the columns grow as rows arrive.
     pub fn reserve(&mut self, rows: usize) {
         self.id.reserve(rows);
-        self.ts_ms.reserve(rows);
-        self.latency_ms.reserve(rows);
-        self.ok.reserve(rows);
-        self.error_code.codes.reserve(rows);
-        self.result.codes.reserve(rows);
+        let _ = self.ts_ms.try_reserve(rows);
+        let _ = self.latency_ms.try_reserve(rows);
+        let _ = self.ok.try_reserve(rows);
+        let _ = self.error_code.codes.try_reserve(rows);
+        let _ = self.result.codes.try_reserve(rows);
         self.cpu_ms.reserve(rows);
         self.memory_mb.reserve(rows);
         self.net_bytes.reserve(rows);
         for c in &mut self.segments {
-            c.codes.reserve(rows);
+            let _ = c.codes.try_reserve(rows);
         }
     }
 
