@@ -181,7 +181,10 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
         sink.reserve_for_text(rows);
     }
     let file = path.display().to_string();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (1 << 16));
+    // The file is read straight into this buffer (no intermediate copy): bytes [0, filled) hold
+    // data, the rest is room for the next read. It doubles when one line outgrows it.
+    let mut buf: Vec<u8> = vec![0; CHUNK + (1 << 20)];
+    let mut filled = 0usize;
     let mut line_no: u64 = 0;
     let mut present_any = 0u16;
     let mut parsed_rows = 0u64;
@@ -193,17 +196,17 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
         // Fill the buffer up to CHUNK bytes (or EOF), and past that until it holds a complete
         // line: a single line may be longer than CHUNK (a 10 MB result), but not longer than
         // MAX_LINE_BYTES: such a line is counted as malformed and skipped without holding it.
-        let mut chunk = [0u8; 1 << 16];
-        let mut has_newline = memchr::memchr(b'\n', &buf).is_some();
-        while buf.len() < CHUNK || !has_newline {
-            if !has_newline && buf.len() > MAX_LINE_BYTES {
+        let mut has_newline = memchr::memchr(b'\n', &buf[..filled]).is_some();
+        while filled < CHUNK || !has_newline {
+            if !has_newline && filled > MAX_LINE_BYTES {
                 line_no += 1;
                 let mut part = sink.part();
-                let head = String::from_utf8_lossy(&buf[..2000.min(buf.len())]).into_owned();
+                let head = String::from_utf8_lossy(&buf[..2000.min(filled)]).into_owned();
                 part.malformed(line_no, too_long(), || head);
                 sink.absorb(&file, part);
-                buf.clear();
+                filled = 0;
                 // Discard the rest of the line.
+                let mut chunk = [0u8; 1 << 16];
                 loop {
                     match reader.read(&mut chunk) {
                         Ok(0) => {
@@ -212,7 +215,8 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                         }
                         Ok(k) => {
                             if let Some(p) = memchr::memchr(b'\n', &chunk[..k]) {
-                                buf.extend_from_slice(&chunk[p + 1..k]);
+                                buf[..k - p - 1].copy_from_slice(&chunk[p + 1..k]);
+                                filled = k - p - 1;
                                 break;
                             }
                         }
@@ -220,26 +224,30 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
                         Err(e) => return Err(read_error(path, line_no, e)),
                     }
                 }
-                has_newline = memchr::memchr(b'\n', &buf).is_some();
+                has_newline = memchr::memchr(b'\n', &buf[..filled]).is_some();
                 if eof {
                     break;
                 }
                 continue;
             }
-            match reader.read(&mut chunk) {
+            if filled == buf.len() {
+                // One line longer than the buffer: make room for the rest of it.
+                buf.resize(2 * buf.len(), 0);
+            }
+            match reader.read(&mut buf[filled..]) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
                 Ok(k) => {
-                    has_newline |= memchr::memchr(b'\n', &chunk[..k]).is_some();
-                    buf.extend_from_slice(&chunk[..k]);
+                    has_newline |= memchr::memchr(b'\n', &buf[filled..filled + k]).is_some();
+                    filled += k;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(read_error(path, line_no, e)),
             }
         }
-        let cut = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1) };
+        let cut = if eof { filled } else { memchr::memrchr(b'\n', &buf[..filled]).map_or(filled, |p| p + 1) };
         let body = &buf[..cut];
         // Lines without their '\n'; a last line without one (at EOF) counts too.
         let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / 128);
@@ -292,7 +300,8 @@ pub fn read(path: &Path, norm: &Normalizer, sink: &mut Sink) -> Result<()> {
             sink.absorb_reuse(&file, part);
         }
         sink.share_learned();
-        buf.drain(..cut);
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
     }
     if parsed_rows > 0 {
         for (i, (col, key)) in norm.required().iter().enumerate() {
