@@ -251,18 +251,36 @@ pub fn mean_ratio(v1: &[f64], v2: &[f64], paired: bool, confidence: f64) -> Rati
         (&owned.0, &owned.1)
     };
     let (nx, ny) = (x.len() as f64, y.len() as f64);
-    let nan = RatioInterval { interval: Interval::new(f64::NAN, f64::NAN, f64::NAN), method: "delta-method", resamples: 0 };
     if nx < 2.0 || ny < 2.0 {
-        return nan;
+        return DELTA_UNDEFINED;
     }
     let (mx, my) = (super::mean(x), super::mean(y));
+    delta_ratio((nx, mx), (ny, my), confidence, || {
+        let cov = paired.then(|| x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / (nx - 1.0));
+        (variance(x), variance(y), cov)
+    })
+}
+
+/// [`mean_ratio`] with fewer than two values on a side.
+const DELTA_UNDEFINED: RatioInterval =
+    RatioInterval { interval: Interval { estimate: f64::NAN, lower: f64::NAN, upper: f64::NAN }, method: "delta-method", resamples: 0 };
+
+/// The delta-method interval of my / mx from each side's (count, mean) and, asked only when both
+/// means are positive, `moments`: (var x, var y, cov x y when paired). The arithmetic
+/// [`mean_ratio`] and [`paired_mean_ratio`] share, so that the two give the same bits.
+fn delta_ratio(
+    (nx, mx): (f64, f64),
+    (ny, my): (f64, f64),
+    confidence: f64,
+    moments: impl FnOnce() -> (f64, f64, Option<f64>),
+) -> RatioInterval {
     if mx <= 0.0 || my <= 0.0 {
-        return RatioInterval { interval: Interval::point(my / mx), ..nan };
+        return RatioInterval { interval: Interval::point(my / mx), ..DELTA_UNDEFINED };
     }
+    let (var_x, var_y, cov) = moments();
     let r = my / mx;
-    let mut var_log = variance(y) / (ny * my * my) + variance(x) / (nx * mx * mx);
-    if paired {
-        let cov = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum::<f64>() / (nx - 1.0);
+    let mut var_log = var_y / (ny * my * my) + var_x / (nx * mx * mx);
+    if let Some(cov) = cov {
         var_log -= 2.0 * cov / (nx * mx * my);
     }
     let se = var_log.max(0.0).sqrt();
@@ -287,27 +305,19 @@ pub fn paired_mean_ratio(n: usize, pair: impl Fn(usize) -> (f64, f64), confidenc
     }
     let nf = n as f64;
     let means = (fx / nf, fy / nf);
-    let nan = RatioInterval { interval: Interval::new(f64::NAN, f64::NAN, f64::NAN), method: "delta-method", resamples: 0 };
     if n < 2 {
-        return Some((nan, means.0, means.1));
+        return Some((DELTA_UNDEFINED, means.0, means.1));
     }
     let (mx, my) = (sx / nf, sy / nf);
-    if mx <= 0.0 || my <= 0.0 {
-        return Some((RatioInterval { interval: Interval::point(my / mx), ..nan }, means.0, means.1));
-    }
-    let (mut sxx, mut syy, mut sxy) = (-0.0f64, -0.0f64, -0.0f64);
-    for k in 0..n {
-        let (x, y) = pair(k);
-        let (dx, dy) = (x - mx, y - my);
-        (sxx, syy, sxy) = (sxx + dx * dx, syy + dy * dy, sxy + dx * dy);
-    }
-    let r = my / mx;
-    let mut var_log = (syy / (nf - 1.0)) / (nf * my * my) + (sxx / (nf - 1.0)) / (nf * mx * mx);
-    let cov = sxy / (nf - 1.0);
-    var_log -= 2.0 * cov / (nf * mx * my);
-    let se = var_log.max(0.0).sqrt();
-    let z = z_two_sided(confidence);
-    let ratio = RatioInterval { interval: Interval::new(r, r * (-z * se).exp(), r * (z * se).exp()), method: "delta-method", resamples: 0 };
+    let ratio = delta_ratio((nf, mx), (nf, my), confidence, || {
+        let (mut sxx, mut syy, mut sxy) = (-0.0f64, -0.0f64, -0.0f64);
+        for k in 0..n {
+            let (x, y) = pair(k);
+            let (dx, dy) = (x - mx, y - my);
+            (sxx, syy, sxy) = (sxx + dx * dx, syy + dy * dy, sxy + dx * dy);
+        }
+        (sxx / (nf - 1.0), syy / (nf - 1.0), Some(sxy / (nf - 1.0)))
+    });
     Some((ratio, means.0, means.1))
 }
 
