@@ -170,8 +170,7 @@ fn file_rows(path: &Path, format: Format, id_column: &str) -> InputEstimate {
             return InputEstimate { bytes: size, ..est };
         }
     }
-    let name = path.to_string_lossy().to_ascii_lowercase();
-    let compressed = name.ends_with(".gz") || name.ends_with(".zst") || name.ends_with(".zstd");
+    let compressed = compressed_name(path);
     let row_bytes = match format {
         // Arrow IPC: the mapped columns of a typical export, uncompressed.
         Format::Ipc | Format::Parquet => 60,
@@ -187,11 +186,16 @@ fn file_rows(path: &Path, format: Format, id_column: &str) -> InputEstimate {
 /// its first 64 KiB: None for a pipe, a compressed file, or no line end in that much.
 pub fn text_rows(path: &Path) -> Option<u64> {
     let size = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
-    let name = path.to_string_lossy().to_ascii_lowercase();
-    if [".gz", ".zst", ".zstd"].iter().any(|e| name.ends_with(e)) {
+    if compressed_name(path) {
         return None;
     }
     Some(size / average_line(path)?.max(1))
+}
+
+/// Whether the file's name says gzip or zstd.
+fn compressed_name(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    [".gz", ".zst", ".zstd"].iter().any(|e| name.ends_with(e))
 }
 
 /// The average line length of the first 64 KiB of a text file.
