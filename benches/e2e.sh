@@ -27,9 +27,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SG=${SHADOWGATE:-${CARGO_TARGET_DIR:-target}/release/shadowgate}
-BENCH_DIR=${BENCH_DIR:-/tmp/shadowgate-bench}
-RUNS=${RUNS:-3}
+# bench_setup (SG, BENCH_DIR, RUNS), wall_s, rss_kb, user_s, sys_s, median
+source "$ROOT/benches/lib.sh"
+bench_setup e2e
 THREADS=${THREADS:-$(nproc)}
 PYTHON=${PYTHON:-python3}
 PEER=$ROOT/benches/peer_duckdb.py
@@ -37,13 +37,10 @@ COMPARE=$ROOT/benches/compare_peer.py
 
 if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(1000000); fi
 
-[ -x "$SG" ] || { echo "e2e: no shadowgate binary at $SG (cargo build --release, or set SHADOWGATE)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "e2e: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 duckdb_version=$("$PYTHON" -c 'import duckdb; print(duckdb.__version__)') ||
   { echo "e2e: $PYTHON cannot import duckdb (pip install duckdb)" >&2; exit 2; }
 
-# wall_s, rss_kb, median
-source "$ROOT/benches/lib.sh"
 
 # ensure_data N FORMAT DIR: generates v1/v2 files of N pairs into DIR unless they exist.
 ensure_data() {

@@ -1,5 +1,15 @@
 # Helpers shared by benches/e2e.sh and benches/out_of_core.sh (sourced, not run).
 
+# bench_setup NAME: the defaults both benches share (each script's header documents them): the
+# binary, the data and logs folder, the runs; exits 2 when there is no binary. NAME is the
+# calling script, for the message.
+bench_setup() {
+  SG=${SHADOWGATE:-${CARGO_TARGET_DIR:-target}/release/shadowgate}
+  BENCH_DIR=${BENCH_DIR:-/tmp/shadowgate-bench}
+  RUNS=${RUNS:-3}
+  [ -x "$SG" ] || { echo "$1: no shadowgate binary at $SG (cargo build --release, or set SHADOWGATE)" >&2; exit 2; }
+}
+
 # wall_s LOG / rss_kb LOG: wall seconds and peak RSS (kB) from a `/usr/bin/time -v` log.
 wall_s() {
   awk -F': ' '/Elapsed \(wall clock\)/ {

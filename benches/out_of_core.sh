@@ -18,16 +18,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SG=${SHADOWGATE:-${CARGO_TARGET_DIR:-target}/release/shadowgate}
-BENCH_DIR=${BENCH_DIR:-/tmp/shadowgate-bench}
-RUNS=${RUNS:-3}
+# bench_setup (SG, BENCH_DIR, RUNS), wall_s, rss_kb, median
+source "$ROOT/benches/lib.sh"
+bench_setup out_of_core
 LIMIT=${LIMIT:-}
 SPILL_DIR=${SPILL_DIR:-}
 if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(1000000); fi
-[ -x "$SG" ] || { echo "out_of_core: no shadowgate binary at $SG (cargo build --release, or set SHADOWGATE)" >&2; exit 2; }
-
-# wall_s, rss_kb, median
-source "$ROOT/benches/lib.sh"
 
 ooc_args=(--out-of-core)
 [ -n "$LIMIT" ] && ooc_args=(--memory-limit "$LIMIT")
