@@ -20,10 +20,174 @@ pub fn canonical_string(v: &Value) -> String {
 /// string.
 pub fn canonical_str(s: &str) -> String {
     let t = s.trim();
+    if is_canonical(t.as_bytes()) {
+        return t.to_string();
+    }
+    canonical_str_parsed(s)
+}
+
+/// [`canonical_str`] the long way: parsed into a `Value` and written back.
+fn canonical_str_parsed(s: &str) -> String {
+    let t = s.trim();
     if let Ok(v) = serde_json::from_str::<Value>(t) {
         return canonical_string(&v);
     }
     serde_json::to_string(s).unwrap_or_default()
+}
+
+/// Whether `t` is JSON already in canonical form, so that parsing and writing it back gives `t`:
+/// checked in one scan, without building a `Value` (which is most of the cost of canonicalizing a
+/// result, once per distinct result text and version). Keys must be strictly ascending (no
+/// duplicates), strings and keys free of escapes and control characters, no whitespace between
+/// tokens, nesting shallower than serde_json's limit, and every number must print back as
+/// itself ([`write_number`] on serde_json's own parse of it). `false` only means "not known to be
+/// canonical": the caller then parses. Hand-written because no JSON crate answers "is this text
+/// the canonical form" without materializing the value.
+fn is_canonical(t: &[u8]) -> bool {
+    let mut scan = Scan { s: t, at: 0, number: String::new() };
+    scan.value(0) && scan.at == t.len()
+}
+
+struct Scan<'a> {
+    s: &'a [u8],
+    at: usize,
+    /// Scratch for a number written back.
+    number: String,
+}
+
+impl Scan<'_> {
+    /// serde_json refuses nesting deeper than 128; stay well inside it.
+    const MAX_DEPTH: usize = 64;
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let ok = self.peek() == Some(b);
+        self.at += usize::from(ok);
+        ok
+    }
+
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'{') if depth < Self::MAX_DEPTH => self.object(depth + 1),
+            Some(b'[') if depth < Self::MAX_DEPTH => self.array(depth + 1),
+            Some(b'"') => self.string().is_some(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => false,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let ok = self.s[self.at..].starts_with(word);
+        self.at += if ok { word.len() } else { 0 };
+        ok
+    }
+
+    /// A string without escapes or control characters (which serde_json writes back as is);
+    /// returns where its contents are.
+    fn string(&mut self) -> Option<(usize, usize)> {
+        self.at += 1;
+        let start = self.at;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        Some((start, self.at - 1))
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// A number in JSON's grammar that [`write_number`] writes back unchanged.
+    fn number(&mut self) -> bool {
+        let start = self.at;
+        self.eat(b'-');
+        if self.digits() == 0 {
+            return false;
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if self.digits() == 0 {
+                return false;
+            }
+        }
+        let token = &self.s[start..self.at];
+        // serde_json refuses what JSON does (a leading zero, "01"), as here.
+        let Ok(n) = serde_json::from_slice::<serde_json::Number>(token) else {
+            return false;
+        };
+        self.number.clear();
+        write_number(&n, &mut self.number);
+        self.number.as_bytes() == token
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        self.at += 1;
+        if self.eat(b']') {
+            return true;
+        }
+        loop {
+            if !self.value(depth) {
+                return false;
+            }
+            if self.eat(b']') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> bool {
+        self.at += 1;
+        if self.eat(b'}') {
+            return true;
+        }
+        let mut previous: Option<(usize, usize)> = None;
+        loop {
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let Some((start, end)) = self.string() else {
+                return false;
+            };
+            // serde_json keeps an object's keys sorted by bytes (and the last of duplicates).
+            if previous.is_some_and(|(a, b)| self.s[a..b] >= self.s[start..end]) {
+                return false;
+            }
+            previous = Some((start, end));
+            if !self.eat(b':') || !self.value(depth) {
+                return false;
+            }
+            if self.eat(b'}') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
 }
 
 fn write_number(n: &serde_json::Number, out: &mut String) {
@@ -217,5 +381,95 @@ fn diff_values(a: &Value, b: &Value, path: &str, opts: &CompareOptions, out: &mu
         }
         _ if type_name(a) != type_name(b) => out.push(FieldDiff { path: path.to_string(), kind: "type_changed" }),
         _ => out.push(FieldDiff { path: path.to_string(), kind: "value_changed" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{canonical_str, canonical_str_parsed, canonical_string, is_canonical};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            (-100_000i64..100_000).prop_map(|k| Value::from(k as f64 / 1000.0)),
+            "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é/]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(("[a-c\"\\\\é]{0,3}", inner), 0..4).prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Spellings of a value: canonical, serde_json's own, pretty, keys out of order or
+    /// repeated, numbers respelled.
+    fn spellings(v: &Value) -> Vec<String> {
+        let c = canonical_string(v);
+        let mut out = vec![c.clone(), v.to_string(), serde_json::to_string_pretty(v).unwrap_or_default(), format!(" {c}\n")];
+        out.push(c.replace(',', ", ").replace("0.", "0.0").replace('1', "1.0").replace("e", "E+"));
+        out.push(c.replace("{\"", "{\"z\":0,\"").replace("-", "-0"));
+        // An empty key first: ascending, or a duplicate where the object has one.
+        out.push(c.replacen('{', "{\"\":0,", 1));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_scan_agrees_with_parsing(v in json()) {
+            for s in spellings(&v) {
+                prop_assert_eq!(canonical_str(&s), canonical_str_parsed(&s), "{:?}", s);
+            }
+            // The canonical spelling is recognized without parsing whenever it has no string
+            // that needs escaping and reads back as itself (serde_json's default float parser
+            // is not exact beyond 15 significant digits).
+            let c = canonical_string(&v);
+            if !c.contains('\\') && canonical_str_parsed(&c) == c {
+                prop_assert!(is_canonical(c.as_bytes()), "{}", c);
+            }
+        }
+
+        #[test]
+        fn text_that_is_not_canonical_json_is_parsed(s in "[\\[\\]{}\":,0-9a-e.+\\- \\\\]{0,24}") {
+            prop_assert_eq!(canonical_str(&s), canonical_str_parsed(&s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn a_validation_result_is_recognized_and_near_misses_are_not() {
+        let r = r#"{"checks":{"blocklist":true,"format":true},"rule_set":"2026.11","score":0.461,"valid":true,"violations":[]}"#;
+        assert!(is_canonical(r.as_bytes()));
+        for bad in [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1.0}"#,
+            r#"{"a":1e2}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":01}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":12345678901234567890123}"#,
+            r#"{"a":1,}"#,
+            r#"[1,2"#,
+            "OK",
+            "",
+        ] {
+            assert!(!is_canonical(bad.as_bytes()), "{bad}");
+            assert_eq!(canonical_str(bad), canonical_str_parsed(bad), "{bad}");
+        }
+        // serde_json refuses nesting deeper than 128: such text is a plain string.
+        for deep in [format!("{}{}", "[".repeat(200), "]".repeat(200)), format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200))] {
+            assert!(!is_canonical(deep.as_bytes()));
+            assert_eq!(canonical_str(&deep), canonical_str_parsed(&deep));
+            assert!(canonical_str(&deep).starts_with('"'));
+        }
     }
 }
