@@ -13,10 +13,11 @@ pub mod terminal;
 
 use crate::analyze::Outcome;
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Turns an analysis into the bytes of one output file.
-pub trait Exporter {
+pub trait Exporter: Sync {
     /// File name inside the output directory.
     fn file_name(&self) -> &'static str;
     fn render(&self, outcome: &Outcome, charts: &[charts::Chart]) -> Result<Vec<u8>>;
@@ -63,10 +64,12 @@ pub fn write_all(out: &Path, outcome: &Outcome) -> Result<PathBuf> {
             let path = chart_dir.join(format!("{}.png", c.name));
             std::fs::write(&path, &c.png).map_err(|e| Error::output(&path, e))?;
         }
-        for ex in exporters() {
-            let bytes = ex.render(outcome, &charts)?;
+        // Rendered side by side, written in order (verdict.json last); the first error wins.
+        let exporters = exporters();
+        let rendered: Vec<Result<Vec<u8>>> = exporters.par_iter().map(|ex| ex.render(outcome, &charts)).collect();
+        for (ex, bytes) in exporters.iter().zip(rendered) {
             let path = tmp.join(ex.file_name());
-            std::fs::write(&path, bytes).map_err(|e| Error::output(&path, e))?;
+            std::fs::write(&path, bytes?).map_err(|e| Error::output(&path, e))?;
         }
         // Replace the previous report only now that the new one is complete; an interrupt waits
         // for the swap.

@@ -19,6 +19,7 @@ pub mod timeline_p95;
 use crate::analyze::Outcome;
 use crate::error::{Error, Result};
 use plotters::prelude::*;
+use rayon::prelude::*;
 use std::sync::Once;
 
 pub const WIDTH: u32 = 1000;
@@ -105,13 +106,9 @@ pub fn all(o: &Outcome) -> Result<Vec<Chart>> {
         discrepancy_fields::render,
         resources::render,
     ];
-    let mut out = Vec::new();
-    for m in makers {
-        if let Some(c) = m(o)? {
-            out.push(c);
-        }
-    }
-    Ok(out)
+    // Drawn side by side (each chart is its own bitmap); the first error in report order wins.
+    let made: Vec<Result<Option<Chart>>> = makers.par_iter().map(|m| m(o)).collect();
+    made.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// Shortens a label for an axis.
