@@ -88,13 +88,24 @@ pub fn sorted(x: &[f64]) -> Vec<f64> {
     v
 }
 
-/// Sorts in place ascending with `f64::total_cmp`; rayon-parallel above 100k values.
+/// Sorts in place ascending in `f64::total_cmp`'s order; rayon-parallel above 100k values.
+///
+/// The values are sorted as integers: `total_cmp` compares `bits ^ ((bits >> 63) as u64 >> 1)`
+/// as an `i64`, so each value is turned into that key once, the keys are sorted, and turned
+/// back (the map is its own inverse), instead of transforming both sides of every comparison.
+/// Equal keys are equal bits, so the result is the one `sort_unstable_by(f64::total_cmp)` gives.
 pub fn sort_in_place(v: &mut [f64]) {
-    use rayon::slice::ParallelSliceMut;
-    if v.len() > 100_000 {
-        v.par_sort_unstable_by(f64::total_cmp);
+    use rayon::prelude::*;
+    let keys: &mut [i64] = bytemuck::cast_slice_mut(v);
+    let flip = |k: &mut i64| *k ^= (((*k >> 63) as u64) >> 1) as i64;
+    if keys.len() > 100_000 {
+        keys.par_iter_mut().for_each(flip);
+        keys.par_sort_unstable();
+        keys.par_iter_mut().for_each(flip);
     } else {
-        v.sort_unstable_by(f64::total_cmp);
+        keys.iter_mut().for_each(flip);
+        keys.sort_unstable();
+        keys.iter_mut().for_each(flip);
     }
 }
 

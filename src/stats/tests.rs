@@ -955,3 +955,28 @@ fn resampled_ratios_are_undefined_where_the_data_cannot_give_one() {
     assert_eq!((unpaired.method, unpaired.resamples), ("bootstrap-percentile", 0), "{unpaired:?}");
     assert!(unpaired.interval.lower.is_nan() && unpaired.interval.estimate == 1.0);
 }
+
+/// `sort_in_place` sorts by integer keys; the bits must be those of `sort_unstable_by(total_cmp)`,
+/// on both sides of the parallel threshold and for every kind of value (signed zeros, NaNs of
+/// both signs, infinities, subnormals, ties).
+#[test]
+fn sorting_by_integer_keys_gives_total_cmp_order_bit_for_bit() {
+    let special = [0.0, -0.0, f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE / 4.0, -5e-324, 1.0, -1.0];
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for n in [0, 1, 2, 17, 1000, 100_001, 250_000] {
+        let v: Vec<f64> = (0..n)
+            .map(|i| match rng.gen_range(0..4) {
+                0 => special[i % special.len()],
+                1 => f64::from_bits(rng.gen()),
+                2 => (rng.gen_range(-1000..100_000) as f64) / 1000.0,
+                _ => rng.gen_range(0.0..10.0f64).exp(),
+            })
+            .collect();
+        let mut want = v.clone();
+        want.sort_unstable_by(f64::total_cmp);
+        let mut got = v.clone();
+        crate::stats::sort_in_place(&mut got);
+        assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "n = {n}");
+        assert_eq!(got.len(), want.len());
+    }
+}
