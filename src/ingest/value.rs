@@ -249,7 +249,40 @@ fn numeric_ts(v: f64, unit: TimestampUnit) -> Option<(i64, Option<&'static str>)
 /// RFC 3339 (with offset or Z, 'T' or ' ' separator); a timestamp without offset is taken as UTC.
 /// Also the common log format's `10/Oct/2026:13:55:36 +0000` (nginx `$time_local`, Apache).
 pub fn parse_datetime(t: &str) -> Option<i64> {
-    parse_datetime_utc(t).map(|dt| dt.timestamp_millis())
+    utc_millis(t).or_else(|| parse_datetime_utc(t).map(|dt| dt.timestamp_millis()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f]Z` (1-9 fraction digits), the form most exporters write, to
+/// milliseconds since 1970 by the civil-date arithmetic of Hinnant's `days_from_civil`, without
+/// chrono's general RFC 3339 parser (about a tenth of a JSON Lines ingest's CPU went there).
+/// None for anything else, including a leap second, a lowercase `t`/`z` or an impossible date,
+/// which then take the general path; where this answers, it answers what chrono does (property
+/// test in the tests below).
+fn utc_millis(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let digits = |d: &[u8]| d.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')));
+    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (h, mi, s) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let nanos = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', f @ ..] if (1..=9).contains(&f.len()) => digits(f)? * 10i64.pow(9 - f.len() as u32),
+        _ => return None,
+    };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&mo) || d < 1 || d > month_days[(mo - 1) as usize] || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 (Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + s) * 1000 + nanos / 1_000_000)
 }
 
 /// [`parse_datetime`] to nanoseconds since 1970 (span start and end times).
@@ -348,9 +381,67 @@ pub fn status_code_ranges(list: &[String]) -> Result<Vec<(i64, i64)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn s(v: &str) -> Val<'_> {
         Val::Str(Cow::Borrowed(v))
+    }
+
+    /// chrono's answer, without the shortcut.
+    fn chrono_millis(t: &str) -> Option<i64> {
+        parse_datetime_utc(t).map(|dt| dt.timestamp_millis())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// Every UTC time from year 0 to 9999, written with 0-9 fraction digits, is read by the
+        /// shortcut as chrono reads it; and text near that form (a digit or separator changed,
+        /// impossible dates, leap seconds) gets the answer chrono gives.
+        #[test]
+        fn the_utc_shortcut_reads_what_chrono_reads(
+            ms in -62_167_219_200_000i64..253_402_300_800_000,
+            nanos in 0u32..1_000_000,
+            digits in 0usize..=9,
+            at in 0usize..24,
+            with in prop::sample::select(&b"0123456789:-.TZtz +9"[..]),
+        ) {
+            let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap() + chrono::Duration::nanoseconds(i64::from(nanos));
+            let mut text = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if digits > 0 {
+                let frac = format!("{:09}", dt.timestamp_subsec_nanos());
+                text.push('.');
+                text.push_str(&frac[..digits]);
+            }
+            text.push('Z');
+            prop_assert_eq!(utc_millis(&text), chrono_millis(&text), "{}", text);
+            prop_assert!(utc_millis(&text).is_some(), "{}", text);
+            let mut bent = text.clone().into_bytes();
+            if at < bent.len() {
+                bent[at] = with;
+            }
+            let bent = String::from_utf8(bent).unwrap();
+            if let Some(ms) = utc_millis(&bent) {
+                prop_assert_eq!(Some(ms), chrono_millis(&bent), "{}", bent);
+            }
+            prop_assert_eq!(parse_datetime(&bent), chrono_millis(&bent), "{}", bent);
+        }
+    }
+
+    #[test]
+    fn the_utc_shortcut_leaves_impossible_dates_and_leap_seconds_to_chrono() {
+        for t in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z"] {
+            assert_eq!(utc_millis(t), None, "{t}");
+            assert_eq!(parse_datetime(t), None, "{t}");
+        }
+        assert_eq!(utc_millis("2024-02-29T12:00:00Z"), chrono_millis("2024-02-29T12:00:00Z"));
+        assert_eq!(utc_millis("2000-02-29T00:00:00.5Z"), Some(951_782_400_500));
+        assert_eq!(utc_millis("1900-02-28T23:59:59.999999999Z"), chrono_millis("1900-02-28T23:59:59.999999999Z"));
+        // A leap second and lowercase separators are chrono's to read.
+        assert_eq!(utc_millis("2016-12-31T23:59:60Z"), None);
+        assert_eq!(parse_datetime("2016-12-31T23:59:60Z"), chrono_millis("2016-12-31T23:59:60Z"));
+        assert_eq!(utc_millis("2026-11-27t00:00:00z"), None);
+        assert_eq!(parse_datetime("2026-11-27t00:00:00z"), chrono_millis("2026-11-27t00:00:00z"));
     }
 
     #[test]
