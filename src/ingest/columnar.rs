@@ -331,9 +331,9 @@ impl FileCtx<'_> {
     ) -> Result<()> {
         while pool.len() < pieces.len() {
             let mut part = sink.part_with_capacity(IPC_PIECE);
-            // A piece's result column lives until the piece is validated (IPC: its batches;
-            // Parquet: the result arrays of every batch), so results may be cached by address;
-            // absorbing the part clears that cache.
+            // A batch's result strings live until the part forgets their addresses (IPC: the
+            // piece's batches, until the part is absorbed; Parquet: each decoded batch, until
+            // it is validated), so results may be cached by address.
             part.stable_strings = true;
             pool.push(part);
         }
@@ -393,19 +393,15 @@ fn read_parquet(path: &Path, norm: &Normalizer, sink: &mut Sink, piece: usize, w
             .map_err(|e| bad(&e))?;
         // Each batch is validated as soon as it is decoded, while it is in cache, and dropped,
         // so its buffers are reused by the next one instead of a piece's worth of fresh pages.
-        // The result column's arrays stay until the piece is done: the part finds results by
-        // their address (stable strings), which must not be reused while it runs.
-        let mut results: Vec<ArrayRef> = Vec::new();
         let mut at = s;
         for b in reader {
             let b = b.map_err(|e| bad(&e))?;
             ctx.validate(std::slice::from_ref(&b), at, part)?;
             at += b.num_rows();
-            if let Some(c) = b.column_by_name(ctx.wanted[super::RESULT_FIELD]) {
-                results.push(c.clone());
-            }
+            // The batch's strings are freed with it: results found by address (stable
+            // strings) must not be looked up at those addresses again.
+            part.forget_addresses();
         }
-        drop(results);
         Ok(())
     };
     let mut pool: Vec<Part> = Vec::new();

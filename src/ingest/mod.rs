@@ -574,6 +574,12 @@ impl Part {
         }
     }
 
+    /// Forgets the result addresses seen so far: the strings behind them are about to be freed
+    /// (a decoded batch that is done).
+    pub fn forget_addresses(&mut self) {
+        self.by_address.clear();
+    }
+
     fn remember_address(&mut self, s: &str, code: u32) {
         if self.stable_strings && self.by_address.len() < RESULT_CACHE_MAX {
             self.by_address.insert(s.as_ptr() as usize, (s.len(), code));
