@@ -103,12 +103,14 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de> {
             } else {
                 map.next_value_seed(FieldSeed)?
             };
+            // Most keys feed one field: the value moves there; a key that feeds several is copied.
             let mut bits = targets;
-            while bits != 0 {
+            while bits & (bits - 1) != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 self.fields[i] = value.clone();
             }
+            self.fields[bits.trailing_zeros() as usize] = value;
         }
         Ok(())
     }
