@@ -75,6 +75,35 @@ pub struct LatencyComparison {
     /// Typical per-request change: shadow, the Hodges-Lehmann median of V2/V1 ratios (exp of the
     /// HL estimate of the log ratios); canary, the Hodges-Lehmann shift V2 - V1 in ms.
     pub shift: Shift,
+    /// Shadow: the per-request log ratios binned for the report's chart, made here from the
+    /// sorted log ratios the rank statistics already need (not in verdict.json).
+    #[serde(skip)]
+    pub change_histogram: Option<ChangeHistogram>,
+}
+
+/// Bins of the per-request latency change chart.
+pub const CHANGE_BINS: usize = 60;
+
+/// The middle 99% of the per-request log ratios ln((v2 + c) / (v1 + c)), in [`CHANGE_BINS`]
+/// equal bins over `[lo, hi)` (at least ±0.01 wide), as shares of all pairs.
+#[derive(Debug, Clone)]
+pub struct ChangeHistogram {
+    pub lo: f64,
+    pub hi: f64,
+    pub shares: Vec<f64>,
+}
+
+impl ChangeHistogram {
+    /// From the log ratios sorted by `f64::total_cmp`; None when there are none.
+    pub fn from_sorted(logs: &[f64]) -> Option<ChangeHistogram> {
+        if logs.is_empty() {
+            return None;
+        }
+        // The middle 99%, so a few extreme requests do not squash the picture.
+        let lo = crate::stats::quantile::quantile_sorted(logs, 0.005).min(-0.01);
+        let hi = crate::stats::quantile::quantile_sorted(logs, 0.995).max(0.01);
+        Some(ChangeHistogram { lo, hi, shares: crate::stats::histogram::shares_sorted(logs, lo, hi, CHANGE_BINS) })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,12 +124,12 @@ pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], con
     let qs: Vec<f64> = QUANTILES.iter().map(|(_, q)| *q).collect();
     // The rank statistics of the log ratios and the resampled quantile ratios are independent:
     // each side's sequential steps (the selection's probes, the batch splits) overlap the other's.
-    let ((hl, test), quantile_ratios) = rayon::join(
+    let ((hl, test, change_histogram), quantile_ratios) = rayon::join(
         || {
             let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
-            // One sort serves both the signed-rank test and the Hodges-Lehmann estimate.
+            // One sort serves the signed-rank test, the Hodges-Lehmann estimate and the chart.
             crate::stats::sort_in_place(&mut logs);
-            (hodges_lehmann_one_sample_sorted(&logs, confidence), wilcoxon_signed_rank_sorted(&logs))
+            (hodges_lehmann_one_sample_sorted(&logs, confidence), wilcoxon_signed_rank_sorted(&logs), ChangeHistogram::from_sorted(&logs))
         },
         || quantile_ratios_sorted(v1, v2, s1, s2, &qs, true, confidence, seed),
     );
@@ -109,7 +138,14 @@ pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], con
         ratios.insert(*name, r);
     }
     ratios.insert("mean", mean_ratio(v1, v2, true, confidence));
-    LatencyComparison { paired: true, n: v1.len() as u64, ratios, test, shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) } }
+    LatencyComparison {
+        paired: true,
+        n: v1.len() as u64,
+        ratios,
+        test,
+        shift: Shift { kind: "median_ratio", interval: hl.map(f64::exp) },
+        change_histogram,
+    }
 }
 
 /// Two-sample comparison (canary mode); `s1`, `s2` are `v1`, `v2` sorted ascending.
@@ -126,5 +162,6 @@ pub fn compare_unpaired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], c
         ratios,
         test: mann_whitney(v2, v1),
         shift: Shift { kind: "shift_ms", interval: hodges_lehmann_two_sample(v2, v1, confidence) },
+        change_histogram: None,
     }
 }

@@ -4,47 +4,21 @@
 use super::{err, frame, png, version_lines, Chart, FONT, V1, V2};
 use crate::analyze::Outcome;
 use crate::error::Result;
+use crate::metrics::latency::ChangeHistogram;
 use crate::policy::Mode;
+use crate::stats::histogram::shares;
 use plotters::prelude::*;
 
-const BINS: usize = 60;
-
-fn histogram(values: &[f64], lo: f64, hi: f64) -> Vec<f64> {
-    let mut h = vec![0.0; BINS];
-    let width = (hi - lo) / BINS as f64;
-    for v in values {
-        if v.is_finite() {
-            let k = (((v - lo) / width).floor().max(0.0) as usize).min(BINS - 1);
-            h[k] += 1.0;
-        }
-    }
-    let n = values.len().max(1) as f64;
-    h.iter().map(|c| c / n).collect()
-}
+const BINS: usize = crate::metrics::latency::CHANGE_BINS;
 
 pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     let ds = &o.dataset;
     let name = "latency_delta";
     if o.verdict.mode == Mode::Shadow {
-        let p = &ds.pairing;
-        let changes: Vec<f64> = p
-            .v1_index
-            .iter()
-            .zip(&p.v2_index)
-            .map(|(&a, &b)| {
-                let (x, y) = (ds.v1.latency_ms[a as usize], ds.v2.latency_ms[b as usize]);
-                ((y + 1e-3) / (x + 1e-3)).ln()
-            })
-            .collect();
-        if changes.is_empty() {
+        // Binned by the metrics stage from the sorted log ratios it had anyway.
+        let Some(ChangeHistogram { lo, hi, shares: h }) = o.verdict.metrics.latency_ms.comparison.change_histogram.clone() else {
             return Ok(None);
-        }
-        let mut s = changes.clone();
-        crate::stats::sort_in_place(&mut s);
-        // Show the middle 99% so a few extreme requests do not squash the picture.
-        let lo = crate::stats::quantile::quantile_sorted(&s, 0.005).min(-0.01);
-        let hi = crate::stats::quantile::quantile_sorted(&s, 0.995).max(0.01);
-        let h = histogram(&changes, lo, hi);
+        };
         let top = h.iter().copied().fold(0.0, f64::max) * 1.1;
         let shift = &o.verdict.metrics.latency_ms.comparison.shift.interval;
         let bytes = png(name, |root| {
@@ -102,7 +76,7 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     }
     let lo = a.iter().chain(&b).copied().fold(f64::INFINITY, f64::min);
     let hi = a.iter().chain(&b).copied().fold(f64::NEG_INFINITY, f64::max).max(lo + 0.1);
-    let (ha, hb) = (histogram(&a, lo, hi), histogram(&b, lo, hi));
+    let (ha, hb) = (shares(&a, lo, hi, BINS), shares(&b, lo, hi, BINS));
     let top = ha.iter().chain(&hb).copied().fold(0.0, f64::max) * 1.1;
     let bytes = png(name, |root| {
         let mut chart = frame(&root, "Latency distributions, V1 and V2 (different requests)", 64)
