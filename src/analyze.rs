@@ -336,14 +336,29 @@ fn run_joined(
 
     let t = Instant::now();
     let share = |s: &IngestStats| if s.rows_read == 0 { 0.0 } else { s.rows_rejected as f64 / s.rows_read as f64 };
-    let range = |r: &crate::ingest::Requests| (r.ts_ms.iter().copied().min().unwrap_or(0), r.ts_ms.iter().copied().max().unwrap_or(0));
+    // Each version's first and last timestamp, in one parallel pass each (two sequential
+    // passes over 10M timestamps took 0.15 s).
+    let range = |r: &crate::ingest::Requests| {
+        use rayon::prelude::*;
+        let (lo, hi) = r
+            .ts_ms
+            .par_iter()
+            .fold(|| (i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)))
+            .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        if r.ts_ms.is_empty() {
+            (0, 0)
+        } else {
+            (lo, hi)
+        }
+    };
+    let (v1_range, v2_range) = rayon::join(|| range(&ds.v1), || range(&ds.v2));
     let q = QualityInputs {
         pairing: &ds.pairing,
         v1_n: ds.d1.keep.len() as u64,
         v2_n: ds.d2.keep.len() as u64,
         rejected_share: [share(&i1.stats), share(&i2.stats)],
-        v1_range: range(&ds.v1),
-        v2_range: range(&ds.v2),
+        v1_range,
+        v2_range,
     };
     let rollback = match &policy.rollback.at {
         Some(at) => {
