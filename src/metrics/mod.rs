@@ -105,8 +105,15 @@ impl Dataset {
     }
 }
 
-fn pick<T: Copy>(v: &[T], idx: &[u32]) -> Vec<T> {
-    idx.iter().map(|&i| v[i as usize]).collect()
+/// `v` at each index, in order; in parallel for large index lists (a gather through the pairs'
+/// order reads memory at random: 0.19 s for both versions at 10M pairs on one thread).
+fn pick<T: Copy + Send + Sync>(v: &[T], idx: &[u32]) -> Vec<T> {
+    use rayon::prelude::*;
+    if idx.len() > 100_000 {
+        idx.par_iter().map(|&i| v[i as usize]).collect()
+    } else {
+        idx.iter().map(|&i| v[i as usize]).collect()
+    }
 }
 
 /// The noise floor from a replay of V1 (`--v1-replay`), joined with V1 by correlation id.
@@ -191,8 +198,7 @@ pub fn compute_latency(ds: &Dataset, policy: &Policy, counts: Counts) -> Metrics
     let (v1, v2) = (&ds.v1, &ds.v2);
     let shadow = ds.mode == Mode::Shadow;
     let (pi1, pi2) = (&ds.pairing.v1_index, &ds.pairing.v2_index);
-    let lat1 = pick(&v1.latency_ms, &ds.d1.keep);
-    let lat2 = pick(&v2.latency_ms, &ds.d2.keep);
+    let (lat1, lat2) = rayon::join(|| pick(&v1.latency_ms, &ds.d1.keep), || pick(&v2.latency_ms, &ds.d2.keep));
     let (comparison, shift);
     let (s1, s2);
     // Each version's latencies sorted, kept for the confidence sequences.
@@ -201,8 +207,8 @@ pub fn compute_latency(ds: &Dataset, policy: &Policy, counts: Counts) -> Metrics
         // The kept samples are only needed sorted: sort them in place.
         let (mut k1, mut k2) = (lat1, lat2);
         rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
-        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
-        let (p1, p2) = (pick(&v1.latency_ms, pi1), pick(&v2.latency_ms, pi2));
+        (s1, s2) = rayon::join(|| latency::summarize_sorted(&k1, conf), || latency::summarize_sorted(&k2, conf));
+        let (p1, p2) = rayon::join(|| pick(&v1.latency_ms, pi1), || pick(&v2.latency_ms, pi2));
         // Every kept row paired (the usual shadow run): the paired samples are the kept samples
         // in another order, so their sorts are the ones just made.
         if pi1.len() != ds.d1.keep.len() || pi2.len() != ds.d2.keep.len() {
@@ -218,7 +224,7 @@ pub fn compute_latency(ds: &Dataset, policy: &Policy, counts: Counts) -> Metrics
         // sorted samples throughout.
         let (mut k1, mut k2) = (lat1, lat2);
         rayon::join(|| crate::stats::sort_in_place(&mut k1), || crate::stats::sort_in_place(&mut k2));
-        (s1, s2) = (latency::summarize_sorted(&k1, conf), latency::summarize_sorted(&k2, conf));
+        (s1, s2) = rayon::join(|| latency::summarize_sorted(&k1, conf), || latency::summarize_sorted(&k2, conf));
         (comparison, shift) = rayon::join(
             || latency::compare_unpaired_sorted(&k1, &k2, &k1, &k2, conf, seed),
             || crate::stats::shift::shift_function(&k1, &k2, &k1, &k2, false, conf, seed),
