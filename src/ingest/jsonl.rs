@@ -72,8 +72,9 @@ fn parse_line_fast<'a>(
             present |= 1 << bit;
         }
     }
-    let rest: Vec<Val<'a>> = fields.drain(FIXED_FIELDS..).collect();
-    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fields[k], Val::Absent), &rest);
+    // The segments are read where they are (no vector per line); the fixed fields move out.
+    let (fixed, rest) = fields.split_at_mut(FIXED_FIELDS);
+    let raw = RawRow::from_fn(|k| std::mem::replace(&mut fixed[k], Val::Absent), rest);
     part.row(norm, line_no, raw, || String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]).into_owned());
     Some(present)
 }
