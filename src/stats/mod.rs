@@ -89,16 +89,27 @@ pub fn sorted(x: &[f64]) -> Vec<f64> {
     v
 }
 
+/// The bits of a double (as an `i64`) turned into the integer `f64::total_cmp` compares: the
+/// lower 63 bits flipped for negative values. Its own inverse.
+pub fn total_order_bits(b: i64) -> i64 {
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// A double as an integer in `f64::total_cmp` order.
+pub fn total_order_key(x: f64) -> i64 {
+    total_order_bits(x.to_bits() as i64)
+}
+
 /// Sorts in place ascending in `f64::total_cmp`'s order; rayon-parallel above 100k values.
 ///
-/// The values are sorted as integers: `total_cmp` compares `bits ^ ((bits >> 63) as u64 >> 1)`
-/// as an `i64`, so each value is turned into that key once, the keys are sorted, and turned
-/// back (the map is its own inverse), instead of transforming both sides of every comparison.
-/// Equal keys are equal bits, so the result is the one `sort_unstable_by(f64::total_cmp)` gives.
+/// The values are sorted as integers: each is turned into its [`total_order_bits`] key once,
+/// the keys are sorted, and turned back (the map is its own inverse), instead of transforming
+/// both sides of every comparison. Equal keys are equal bits, so the result is the one
+/// `sort_unstable_by(f64::total_cmp)` gives.
 pub fn sort_in_place(v: &mut [f64]) {
     use rayon::prelude::*;
     let keys: &mut [i64] = bytemuck::cast_slice_mut(v);
-    let flip = |k: &mut i64| *k ^= (((*k >> 63) as u64) >> 1) as i64;
+    let flip = |k: &mut i64| *k = total_order_bits(*k);
     if keys.len() > 100_000 {
         keys.par_iter_mut().for_each(flip);
         keys.par_sort_unstable();

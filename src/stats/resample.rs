@@ -156,11 +156,7 @@ pub(crate) fn batch_quantiles(v: &[f64], sorted: &[f64], q: f64, seed: u64, salt
     let n = v.len();
     let key = splitmix(seed ^ salt);
     let batch_of = |i: usize| (splitmix(key ^ i as u64) % BATCHES as u64) as usize;
-    // Doubles as integers in `f64::total_cmp` order.
-    let order = |x: f64| {
-        let b = x.to_bits() as i64;
-        b ^ ((((b >> 63) as u64) >> 1) as i64)
-    };
+    let order = super::total_order_key;
     let q = q.clamp(0.0, 1.0);
     let (low, high) = match sorted.len() {
         0 => (i64::MAX, i64::MIN),
