@@ -340,16 +340,7 @@ fn run_joined(
     // passes over 10M timestamps took 0.15 s).
     let range = |r: &crate::ingest::Requests| {
         use rayon::prelude::*;
-        let (lo, hi) = r
-            .ts_ms
-            .par_iter()
-            .fold(|| (i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)))
-            .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        if r.ts_ms.is_empty() {
-            (0, 0)
-        } else {
-            (lo, hi)
-        }
+        crate::stats::min_max(r.ts_ms.par_iter().copied()).unwrap_or((0, 0))
     };
     let (v1_range, v2_range) = rayon::join(|| range(&ds.v1), || range(&ds.v2));
     let q = QualityInputs {

@@ -235,11 +235,7 @@ pub fn canonical_order<'a>(
     use rayon::prelude::*;
     let paired = |i: &usize| twin[*i] != u32::MAX;
     let ts = |i: usize| ts_ms[i];
-    let (lo, hi) = (0..twin.len())
-        .into_par_iter()
-        .filter(paired)
-        .fold(|| (i64::MAX, i64::MIN), |(a, b), i| (a.min(ts(i)), b.max(ts(i))))
-        .reduce(|| (i64::MAX, i64::MIN), |x, y| (x.0.min(y.0), x.1.max(y.1)));
+    let (lo, hi) = crate::stats::min_max((0..twin.len()).into_par_iter().filter(paired).map(ts)).unwrap_or((i64::MAX, i64::MIN));
     // The order's key: the time since the earliest pair above as many top bits of the id hash
     // as fit in a u64.
     let span = hi.wrapping_sub(lo) as u64;

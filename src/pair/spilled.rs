@@ -154,7 +154,7 @@ pub fn join_spilled(
     // The pair order ties rows with equal timestamps and equal hash bits above the time span's
     // bits; the span of all V1 rows bounds that of the paired ones, so ties under the widest
     // span include every tie the order can meet.
-    let (lo, hi) = v1.ts_ms.iter().fold((i64::MAX, i64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+    let (lo, hi) = crate::stats::min_max(v1.ts_ms.par_iter().copied()).unwrap_or((i64::MAX, i64::MIN));
     let time_bits = if n1 == 0 { 0 } else { 64 - (hi.wrapping_sub(lo) as u64).leading_zeros() };
     // Spill partitions are chosen by hash bits 48..56: ties stay within a partition when the
     // compared hash bits include them. Over a span of 2^48 ms (8,900 years) and more, every

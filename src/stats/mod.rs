@@ -89,6 +89,16 @@ pub fn sorted(x: &[f64]) -> Vec<f64> {
     v
 }
 
+/// The smallest and largest of some integers (timestamps) in one parallel pass; None when there
+/// are none.
+pub fn min_max(values: impl rayon::iter::ParallelIterator<Item = i64>) -> Option<(i64, i64)> {
+    use rayon::iter::ParallelIterator;
+    let (lo, hi) = values
+        .fold(|| (i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)))
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    (lo <= hi).then_some((lo, hi))
+}
+
 /// The bits of a double (as an `i64`) turned into the integer `f64::total_cmp` compares: the
 /// lower 63 bits flipped for negative values. Its own inverse.
 pub fn total_order_bits(b: i64) -> i64 {

@@ -980,3 +980,15 @@ fn sorting_by_integer_keys_gives_total_cmp_order_bit_for_bit() {
         assert_eq!(got.len(), want.len());
     }
 }
+
+#[test]
+fn min_max_finds_both_ends_in_one_pass_and_none_of_nothing() {
+    use rayon::prelude::*;
+    let none: Vec<i64> = Vec::new();
+    assert_eq!(crate::stats::min_max(none.par_iter().copied()), None);
+    assert_eq!(crate::stats::min_max([7i64].par_iter().copied()), Some((7, 7)));
+    assert_eq!(crate::stats::min_max([i64::MAX, i64::MIN].par_iter().copied()), Some((i64::MIN, i64::MAX)));
+    let v: Vec<i64> = (0..300_000).map(|i| (i * 7919) % 100_003 - 50_000).collect();
+    let want = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+    assert_eq!(crate::stats::min_max(v.par_iter().copied()), Some(want));
+}
