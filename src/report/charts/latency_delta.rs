@@ -16,9 +16,10 @@ pub fn render(o: &Outcome) -> Result<Option<Chart>> {
     let name = "latency_delta";
     if o.verdict.mode == Mode::Shadow {
         // Binned by the metrics stage from the sorted log ratios it had anyway.
-        let Some(ChangeHistogram { lo, hi, shares: h }) = o.verdict.metrics.latency_ms.comparison.change_histogram.clone() else {
+        let Some(ChangeHistogram { lo, hi, shares: h }) = &o.verdict.metrics.latency_ms.comparison.change_histogram else {
             return Ok(None);
         };
+        let (lo, hi) = (*lo, *hi);
         let top = h.iter().copied().fold(0.0, f64::max) * 1.1;
         let shift = &o.verdict.metrics.latency_ms.comparison.shift.interval;
         let bytes = png(name, |root| {
