@@ -66,6 +66,17 @@ impl<S: AsRef<str>> FromIterator<S> for StrCol {
 /// Code of a missing value in a [`DictCol`].
 pub const NONE: u32 = u32::MAX;
 
+/// Whether code `c1` of one column and `c2` of another stand for different values (one missing
+/// and not the other counts), given `same` = the first column's [`DictCol::codes_in`] the other:
+/// a comparison of codes, not of texts. A value the other column lacks differs from every value
+/// there, and from a missing one.
+pub fn codes_differ(c1: u32, c2: u32, same: &[u32]) -> bool {
+    match (c1, c2) {
+        (NONE, c2) => c2 != NONE,
+        (c1, c2) => c2 == NONE || same[c1 as usize] != c2,
+    }
+}
+
 /// Dictionary-encoded optional strings: `codes[i]` indexes `values`, or is [`NONE`].
 #[derive(Debug, Default, Clone)]
 pub struct DictCol {

@@ -44,12 +44,8 @@ impl<'a> Pairs<'a> {
     /// Whether pair i's canonical results differ (one missing and not the other counts), given
     /// `same` = `v1.result.codes_in(&v2.result)`: a comparison of codes, not of texts.
     pub fn results_differ(&self, i: usize, same: &[u32]) -> bool {
-        use crate::ingest::columns::NONE;
         let (a, b) = self.rows(i);
-        match (self.v1.result.codes[a], self.v2.result.codes[b]) {
-            (NONE, c2) => c2 != NONE,
-            (c1, c2) => c2 == NONE || same[c1 as usize] != c2,
-        }
+        crate::ingest::columns::codes_differ(self.v1.result.codes[a], self.v2.result.codes[b], same)
     }
     pub fn v1_result(&self, i: usize) -> Option<&'a str> {
         self.v1.result.get(self.rows(i).0)

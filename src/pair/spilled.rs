@@ -20,7 +20,7 @@
 
 use super::{canonical_order, dedup_with_first, hash_id, pairing, twins, Dedup, Pairing};
 use crate::error::{Error, Result};
-use crate::ingest::columns::NONE;
+use crate::ingest::columns::codes_differ;
 use crate::ingest::spill::{read_partition, SpilledKeys};
 use crate::ingest::{Requests, StrCol};
 use rayon::prelude::*;
@@ -72,11 +72,7 @@ struct Rules<'a> {
 impl Rules<'_> {
     /// Whether the results of V1 row `g1` and V2 row `g2` differ as texts.
     fn differ(&self, g1: usize, g2: usize) -> bool {
-        match (self.v1.result.codes[g1], self.v2.result.codes[g2]) {
-            (NONE, c2) => c2 != NONE,
-            // A text V2's dictionary lacks differs from every V2 result, and from none.
-            (c1, c2) => self.same[c1 as usize] == NONE || self.same[c1 as usize] != c2,
-        }
+        codes_differ(self.v1.result.codes[g1], self.v2.result.codes[g2], &self.same)
     }
 }
 
