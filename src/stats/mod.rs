@@ -14,6 +14,7 @@ pub mod resample;
 pub mod sequential;
 pub mod shift;
 pub mod srm;
+pub mod summary;
 #[cfg(test)]
 mod tests;
 

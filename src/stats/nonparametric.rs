@@ -84,73 +84,78 @@ pub fn wilcoxon_signed_rank_sorted(d: &[f64]) -> RankTest {
     };
     let neg_end = d.partition_point(|v| *v < 0.0);
     let pos_start = d.partition_point(|v| *v <= 0.0);
-    let n = neg_end + (d.len() - pos_start);
-    if n == 0 {
-        return RankTest { test: "wilcoxon-signed-rank", statistic: 0.0, z: 0.0, p_value: 1.0, method: "normal", n: 0, effect_size: 0.0 };
-    }
     // Merge |negatives| (ascending = walking d[..neg_end] backwards) with d[pos_start..].
     let (mut i, mut j) = (neg_end, pos_start);
-    let next = |i: &mut usize, j: &mut usize| -> Option<(f64, bool)> {
-        let neg = (*i > 0).then(|| -d[*i - 1]);
-        let pos = (*j < d.len()).then(|| d[*j]);
+    let mut next = move || -> Option<(f64, bool)> {
+        let neg = (i > 0).then(|| -d[i - 1]);
+        let pos = (j < d.len()).then(|| d[j]);
         match (neg, pos) {
             (Some(a), Some(b)) if a <= b => {
-                *i -= 1;
+                i -= 1;
                 Some((a, false))
             }
             (_, Some(b)) => {
-                *j += 1;
+                j += 1;
                 Some((b, true))
             }
             (Some(a), None) => {
-                *i -= 1;
+                i -= 1;
                 Some((a, false))
             }
             (None, None) => None,
         }
     };
-    let (mut w_plus, mut ties) = (0.0f64, 0.0f64);
-    let mut rank = 0usize; // ranks assigned so far
-    let mut pending = next(&mut i, &mut j);
-    while let Some((value, positive)) = pending {
-        // one group of equal absolute values
-        let (mut count, mut positives) = (1usize, usize::from(positive));
-        pending = next(&mut i, &mut j);
+    // Groups of equal absolute values, ascending: (size, positives among them).
+    let mut pending = next();
+    let groups = std::iter::from_fn(move || {
+        let (value, positive) = pending?;
+        let (mut count, mut positives) = (1u64, u64::from(positive));
+        pending = next();
         while let Some((v, p)) = pending {
             if v != value {
                 break;
             }
             count += 1;
-            positives += usize::from(p);
-            pending = next(&mut i, &mut j);
+            positives += u64::from(p);
+            pending = next();
         }
+        Some((count, positives))
+    });
+    signed_rank_of_groups(groups)
+}
+
+/// The signed-rank test from the non-zero differences grouped by absolute value, groups in
+/// ascending order of it, each as (size, how many of them are positive): what
+/// [`wilcoxon_signed_rank_sorted`] computes from the sorted differences and
+/// [`crate::stats::summary::SignedHistogram::signed_rank`] from bucket counts. O(groups), plus
+/// O(n^3) for the exact null distribution when n <= [`EXACT_MAX_N`] without ties.
+pub(crate) fn signed_rank_of_groups(groups: impl Iterator<Item = (u64, u64)>) -> RankTest {
+    let (mut w_plus, mut ties) = (0.0f64, 0.0f64);
+    let mut rank = 0u64; // ranks assigned so far
+    for (count, positives) in groups {
         let average = (2 * rank + count + 1) as f64 / 2.0; // mean of ranks rank+1 ..= rank+count
         w_plus += average * positives as f64;
         let t = count as f64;
         ties += t * t * t - t;
         rank += count;
     }
+    let n = rank;
+    if n == 0 {
+        return RankTest { test: "wilcoxon-signed-rank", statistic: 0.0, z: 0.0, p_value: 1.0, method: "normal", n: 0, effect_size: 0.0 };
+    }
     let nf = n as f64;
     let total = nf * (nf + 1.0) / 2.0;
     let effect_size = (2.0 * w_plus - total) / total;
     let mean = total / 2.0;
-    if ties == 0.0 && n <= EXACT_MAX_N {
-        let counts = signed_rank_counts(n);
+    if ties == 0.0 && n <= EXACT_MAX_N as u64 {
+        let counts = signed_rank_counts(n as usize);
         let all: f64 = counts.iter().sum();
         let w = w_plus.round() as usize;
         let p_less: f64 = counts[..=w].iter().sum::<f64>() / all;
         let p_greater: f64 = counts[w..].iter().sum::<f64>() / all;
         // At the midpoint P(W <= w) > 1/2 on both sides, so the clip makes p = 1 there.
         let p = (2.0 * p_less.min(p_greater)).min(1.0);
-        return RankTest {
-            test: "wilcoxon-signed-rank",
-            statistic: w_plus,
-            z: f64::NAN,
-            p_value: p,
-            method: "exact",
-            n: n as u64,
-            effect_size,
-        };
+        return RankTest { test: "wilcoxon-signed-rank", statistic: w_plus, z: f64::NAN, p_value: p, method: "exact", n, effect_size };
     }
     let var = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - ties / 48.0;
     let diff = w_plus - mean;
@@ -164,7 +169,7 @@ pub fn wilcoxon_signed_rank_sorted(d: &[f64]) -> RankTest {
     };
     let z = (diff - 0.5 * sgn) / var.sqrt(); // var > 0: 48 var = 2n(n+1)(2n+1) - sum(t^3 - t) >= 3n^3 + 6n^2 + 3n
     let p = (2.0 * normal_sf(z.abs())).min(1.0);
-    RankTest { test: "wilcoxon-signed-rank", statistic: w_plus, z, p_value: p, method: "normal", n: n as u64, effect_size }
+    RankTest { test: "wilcoxon-signed-rank", statistic: w_plus, z, p_value: p, method: "normal", n, effect_size }
 }
 
 /// Exact null distribution of the Mann-Whitney U for sample sizes m, n without ties (counts of
@@ -574,18 +579,26 @@ pub fn hodges_lehmann_one_sample_sorted(s: &[f64], confidence: f64) -> Interval 
     if n == 0 {
         return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
     }
-    let nf = n as f64;
-    let total = (n as u64) * (n as u64 + 1) / 2;
+    let (total, critical) = walsh_ranks(n as u64, confidence);
     let walsh = Walsh(s);
     let mut probes = Probes::new(&walsh);
     let est = probes.median(total);
+    match critical {
+        None => Interval::new(est, f64::NEG_INFINITY, f64::INFINITY),
+        Some(c) => Interval::new(est, probes.kth(c), probes.kth(total + 1 - c)),
+    }
+}
+
+/// The number of Walsh averages of n values, M = n(n+1)/2, and the critical rank C of the
+/// one-sample Hodges-Lehmann interval [W_(C), W_(M+1-C)] (normal approximation, 1-based; None
+/// when C < 1: unbounded). Shared by [`hodges_lehmann_one_sample_sorted`] and
+/// [`crate::stats::summary::SignedHistogram::hodges_lehmann`].
+pub(crate) fn walsh_ranks(n: u64, confidence: f64) -> (u64, Option<u64>) {
+    let nf = n as f64;
+    let total = n * (n + 1) / 2;
     let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
     let c = (total as f64 / 2.0 - z * (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt()).floor();
-    if c < 1.0 {
-        return Interval::new(est, f64::NEG_INFINITY, f64::INFINITY);
-    }
-    let c = c as u64;
-    Interval::new(est, probes.kth(c), probes.kth(total + 1 - c))
+    (total, (c >= 1.0).then_some(c as u64))
 }
 
 /// Two-sample Hodges-Lehmann shift (median of x_i - y_j) with the Moses distribution-free

@@ -40,7 +40,7 @@ pub(crate) fn splitmix(mut z: u64) -> u64 {
 }
 
 /// Student-t two-sided critical value with `dof` degrees of freedom.
-fn t_two_sided(confidence: f64, dof: f64) -> f64 {
+pub(crate) fn t_two_sided(confidence: f64, dof: f64) -> f64 {
     StudentsT::new(0.0, 1.0, dof).map_or(f64::NAN, |t| t.inverse_cdf(1.0 - (1.0 - confidence) / 2.0))
 }
 
@@ -258,13 +258,13 @@ pub fn mean_ratio(v1: &[f64], v2: &[f64], paired: bool, confidence: f64) -> Rati
 }
 
 /// [`mean_ratio`] with fewer than two values on a side.
-const DELTA_UNDEFINED: RatioInterval =
+pub(crate) const DELTA_UNDEFINED: RatioInterval =
     RatioInterval { interval: Interval { estimate: f64::NAN, lower: f64::NAN, upper: f64::NAN }, method: "delta-method", resamples: 0 };
 
 /// The delta-method interval of my / mx from each side's (count, mean) and, asked only when both
 /// means are positive, `moments`: (var x, var y, cov x y when paired). The arithmetic
 /// [`mean_ratio`] and [`paired_mean_ratio`] share, so that the two give the same bits.
-fn delta_ratio(
+pub(crate) fn delta_ratio(
     (nx, mx): (f64, f64),
     (ny, my): (f64, f64),
     confidence: f64,
@@ -361,7 +361,7 @@ fn bootstrap_interval(
 }
 
 /// The batch-means interval around `est` from the batches' log ratios `logs`.
-fn batch_means_interval(est: f64, logs: Vec<f64>, confidence: f64) -> RatioInterval {
+pub(crate) fn batch_means_interval(est: f64, logs: Vec<f64>, confidence: f64) -> RatioInterval {
     if logs.iter().any(|v| !v.is_finite()) {
         return RatioInterval { interval: Interval::new(est, f64::NAN, f64::NAN), method: "batch-means", resamples: 0 };
     }
