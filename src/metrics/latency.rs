@@ -165,3 +165,210 @@ pub fn compare_unpaired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], c
         change_histogram: None,
     }
 }
+
+// --- From mergeable summaries (issue 13: the analysis of inputs whose latencies do not fit) ---
+
+use crate::stats::summary::{batch_means_ratio, LogHistogram, Moments, PairMoments, SignedHistogram, RELATIVE_ACCURACY};
+
+/// One version's latencies as a mergeable summary: the histogram the percentiles come from, the
+/// moments of the mean, and the largest value. Built a partition at a time and merged; see
+/// [`crate::stats::summary`] for the bounds.
+#[derive(Debug, Clone)]
+pub struct VersionSummary {
+    pub histogram: LogHistogram,
+    pub moments: Moments,
+    pub max: f64,
+}
+
+impl Default for VersionSummary {
+    fn default() -> Self {
+        VersionSummary { histogram: LogHistogram::new(RELATIVE_ACCURACY), moments: Moments::default(), max: f64::NAN }
+    }
+}
+
+impl VersionSummary {
+    /// Counts one latency; false (not counted) when it is negative or not finite, which ingest
+    /// has already rejected.
+    pub fn add(&mut self, ms: f64) -> bool {
+        if !self.histogram.add(ms) {
+            return false;
+        }
+        self.moments.add(ms);
+        self.max = self.max.max(ms);
+        true
+    }
+
+    pub fn merge(&mut self, other: &VersionSummary) {
+        self.histogram.merge(&other.histogram);
+        self.moments.merge(&other.moments);
+        self.max = self.max.max(other.max);
+    }
+
+    /// [`summarize_sorted`] from the summary: percentiles within 0.1% and intervals that contain
+    /// the exact ones (at most one cell wider at each end), the mean and its interval up to
+    /// floating-point rounding, the exact maximum.
+    pub fn summarize(&self, confidence: f64) -> LatencySummary {
+        let h = &self.histogram;
+        LatencySummary {
+            n: h.len(),
+            mean: self.moments.mean_interval(confidence),
+            max: self.max,
+            p50: h.quantile_with_ci(0.50, confidence),
+            p90: h.quantile_with_ci(0.90, confidence),
+            p95: h.quantile_with_ci(0.95, confidence),
+            p99: h.quantile_with_ci(0.99, confidence),
+            ecdf: h.evenly_spaced_quantiles(600),
+        }
+    }
+}
+
+/// The batch (of [`crate::stats::resample::BATCHES`]) a pair falls in when the analysis runs from
+/// summaries: a seeded hash of its correlation id's hash, so that every partition assigns it
+/// alike. (In memory the batches are drawn by the pair's position, which a partition does not
+/// know; either is a random split, which is all batch means need.)
+pub fn summary_batch(id_hash: u64, seed: u64) -> usize {
+    use crate::stats::resample::{splitmix, BATCHES, V1_SALT};
+    (splitmix(id_hash ^ splitmix(seed ^ V1_SALT)) % BATCHES as u64) as usize
+}
+
+/// The paired latencies of a shadow run as mergeable summaries: both versions' histograms over
+/// the pairs and per batch, the histogram of the per-pair log ratios, and the pairs' moments.
+#[derive(Debug, Clone)]
+pub struct PairedSummaries {
+    pub v1: LogHistogram,
+    pub v2: LogHistogram,
+    pub batches: Vec<(LogHistogram, LogHistogram)>,
+    pub log_ratios: SignedHistogram,
+    pub moments: PairMoments,
+}
+
+impl Default for PairedSummaries {
+    fn default() -> Self {
+        let h = || LogHistogram::new(RELATIVE_ACCURACY);
+        PairedSummaries {
+            v1: h(),
+            v2: h(),
+            batches: (0..crate::stats::resample::BATCHES).map(|_| (h(), h())).collect(),
+            log_ratios: SignedHistogram::for_relative_accuracy(RELATIVE_ACCURACY),
+            moments: PairMoments::default(),
+        }
+    }
+}
+
+impl PairedSummaries {
+    /// Counts one pair in batch `batch` ([`summary_batch`]); false (not counted) when a latency
+    /// is negative or not finite.
+    pub fn add(&mut self, v1: f64, v2: f64, batch: usize) -> bool {
+        if !(v1 >= 0.0 && v2 >= 0.0 && v1.is_finite() && v2.is_finite()) {
+            return false;
+        }
+        self.v1.add(v1);
+        self.v2.add(v2);
+        let k = self.batches.len();
+        let b = &mut self.batches[batch % k];
+        b.0.add(v1);
+        b.1.add(v2);
+        self.log_ratios.add(((v2 + LOG_OFFSET_MS) / (v1 + LOG_OFFSET_MS)).ln());
+        self.moments.add(v1, v2);
+        true
+    }
+
+    pub fn merge(&mut self, other: &PairedSummaries) {
+        self.v1.merge(&other.v1);
+        self.v2.merge(&other.v2);
+        for (a, b) in self.batches.iter_mut().zip(&other.batches) {
+            a.0.merge(&b.0);
+            a.1.merge(&b.1);
+        }
+        self.log_ratios.merge(&other.log_ratios);
+        self.moments.merge(&other.moments);
+    }
+
+    /// [`compare_paired_sorted`] from the summaries: quantile ratios by batch means (at every
+    /// size) widened by the rounding bound, the ratio of means by the delta method, the
+    /// signed-rank test of the rounded log ratios, and the Hodges-Lehmann median ratio with its
+    /// interval widened by half a cell.
+    pub fn compare(&self, confidence: f64) -> LatencyComparison {
+        let mut ratios = BTreeMap::new();
+        for (name, q) in QUANTILES {
+            ratios.insert(name, batch_means_ratio((&self.v1, &self.v2), &self.batches, q, confidence));
+        }
+        ratios.insert("mean", self.moments.mean_ratio(confidence));
+        let d = &self.log_ratios;
+        let change_histogram = (!d.is_empty()).then(|| {
+            let lo = d.quantile(0.005).min(-0.01);
+            let hi = d.quantile(0.995).max(0.01);
+            ChangeHistogram { lo, hi, shares: d.shares(lo, hi, CHANGE_BINS) }
+        });
+        LatencyComparison {
+            paired: true,
+            n: self.moments.x.n,
+            ratios,
+            test: d.signed_rank(),
+            shift: Shift { kind: "median_ratio", interval: d.hodges_lehmann_widened(confidence).map(f64::exp) },
+            change_histogram,
+        }
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::{compare_paired_sorted, summarize_sorted, summary_batch, PairedSummaries, VersionSummary};
+    use crate::stats::sorted;
+    use crate::stats::summary::RELATIVE_ACCURACY as A;
+
+    /// The summaries of 300,000 pairs in four partitions, merged, against the in-memory
+    /// statistics of the same pairs.
+    #[test]
+    fn latency_statistics_from_merged_summaries_agree_with_the_in_memory_ones() {
+        let pairs = crate::stats::summary::tests::pairs(300_000, 11);
+        let (v1, v2): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let mut parts = vec![(VersionSummary::default(), VersionSummary::default(), PairedSummaries::default()); 4];
+        for (k, &(a, b)) in pairs.iter().enumerate() {
+            let id_hash = crate::stats::resample::splitmix(k as u64);
+            let part = &mut parts[(id_hash >> 62) as usize];
+            assert!(part.0.add(a) && part.1.add(b) && part.2.add(a, b, summary_batch(id_hash, 7)));
+        }
+        let (mut k1, mut k2, mut paired) = parts.pop().expect("four parts");
+        for (a, b, c) in &parts {
+            k1.merge(a);
+            k2.merge(b);
+            paired.merge(c);
+        }
+        for (summary, s) in [(k1.summarize(0.95), &s1), (k2.summarize(0.95), &s2)] {
+            let exact = summarize_sorted(s, 0.95);
+            assert_eq!((summary.n, summary.max), (exact.n, exact.max));
+            let close = |a: f64, b: f64| (a / b - 1.0).abs() <= 1e-9;
+            assert!(close(summary.mean.estimate, exact.mean.estimate) && close(summary.mean.upper, exact.mean.upper));
+            for name in ["p50", "p90", "p95", "p99"] {
+                let (got, want) = (summary.quantile(name).expect("named"), exact.quantile(name).expect("named"));
+                assert!((got.estimate / want.estimate - 1.0).abs() <= A, "{name}: {got:?} against {want:?}");
+                assert!(got.lower <= want.lower && got.upper >= want.upper, "{name}: {got:?} against {want:?}");
+            }
+            assert_eq!(summary.ecdf.len(), exact.ecdf.len());
+            assert!(summary.ecdf.iter().zip(&exact.ecdf).all(|(g, w)| g.1 == w.1 && (g.0 - w.0).abs() <= A * w.0 * 1.000001));
+        }
+        let got = paired.compare(0.95);
+        let want = compare_paired_sorted(&v1, &v2, &s1, &s2, 0.95, 7);
+        assert_eq!((got.n, got.paired, got.shift.kind), (want.n, want.paired, want.shift.kind));
+        for (name, w) in &want.ratios {
+            let g = got.ratios[name];
+            assert_eq!(g.method, w.method, "{name}");
+            let (g, w) = (g.interval, w.interval);
+            assert!((g.estimate / w.estimate - 1.0).abs() <= 2.1 * A, "{name}: {g:?} against {w:?}");
+            // Other batches (by id hash, not position): apart from the widening by the rounding
+            // bound (2e (1 + t / 7) each side on the log scale) the widths agree to sampling noise.
+            let width = |i: crate::stats::Interval| (i.upper / i.lower).ln();
+            let widening = if *name == "mean" { 0.0 } else { 2.0 * 2.0 * 1.0005e-3 * (1.0 + 2.0096 / 7.0) };
+            assert!((0.6..1.6).contains(&((width(g) - widening) / width(w))), "{name}: {g:?} against {w:?}");
+        }
+        let (g, w) = (got.shift.interval, want.shift.interval);
+        assert!(g.lower <= w.lower && w.upper <= g.upper && (g.estimate / w.estimate - 1.0).abs() <= A, "{g:?} against {w:?}");
+        assert!(got.test.p_value < 1e-12 && want.test.p_value < 1e-12 && (got.test.z / want.test.z - 1.0).abs() < 1e-3);
+        let (gh, wh) = (got.change_histogram.expect("pairs"), want.change_histogram.expect("pairs"));
+        assert!((gh.lo - wh.lo).abs() < 2e-3 && (gh.hi - wh.hi).abs() < 2e-3, "{gh:?} against {wh:?}");
+        let apart: f64 = gh.shares.iter().zip(&wh.shares).map(|(a, b)| (a - b).abs()).sum();
+        assert!(apart < 0.05, "shares {apart} apart");
+    }
+}

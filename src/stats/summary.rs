@@ -357,6 +357,48 @@ impl SignedHistogram {
         self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(k, &c)| ((self.offset + k as i64) as f64 * self.width, c))
     }
 
+    /// The type-7 q-quantile of the rounded values (NaN when empty): the same number as
+    /// [`super::quantile::quantile_sorted`] of them, within w/2 of the exact values'.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let n = self.n;
+        if n == 0 {
+            return f64::NAN;
+        }
+        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+        let lo = h.floor() as u64;
+        let hi = (lo + 1).min(n - 1);
+        let frac = h - lo as f64;
+        // the values of ranks lo and hi (0-based), in one walk
+        let (mut a, mut b, mut seen) = (f64::NAN, f64::NAN, 0u64);
+        for (value, c) in self.cells() {
+            if seen <= lo && lo < seen + c {
+                a = value;
+            }
+            if seen <= hi && hi < seen + c {
+                b = value;
+                break;
+            }
+            seen += c;
+        }
+        if frac == 0.0 {
+            a
+        } else {
+            a + frac * (b - a)
+        }
+    }
+
+    /// Share of the values in each of `bins` equal bins over `[lo, hi)` (the rounded values,
+    /// clamped to the first or last bin), as [`super::histogram::shares`] gives them.
+    pub fn shares(&self, lo: f64, hi: f64, bins: usize) -> Vec<f64> {
+        let width = (hi - lo) / bins as f64;
+        let mut counts = vec![0u64; bins];
+        for (value, c) in self.cells() {
+            counts[super::histogram::bin(value, lo, width, bins)] += c;
+        }
+        let n = self.n.max(1) as f64;
+        counts.iter().map(|&c| c as f64 / n).collect()
+    }
+
     /// The count of cell `i` (0 outside the stored range).
     fn count(&self, i: i64) -> u64 {
         let k = i - self.offset;
@@ -583,4 +625,4 @@ impl PairMoments {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -223,7 +223,7 @@ proptest! {
 }
 
 /// Log-normal latencies of `n` pairs, V2 about 4% slower with its own noise: (v1, v2).
-fn pairs(n: usize, seed: u64) -> Vec<(f64, f64)> {
+pub(crate) fn pairs(n: usize, seed: u64) -> Vec<(f64, f64)> {
     let normal = |k: u64| {
         // Box-Muller on two splitmix uniforms
         let u = (splitmix(seed ^ (2 * k)) >> 11) as f64 / (1u64 << 53) as f64;
