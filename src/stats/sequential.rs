@@ -125,7 +125,34 @@ pub fn rate_difference_sequence(x1: u64, n1: u64, x2: u64, n2: u64, alpha: f64, 
 /// samples. An unbounded V1 lower bound (or a V1 lower bound of 0) leaves the upper bound
 /// unbounded.
 pub fn quantile_ratio_sequence(s1: &[f64], s2: &[f64], q: f64, alpha: f64, tuned_for: u64) -> Interval {
-    let (a, b) = (quantile_sequence(s1, q, alpha / 2.0, tuned_for), quantile_sequence(s2, q, alpha / 2.0, tuned_for));
+    ratio_of_sequences(quantile_sequence(s1, q, alpha / 2.0, tuned_for), quantile_sequence(s2, q, alpha / 2.0, tuned_for))
+}
+
+/// [`quantile_sequence`] from a mergeable summary of the sample: the estimate of the rounded
+/// values, the bounds at the outer edges of their order statistics' cells, so that the sequence
+/// contains the exact sample's (at most one cell, 0.2%, wider at each end).
+pub fn quantile_sequence_of(h: &super::summary::LogHistogram, q: f64, alpha: f64, tuned_for: u64) -> Interval {
+    if h.is_empty() {
+        return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
+    }
+    let (lo, hi) = accepted_counts(h.len(), q, alpha, tuned_for);
+    let (lower, upper) = h.outer_edges(lo, hi + 1);
+    Interval::new(h.quantile(q), lower, upper)
+}
+
+/// [`quantile_ratio_sequence`] from mergeable summaries ([`quantile_sequence_of`]).
+pub fn quantile_ratio_sequence_of(
+    h1: &super::summary::LogHistogram,
+    h2: &super::summary::LogHistogram,
+    q: f64,
+    alpha: f64,
+    tuned_for: u64,
+) -> Interval {
+    ratio_of_sequences(quantile_sequence_of(h1, q, alpha / 2.0, tuned_for), quantile_sequence_of(h2, q, alpha / 2.0, tuned_for))
+}
+
+/// Q2 / Q1 from the two versions' quantile sequences `a` (V1) and `b` (V2).
+fn ratio_of_sequences(a: Interval, b: Interval) -> Interval {
     let div = |x: f64, y: f64| if y > 0.0 && y.is_finite() { x.max(0.0) / y } else { f64::INFINITY };
     let lower = if a.upper.is_finite() && b.lower.is_finite() { b.lower.max(0.0) / a.upper } else { 0.0 };
     Interval::new(b.estimate / a.estimate, lower, div(b.upper, a.lower))

@@ -336,6 +336,72 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
     ShiftFunction { points, confidence, critical_value: c, estimator, method, resamples }
 }
 
+/// The paired shift function from mergeable summaries ([`super::summary`]): `whole` holds both
+/// versions' histograms over every pair, `batches` the same per batch. What [`shift_function`]
+/// computes above [`HD_MAX_N`] pairs (type-7 estimates, batch-means covariance, the sup-t band
+/// with K - 1 degrees of freedom, distribution-free ratios from order statistics), from the
+/// rounded values, with the bounds moved out by the most the rounding can move them: a log
+/// estimate by e = -ln(1 - a), a log ratio by 2e, a standard error by 2e / sqrt(K - 1) (so the
+/// band by 2e (1 + c / sqrt(K - 1))), a distribution-free bound by (2 + sqrt 2) e. The critical
+/// value c comes from the rounded batches' correlations; it lies between the pointwise and the
+/// Bonferroni value either way.
+pub fn shift_function_from_summaries(
+    whole: (&super::summary::LogHistogram, &super::summary::LogHistogram),
+    batches: &[(super::summary::LogHistogram, super::summary::LogHistogram)],
+    confidence: f64,
+    seed: u64,
+) -> ShiftFunction {
+    let k = batches.len();
+    let estimates = |h: &super::summary::LogHistogram| SHIFT_QUANTILES.iter().map(|&q| ln(h.quantile(q))).collect::<Vec<f64>>();
+    let defined =
+        whole.0.len() >= 20 && whole.0.len() == whole.1.len() && k >= 2 && batches.iter().all(|(a, b)| !a.is_empty() && !b.is_empty());
+    if !defined {
+        let nan = Interval::new(f64::NAN, f64::NAN, f64::NAN);
+        let points = SHIFT_QUANTILES
+            .iter()
+            .map(|&q| ShiftPoint { q, v1_ms: f64::NAN, v2_ms: f64::NAN, diff_ms: nan, ratio: nan, ratio_distribution_free: nan })
+            .collect();
+        return ShiftFunction { points, confidence, critical_value: f64::NAN, estimator: "type-7", method: "none", resamples: 0 };
+    }
+    let (e1, e2) = (estimates(whole.0), estimates(whole.1));
+    let rows: Vec<Vec<f64>> =
+        batches.par_iter().map(|(a, b)| estimates(b).iter().zip(estimates(a)).map(|(y, x)| y - x).collect()).collect();
+    let mut cov = covariance(&rows);
+    for row in &mut cov {
+        for x in row.iter_mut() {
+            *x /= k as f64;
+        }
+    }
+    let dof = (k - 1) as f64;
+    let c = sup_t_critical(&cov, confidence, Some(dof), seed);
+    let e = -(-whole.0.alpha().max(whole.1.alpha())).ln_1p() + 1e-12;
+    let widen = 2.0 * e * (1.0 + c / dof.sqrt());
+    let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
+    let points = SHIFT_QUANTILES
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| {
+            let lr = e2[i] - e1[i];
+            let half = c * cov[i][i].max(0.0).sqrt() + widen;
+            let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
+            let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
+            let base = q1 + LOG_OFFSET;
+            let free = |h: &super::summary::LogHistogram| h.quantile_with_ci(q, pointwise).map(|x| x + LOG_OFFSET);
+            let (lo, hi) = super::quantile_ratio::mover_log_ratio(free(whole.0), free(whole.1));
+            let out = (2.0 + std::f64::consts::SQRT_2) * e;
+            ShiftPoint {
+                q,
+                v1_ms: q1,
+                v2_ms: q2,
+                diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)),
+                ratio,
+                ratio_distribution_free: Interval::new(ratio.estimate, (lo - out).exp(), (hi + out).exp()),
+            }
+        })
+        .collect();
+    ShiftFunction { points, confidence, critical_value: c, estimator: "type-7", method: "batch-means", resamples: k }
+}
+
 #[cfg(test)]
 mod tests {
     //! The shift function recomputed from its definition with the plainest code: explicit
@@ -351,6 +417,43 @@ mod tests {
         let v1: Vec<f64> = (0..n).map(|_| 20.0 + 200.0 * rng.gen::<f64>().powi(3)).collect();
         let v2: Vec<f64> = v1.iter().map(|x| x * (0.9 + 0.3 * rng.gen::<f64>())).collect();
         (v1, v2)
+    }
+
+    /// Above HD_MAX_N pairs, the shift function from summaries built over the same batches as
+    /// the in-memory one: every band and distribution-free interval contains the in-memory one,
+    /// the estimates are within the accuracy, the critical values nearly equal.
+    #[test]
+    fn the_shift_function_from_summaries_contains_the_in_memory_one() {
+        use crate::stats::summary::{LogHistogram, RELATIVE_ACCURACY as A};
+        let n = HD_MAX_N + 50_000;
+        let (v1, v2) = sample(5, n);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let want = shift_function(&v1, &v2, &s1, &s2, true, 0.95, 9);
+        let h = |idx: &mut dyn Iterator<Item = usize>, v: &[f64]| {
+            let mut h = LogHistogram::new(A);
+            idx.for_each(|i| {
+                h.add(v[i]);
+            });
+            h
+        };
+        let whole = (h(&mut (0..n), &v1), h(&mut (0..n), &v2));
+        let batches: Vec<(LogHistogram, LogHistogram)> = crate::stats::resample::split_batches(n, 9, crate::stats::resample::V1_SALT)
+            .iter()
+            .map(|idx| (h(&mut idx.iter().map(|&i| i as usize), &v1), h(&mut idx.iter().map(|&i| i as usize), &v2)))
+            .collect();
+        let got = shift_function_from_summaries((&whole.0, &whole.1), &batches, 0.95, 9);
+        assert_eq!((got.estimator, got.method, got.resamples), (want.estimator, want.method, want.resamples));
+        assert!((got.critical_value / want.critical_value - 1.0).abs() < 0.01, "{} against {}", got.critical_value, want.critical_value);
+        for (g, w) in got.points.iter().zip(&want.points) {
+            assert!((g.v1_ms / w.v1_ms - 1.0).abs() <= A && (g.v2_ms / w.v2_ms - 1.0).abs() <= A, "{g:?} against {w:?}");
+            let (gr, wr) = (g.ratio, w.ratio);
+            assert!(gr.lower <= wr.lower && wr.upper <= gr.upper, "q {}: {gr:?} does not contain {wr:?}", g.q);
+            assert!((gr.upper / gr.lower).ln() <= (wr.upper / wr.lower).ln() + 0.012, "q {}: {gr:?} against {wr:?}", g.q);
+            let (gf, wf) = (g.ratio_distribution_free, w.ratio_distribution_free);
+            assert!(gf.lower <= wf.lower && wf.upper <= gf.upper, "q {}: {gf:?} does not contain {wf:?}", g.q);
+        }
+        let few = (LogHistogram::new(A), LogHistogram::new(A));
+        assert_eq!(shift_function_from_summaries((&few.0, &few.1), &batches, 0.95, 9).method, "none");
     }
 
     fn textbook_covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {

@@ -236,18 +236,33 @@ impl LogHistogram {
             return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
         }
         let (l, u) = order_statistic_ranks(self.n as usize, q, confidence);
-        let (l, u) = (l as u64, u as u64);
+        let (lower, upper) = self.outer_edges(l as u64, u as u64);
+        Interval::new(self.quantile(q), lower, upper)
+    }
+
+    /// The lower edge of the cell of the l-th smallest value and the upper edge of the u-th's
+    /// (1-based): bounds that contain the exact order statistics x_(l) and x_(u). A rank of 0
+    /// gives -infinity, a rank above the count +infinity.
+    pub fn outer_edges(&self, l: u64, u: u64) -> (f64, f64) {
         let mut ranks = Vec::with_capacity(2);
-        if l >= 1 {
+        if l >= 1 && l <= self.n {
             ranks.push(l);
         }
-        if u <= self.n {
+        if u >= 1 && u <= self.n {
             ranks.push(u);
         }
         let cells = self.order_statistics(&ranks);
-        let lower = if l >= 1 { cells[0].lower } else { f64::NEG_INFINITY };
-        let upper = if u <= self.n { cells[ranks.len() - 1].upper } else { f64::INFINITY };
-        Interval::new(self.quantile(q), lower, upper)
+        let lower = match l {
+            0 => f64::NEG_INFINITY,
+            l if l > self.n => f64::INFINITY,
+            _ => cells[0].lower,
+        };
+        let upper = match u {
+            0 => f64::NEG_INFINITY,
+            u if u > self.n => f64::INFINITY,
+            _ => cells[ranks.len() - 1].upper,
+        };
+        (lower, upper)
     }
 
     /// `points + 1` evenly spaced quantiles (value, share) of the rounded values, as

@@ -316,3 +316,27 @@ fn a_summary_of_a_million_pairs_gives_the_in_memory_latency_statistics_within_th
     // a different test (of the rounded differences), the same conclusion on a 4% shift
     assert!(got.p_value < 1e-12 && want.p_value < 1e-12 && (got.z / want.z - 1.0).abs() < 1e-3, "{got:?} against {want:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn confidence_sequences_from_summaries_contain_the_exact_ones(
+        a in prop::collection::vec(latency(), 1..300),
+        b in prop::collection::vec(latency(), 1..300),
+        q in prop_oneof![Just(0.5), Just(0.95), Just(0.99), 0.0f64..=1.0],
+        tuned_for in prop_oneof![Just(1_000u64), Just(1_000_000)],
+    ) {
+        use crate::stats::sequential::{quantile_ratio_sequence, quantile_ratio_sequence_of, quantile_sequence, quantile_sequence_of};
+        let (ha, hb) = (histogram(&a), histogram(&b));
+        let (sa, sb) = (sorted(&a), sorted(&b));
+        let (got, want) = (quantile_sequence_of(&ha, q, 0.05, tuned_for), quantile_sequence(&sa, q, 0.05, tuned_for));
+        prop_assert!(got.lower <= want.lower && want.upper <= got.upper, "{got:?} does not contain {want:?}");
+        prop_assert_eq!((got.lower.is_finite(), got.upper.is_finite()), (want.lower.is_finite(), want.upper.is_finite()));
+        prop_assert_eq!(got.estimate.to_bits(), ha.quantile(q).to_bits());
+        let (got, want) = (quantile_ratio_sequence_of(&ha, &hb, q, 0.05, tuned_for), quantile_ratio_sequence(&sa, &sb, q, 0.05, tuned_for));
+        // 0 / 0 (a version's quantile or bound of 0) is NaN on both sides
+        let below = |g: f64, w: f64| g <= w || (g.is_nan() && w.is_nan());
+        prop_assert!(below(got.lower, want.lower) && below(want.upper, got.upper), "{got:?} does not contain {want:?}");
+    }
+}
