@@ -1,11 +1,12 @@
 //! Criterion benches for the hot kernels: quantiles, rank tests, Hodges-Lehmann selection,
-//! ratio intervals and JSON canonicalization. `cargo bench --bench kernels`.
+//! ratio intervals, JSON canonicalization and the latency summaries. `cargo bench --bench kernels`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use shadowgate::metrics::canonical::canonical_str;
-use shadowgate::stats::{nonparametric, quantile, resample};
+use shadowgate::metrics::latency::{summary_batch, PairedSummaries, VersionSummary};
+use shadowgate::stats::{nonparametric, quantile, resample, shift};
 use std::hint::black_box;
 
 fn latencies(n: usize, seed: u64) -> Vec<f64> {
@@ -36,6 +37,31 @@ fn kernels(c: &mut Criterion) {
             b.iter(|| black_box(resample::quantile_ratio(x, y, 0.95, true, 0.95, 7)))
         });
     }
+    // The analysis from mergeable summaries (issue 13): building them pair by pair, then every
+    // latency statistic from them.
+    let n = 1_000_000;
+    let (v1, v2) = (latencies(n, 1), latencies(n, 2));
+    let build = || {
+        let (mut k1, mut k2, mut paired) = (VersionSummary::default(), VersionSummary::default(), PairedSummaries::default());
+        for (i, (&a, &b)) in v1.iter().zip(&v2).enumerate() {
+            k1.add(a);
+            k2.add(b);
+            paired.add(a, b, summary_batch(i as u64, 7));
+        }
+        (k1, k2, paired)
+    };
+    g.bench_function(BenchmarkId::new("summaries_build", n), |b| b.iter(|| black_box(build())));
+    let (k1, k2, paired) = build();
+    g.bench_function(BenchmarkId::new("summaries_statistics", n), |b| {
+        b.iter(|| {
+            black_box((
+                k1.summarize(0.95),
+                k2.summarize(0.95),
+                paired.compare(0.95),
+                shift::shift_function_from_summaries((&paired.v1, &paired.v2), &paired.batches, 0.95, 7),
+            ))
+        })
+    });
     let result = r#"{"valid": false, "score": 0.734, "violations": ["CHECKSUM", "EXPIRED"], "rule_set": "2026.11", "checks": {"format": true, "blocklist": true}}"#;
     g.bench_function("canonicalize_result", |b| b.iter(|| black_box(canonical_str(black_box(result)))));
     g.finish();

@@ -262,12 +262,16 @@ impl PairedSummaries {
         if !(v1 >= 0.0 && v2 >= 0.0 && v1.is_finite() && v2.is_finite()) {
             return false;
         }
-        self.v1.add(v1);
-        self.v2.add(v2);
+        // One logarithm per value for the whole sample and its batch (same accuracy).
+        let (Some(at1), Some(at2)) = (self.v1.locate(v1), self.v2.locate(v2)) else {
+            return false;
+        };
+        self.v1.add_at(at1);
+        self.v2.add_at(at2);
         let k = self.batches.len();
         let b = &mut self.batches[batch % k];
-        b.0.add(v1);
-        b.1.add(v2);
+        b.0.add_at(at1);
+        b.1.add_at(at2);
         self.log_ratios.add(((v2 + LOG_OFFSET_MS) / (v1 + LOG_OFFSET_MS)).ln());
         self.moments.add(v1, v2);
         true

@@ -71,6 +71,10 @@ pub struct Cell {
     pub upper: f64,
 }
 
+/// The cell a value falls in ([`LogHistogram::locate`]): None for the zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place(Option<i64>);
+
 impl LogHistogram {
     /// An empty histogram; `alpha` in (0, 0.5).
     pub fn new(alpha: f64) -> LogHistogram {
@@ -118,16 +122,36 @@ impl LogHistogram {
 
     /// Counts `x`; false (and not counted) when it is negative, infinite or NaN.
     pub fn add(&mut self, x: f64) -> bool {
+        match self.locate(x) {
+            Some(place) => {
+                self.add_at(place);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Where `x` is counted (None for a value the histogram does not take), so that one value
+    /// can be counted in several histograms of the same accuracy (the whole sample and a batch)
+    /// with one logarithm.
+    pub fn locate(&self, x: f64) -> Option<Place> {
         if x == 0.0 {
-            self.zeros += 1;
+            Some(Place(None))
         } else if x > 0.0 && x.is_finite() {
-            let i = self.index(x);
-            *self.slot(i) += 1;
+            Some(Place(Some(self.index(x))))
         } else {
-            return false;
+            None
+        }
+    }
+
+    /// Counts a value at `place`, found by [`LogHistogram::locate`] of a histogram of the same
+    /// accuracy.
+    pub fn add_at(&mut self, place: Place) {
+        match place.0 {
+            None => self.zeros += 1,
+            Some(i) => *self.slot(i) += 1,
         }
         self.n += 1;
-        true
     }
 
     /// The count of cell `i`, growing the dense range to hold it (by at least its length, so
