@@ -58,7 +58,7 @@ fn kernels(c: &mut Criterion) {
                 k1.summarize(0.95),
                 k2.summarize(0.95),
                 paired.compare(0.95),
-                shift::shift_function_from_summaries((&paired.v1, &paired.v2), &paired.batches, 0.95, 7),
+                shift::shift_function_from_summaries((&paired.v1, &paired.v2), &paired.batches, true, 0.95, 7),
             ))
         })
     });

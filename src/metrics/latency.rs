@@ -315,6 +315,87 @@ impl PairedSummaries {
     }
 }
 
+/// The latencies of a canary run as mergeable summaries: each version's kept requests, and each
+/// version's own random split into batches (by a seeded hash of the id, with the version's salt).
+#[derive(Debug, Clone)]
+pub struct CanarySummaries {
+    pub v1: VersionSummary,
+    pub v2: VersionSummary,
+    /// Batch k of V1 with batch k of V2 (independent splits).
+    pub batches: Vec<(LogHistogram, LogHistogram)>,
+}
+
+impl Default for CanarySummaries {
+    fn default() -> Self {
+        let h = || LogHistogram::new(RELATIVE_ACCURACY);
+        CanarySummaries {
+            v1: VersionSummary::default(),
+            v2: VersionSummary::default(),
+            batches: (0..crate::stats::resample::BATCHES).map(|_| (h(), h())).collect(),
+        }
+    }
+}
+
+/// The batch of a canary request of version `v2` (false: V1) from its id's hash: each version's
+/// own split, as in memory each version is split on its own.
+pub fn canary_batch(id_hash: u64, seed: u64, v2: bool) -> usize {
+    use crate::stats::resample::{splitmix, BATCHES, V1_SALT, V2_SALT};
+    (splitmix(id_hash ^ splitmix(seed ^ if v2 { V2_SALT } else { V1_SALT })) % BATCHES as u64) as usize
+}
+
+impl CanarySummaries {
+    /// Counts one kept request of V1 (`v2` false) or V2 in batch `batch` ([`canary_batch`]);
+    /// false (not counted) when the latency is negative or not finite.
+    pub fn add(&mut self, ms: f64, v2: bool, batch: usize) -> bool {
+        let version = if v2 { &mut self.v2 } else { &mut self.v1 };
+        let Some(at) = version.histogram.locate(ms) else {
+            return false;
+        };
+        version.histogram.add_at(at);
+        version.moments.add(ms);
+        version.max = version.max.max(ms);
+        let k = self.batches.len();
+        let b = &mut self.batches[batch % k];
+        if v2 {
+            b.1.add_at(at);
+        } else {
+            b.0.add_at(at);
+        }
+        true
+    }
+
+    pub fn merge(&mut self, other: &CanarySummaries) {
+        self.v1.merge(&other.v1);
+        self.v2.merge(&other.v2);
+        for (a, b) in self.batches.iter_mut().zip(&other.batches) {
+            a.0.merge(&b.0);
+            a.1.merge(&b.1);
+        }
+    }
+
+    /// [`compare_unpaired_sorted`] from the summaries: quantile ratios by batch means of the two
+    /// independent splits, widened by the rounding bound (in memory: the BCa bootstrap, chosen
+    /// for small V2 samples; summaries serve inputs of millions of requests, where batch means
+    /// cover); the ratio of means by the delta method; Mann-Whitney on the rounded values; the
+    /// Hodges-Lehmann shift with an interval that contains the exact one.
+    pub fn compare(&self, confidence: f64) -> LatencyComparison {
+        let (h1, h2) = (&self.v1.histogram, &self.v2.histogram);
+        let mut ratios = BTreeMap::new();
+        for (name, q) in QUANTILES {
+            ratios.insert(name, batch_means_ratio((h1, h2), &self.batches, q, confidence));
+        }
+        ratios.insert("mean", crate::stats::summary::mean_ratio_unpaired(&self.v1.moments, &self.v2.moments, confidence));
+        LatencyComparison {
+            paired: false,
+            n: h1.len() + h2.len(),
+            ratios,
+            test: crate::stats::summary::mann_whitney_of(h2, h1),
+            shift: Shift { kind: "shift_ms", interval: crate::stats::summary::hodges_lehmann_two_sample_of(h2, h1, confidence) },
+            change_histogram: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod summary_tests {
     use super::{compare_paired_sorted, summarize_sorted, summary_batch, PairedSummaries, VersionSummary};
@@ -374,5 +455,46 @@ mod summary_tests {
         assert!((gh.lo - wh.lo).abs() < 2e-3 && (gh.hi - wh.hi).abs() < 2e-3, "{gh:?} against {wh:?}");
         let apart: f64 = gh.shares.iter().zip(&wh.shares).map(|(a, b)| (a - b).abs()).sum();
         assert!(apart < 0.05, "shares {apart} apart");
+    }
+
+    /// A canary night (V1 400,000 requests, V2 60,000, V2 4% slower) summarized in three
+    /// partitions and merged, against the in-memory canary statistics.
+    #[test]
+    fn canary_statistics_from_merged_summaries_agree_with_the_in_memory_ones() {
+        use super::{canary_batch, compare_unpaired_sorted, CanarySummaries};
+        let v1: Vec<f64> = crate::stats::summary::tests::pairs(400_000, 21).iter().map(|p| p.0).collect();
+        let v2: Vec<f64> = crate::stats::summary::tests::pairs(60_000, 22).iter().map(|p| p.1).collect();
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let mut parts = vec![CanarySummaries::default(); 3];
+        for (is_v2, v) in [(false, &v1), (true, &v2)] {
+            for (k, &x) in v.iter().enumerate() {
+                let id_hash = crate::stats::resample::splitmix(k as u64 ^ u64::from(is_v2) << 40);
+                assert!(parts[(id_hash % 3) as usize].add(x, is_v2, canary_batch(id_hash, 7, is_v2)));
+            }
+        }
+        let mut merged = parts.pop().expect("three parts");
+        parts.iter().for_each(|p| merged.merge(p));
+        let got = merged.compare(0.95);
+        let want = compare_unpaired_sorted(&s1, &s2, &s1, &s2, 0.95, 7);
+        assert_eq!((got.n, got.paired, got.shift.kind), (want.n, want.paired, want.shift.kind));
+        for (name, w) in &want.ratios {
+            let g = got.ratios[name].interval;
+            let w = w.interval;
+            assert!((g.estimate / w.estimate - 1.0).abs() <= 2.1 * A, "{name}: {g:?} against {w:?}");
+            // batch means against BCa: the same width to within sampling noise and the widening
+            let width = |i: crate::stats::Interval| (i.upper / i.lower).ln();
+            let widening = if *name == "mean" { 0.0 } else { 2.0 * 2.0 * 1.0005e-3 * (1.0 + 2.0096 / 7.0) };
+            assert!((0.6..1.6).contains(&((width(g) - widening) / width(w))), "{name}: {g:?} against {w:?}");
+        }
+        let (g, w) = (got.shift.interval, want.shift.interval);
+        assert!(g.lower <= w.lower && w.upper <= g.upper, "{g:?} against {w:?}");
+        assert!((g.estimate - w.estimate).abs() <= A * 2.0 * s2[s2.len() / 2], "{g:?} against {w:?}");
+        assert!(
+            got.test.p_value < 1e-6 && want.test.p_value < 1e-6 && (got.test.z / want.test.z - 1.0).abs() < 1e-2,
+            "{:?} against {:?}",
+            got.test,
+            want.test
+        );
+        assert_eq!((merged.v1.summarize(0.95).n, merged.v2.summarize(0.95).max), (400_000, s2[s2.len() - 1]));
     }
 }

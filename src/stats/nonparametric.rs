@@ -22,29 +22,6 @@ pub struct RankTest {
     pub effect_size: f64,
 }
 
-/// Average ranks (1-based) of ascending-sorted values, ties sharing the mean rank; also returns
-/// the tie correction sum of (t^3 - t) over tie groups. O(n).
-fn average_ranks_sorted(v: &[f64]) -> (Vec<f64>, f64) {
-    let n = v.len();
-    let mut ranks = vec![0.0; n];
-    let mut ties = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i + 1;
-        while j < n && v[j] == v[i] {
-            j += 1;
-        }
-        let r = (i + 1 + j) as f64 / 2.0; // mean of ranks i+1 ..= j
-        for slot in &mut ranks[i..j] {
-            *slot = r;
-        }
-        let t = (j - i) as f64;
-        ties += t * t * t - t;
-        i = j;
-    }
-    (ranks, ties)
-}
-
 /// Largest n for which exact null distributions are used (and no ties or zeros are present).
 pub const EXACT_MAX_N: usize = 50;
 
@@ -217,28 +194,61 @@ pub fn mann_whitney(x: &[f64], y: &[f64]) -> RankTest {
     // parallel sort stood here; mutation testing showed that nothing could tell them apart.
     use rayon::slice::ParallelSliceMut;
     all.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let values: Vec<f64> = all.iter().map(|a| a.0).collect();
-    let (ranks, ties) = average_ranks_sorted(&values);
-    let r_x: f64 = all.iter().zip(&ranks).filter(|(a, _)| a.1).map(|(_, r)| *r).sum();
+    // Tie groups in ascending order: (members from x, members from y).
+    let mut i = 0;
+    let groups = std::iter::from_fn(|| {
+        let first = all.get(i)?.0;
+        let (mut from_x, mut from_y) = (0u64, 0u64);
+        while let Some(&(v, is_x)) = all.get(i) {
+            if v != first {
+                break;
+            }
+            if is_x {
+                from_x += 1;
+            } else {
+                from_y += 1;
+            }
+            i += 1;
+        }
+        Some((from_x, from_y))
+    });
+    mann_whitney_of_groups(m as u64, n as u64, groups)
+}
+
+/// The Mann-Whitney U test from the pooled values grouped by equal value, groups in ascending
+/// order, each as (members from the first sample, members from the second), for samples of m
+/// and n values (both > 0): what [`mann_whitney`] computes from the sorted values and
+/// [`crate::stats::summary::mann_whitney_of`] from bucket counts. The rank sum adds whole and
+/// half integers, exactly, up to 2^53.
+pub(crate) fn mann_whitney_of_groups(m: u64, n: u64, groups: impl Iterator<Item = (u64, u64)>) -> RankTest {
+    let (mut r_x, mut ties, mut rank) = (0.0f64, 0.0f64, 0u64);
+    for (from_x, from_y) in groups {
+        let count = from_x + from_y;
+        let average = (2 * rank + count + 1) as f64 / 2.0; // mean of ranks rank+1 ..= rank+count
+        r_x += average * from_x as f64;
+        let t = count as f64;
+        ties += t * t * t - t;
+        rank += count;
+    }
     let (mf, nf) = (m as f64, n as f64);
     let u = r_x - mf * (mf + 1.0) / 2.0;
     let mu = mf * nf / 2.0;
     let effect_size = 2.0 * u / (mf * nf) - 1.0;
-    if ties == 0.0 && m <= EXACT_MAX_N && n <= EXACT_MAX_N {
-        let counts = mann_whitney_counts(m, n);
+    if ties == 0.0 && m <= EXACT_MAX_N as u64 && n <= EXACT_MAX_N as u64 {
+        let counts = mann_whitney_counts(m as usize, n as usize);
         let all_n: f64 = counts.iter().sum();
         let ui = u.round() as usize;
         let p_less: f64 = counts[..=ui].iter().sum::<f64>() / all_n;
         let p_greater: f64 = counts[ui..].iter().sum::<f64>() / all_n;
         let p = (2.0 * p_less.min(p_greater)).min(1.0);
-        return RankTest { test: "mann-whitney-u", statistic: u, z: f64::NAN, p_value: p, method: "exact", n: (m + n) as u64, effect_size };
+        return RankTest { test: "mann-whitney-u", statistic: u, z: f64::NAN, p_value: p, method: "exact", n: m + n, effect_size };
     }
     let big_n = mf + nf;
     let var = mf * nf / 12.0 * ((big_n + 1.0) - ties / (big_n * (big_n - 1.0)));
     let dev = (u - mu).abs();
     let z = if var > 0.0 { ((dev - 0.5).max(0.0) / var.sqrt()).copysign(u - mu) } else { 0.0 };
     let p = (2.0 * normal_sf(z.abs())).min(1.0);
-    RankTest { test: "mann-whitney-u", statistic: u, z, p_value: p, method: "normal", n: (m + n) as u64, effect_size }
+    RankTest { test: "mann-whitney-u", statistic: u, z, p_value: p, method: "normal", n: m + n, effect_size }
 }
 
 /// Order-preserving map of an f64 onto u64 (total order of `f64::total_cmp`).
@@ -558,6 +568,52 @@ impl Implicit for Differences<'_> {
     }
 }
 
+/// The pairwise differences x_i - y_j of two samples given as distinct ascending values with
+/// multiplicities; `suffix[j]` is the number of y values from the j-th distinct one on.
+struct WeightedDifferences<'a> {
+    x: &'a [(f64, u64)],
+    y: &'a [(f64, u64)],
+    suffix: Vec<u64>,
+}
+
+impl WeightedDifferences<'_> {
+    /// Index of the first distinct y with x - y <= t.
+    fn first_le(&self, x: f64, t: f64) -> usize {
+        self.y.partition_point(|yj| x - yj.0 > t)
+    }
+}
+
+impl Implicit for WeightedDifferences<'_> {
+    fn bounds(&self) -> (f64, f64) {
+        let (x, y) = (self.x, self.y);
+        (x[0].0 - y[y.len() - 1].0, x[x.len() - 1].0 - y[0].0)
+    }
+    fn count(&self, t: f64) -> u64 {
+        let mut j = self.first_le(self.x[0].0, t);
+        let mut c = 0u64;
+        for &(xi, cx) in self.x {
+            while j < self.y.len() && xi - self.y[j].0 > t {
+                j += 1;
+            }
+            c += cx * self.suffix[j];
+        }
+        c
+    }
+    fn between(&self, a: f64, b: f64) -> Vec<f64> {
+        let mut out = Vec::new();
+        for &(xi, cx) in self.x {
+            // a < x_i - y_j <= b  <=>  j in [first_le(b), first_le(a))
+            for &(yj, cy) in &self.y[self.first_le(xi, b)..self.first_le(xi, a).max(self.first_le(xi, b))] {
+                out.extend(std::iter::repeat_n(xi - yj, (cx * cy) as usize));
+            }
+        }
+        out
+    }
+    fn budget(&self) -> u64 {
+        1 << 20
+    }
+}
+
 /// k-th smallest (1-based) pairwise difference x_i - y_j of two ascending-sorted slices: about 25
 /// linear counting passes and one selection.
 pub fn kth_pairwise_difference(x: &[f64], y: &[f64], k: u64) -> f64 {
@@ -615,16 +671,45 @@ pub fn hodges_lehmann_two_sample(x: &[f64], y: &[f64], confidence: f64) -> Inter
     if m == 0 || n == 0 {
         return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
     }
-    let total = m as u64 * n as u64;
-    let diffs = Differences(&sx, &sy);
-    let mut probes = Probes::new(&diffs);
-    let est = probes.median(total);
-    let alpha = 1.0 - confidence;
     let has_ties = {
         let mut all: Vec<f64> = sx.iter().chain(sy.iter()).copied().collect();
         all.sort_unstable_by(f64::total_cmp);
         all.windows(2).any(|w| w[0] == w[1])
     };
+    two_sample_interval(&Differences(&sx, &sy), m, n, has_ties, confidence)
+}
+
+/// [`hodges_lehmann_two_sample`] of two samples given as their distinct values ascending with
+/// their multiplicities (both non-empty): the pairwise differences are counted and enumerated
+/// with those multiplicities, so the result is the one of the expanded samples.
+pub(crate) fn hodges_lehmann_two_sample_weighted(x: &[(f64, u64)], y: &[(f64, u64)], confidence: f64) -> Interval {
+    let (m, n) = (x.iter().map(|v| v.1).sum::<u64>(), y.iter().map(|v| v.1).sum::<u64>());
+    if m == 0 || n == 0 {
+        return Interval::new(f64::NAN, f64::NEG_INFINITY, f64::INFINITY);
+    }
+    // Ties: a value twice in a sample, or in both.
+    let has_ties = x.iter().chain(y).any(|v| v.1 > 1) || {
+        let mut all: Vec<f64> = x.iter().chain(y).map(|v| v.0).collect();
+        all.sort_unstable_by(f64::total_cmp);
+        all.windows(2).any(|w| w[0] == w[1])
+    };
+    let suffix: Vec<u64> = {
+        let mut s = vec![0u64; y.len() + 1];
+        for j in (0..y.len()).rev() {
+            s[j] = s[j + 1] + y[j].1;
+        }
+        s
+    };
+    two_sample_interval(&WeightedDifferences { x, y, suffix }, m as usize, n as usize, has_ties, confidence)
+}
+
+/// The estimate and the Moses interval of [`hodges_lehmann_two_sample`] over the set of the
+/// m n pairwise differences.
+fn two_sample_interval(diffs: &impl Implicit, m: usize, n: usize, has_ties: bool, confidence: f64) -> Interval {
+    let total = m as u64 * n as u64;
+    let mut probes = Probes::new(diffs);
+    let est = probes.median(total);
+    let alpha = 1.0 - confidence;
     if !has_ties && m <= EXACT_MAX_N && n <= EXACT_MAX_N {
         let counts = mann_whitney_counts(m, n);
         let all_n: f64 = counts.iter().sum();

@@ -336,9 +336,10 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
     ShiftFunction { points, confidence, critical_value: c, estimator, method, resamples }
 }
 
-/// The paired shift function from mergeable summaries ([`super::summary`]): `whole` holds both
-/// versions' histograms over every pair, `batches` the same per batch. What [`shift_function`]
-/// computes above [`HD_MAX_N`] pairs (type-7 estimates, batch-means covariance, the sup-t band
+/// The shift function from mergeable summaries ([`super::summary`]): `whole` holds both
+/// versions' histograms, `batches` the same per batch (paired: the batches of the pairs;
+/// unpaired: each version's own random split, batch k of each side together). What
+/// [`shift_function`] computes above [`HD_MAX_N`] pairs (or observations per version) (type-7 estimates, batch-means covariance, the sup-t band
 /// with K - 1 degrees of freedom, distribution-free ratios from order statistics), from the
 /// rounded values, with the bounds moved out by the most the rounding can move them: a log
 /// estimate by e = -ln(1 - a), a log ratio by 2e, a standard error by 2e / sqrt(K - 1) (so the
@@ -348,13 +349,17 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
 pub fn shift_function_from_summaries(
     whole: (&super::summary::LogHistogram, &super::summary::LogHistogram),
     batches: &[(super::summary::LogHistogram, super::summary::LogHistogram)],
+    paired: bool,
     confidence: f64,
     seed: u64,
 ) -> ShiftFunction {
     let k = batches.len();
     let estimates = |h: &super::summary::LogHistogram| SHIFT_QUANTILES.iter().map(|&q| ln(h.quantile(q))).collect::<Vec<f64>>();
-    let defined =
-        whole.0.len() >= 20 && whole.0.len() == whole.1.len() && k >= 2 && batches.iter().all(|(a, b)| !a.is_empty() && !b.is_empty());
+    let defined = whole.0.len() >= 20
+        && whole.1.len() >= 20
+        && (!paired || whole.0.len() == whole.1.len())
+        && k >= 2
+        && batches.iter().all(|(a, b)| !a.is_empty() && !b.is_empty());
     if !defined {
         let nan = Interval::new(f64::NAN, f64::NAN, f64::NAN);
         let points = SHIFT_QUANTILES
@@ -364,9 +369,17 @@ pub fn shift_function_from_summaries(
         return ShiftFunction { points, confidence, critical_value: f64::NAN, estimator: "type-7", method: "none", resamples: 0 };
     }
     let (e1, e2) = (estimates(whole.0), estimates(whole.1));
-    let rows: Vec<Vec<f64>> =
-        batches.par_iter().map(|(a, b)| estimates(b).iter().zip(estimates(a)).map(|(y, x)| y - x).collect()).collect();
-    let mut cov = covariance(&rows);
+    // Paired: the covariance of the batches' log ratios; unpaired: the sum of each version's
+    // (the versions' batches are independent). Scaled to the whole sample: / K.
+    let mut cov = if paired {
+        let rows: Vec<Vec<f64>> =
+            batches.par_iter().map(|(a, b)| estimates(b).iter().zip(estimates(a)).map(|(y, x)| y - x).collect()).collect();
+        covariance(&rows)
+    } else {
+        let (r1, r2): (Vec<Vec<f64>>, Vec<Vec<f64>>) = batches.par_iter().map(|(a, b)| (estimates(a), estimates(b))).unzip();
+        let (c1, c2) = (covariance(&r1), covariance(&r2));
+        c1.iter().zip(&c2).map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect()).collect()
+    };
     for row in &mut cov {
         for x in row.iter_mut() {
             *x /= k as f64;
@@ -441,7 +454,7 @@ mod tests {
             .iter()
             .map(|idx| (h(&mut idx.iter().map(|&i| i as usize), &v1), h(&mut idx.iter().map(|&i| i as usize), &v2)))
             .collect();
-        let got = shift_function_from_summaries((&whole.0, &whole.1), &batches, 0.95, 9);
+        let got = shift_function_from_summaries((&whole.0, &whole.1), &batches, true, 0.95, 9);
         assert_eq!((got.estimator, got.method, got.resamples), (want.estimator, want.method, want.resamples));
         assert!((got.critical_value / want.critical_value - 1.0).abs() < 0.01, "{} against {}", got.critical_value, want.critical_value);
         for (g, w) in got.points.iter().zip(&want.points) {
@@ -453,7 +466,39 @@ mod tests {
             assert!(gf.lower <= wf.lower && wf.upper <= gf.upper, "q {}: {gf:?} does not contain {wf:?}", g.q);
         }
         let few = (LogHistogram::new(A), LogHistogram::new(A));
-        assert_eq!(shift_function_from_summaries((&few.0, &few.1), &batches, 0.95, 9).method, "none");
+        assert_eq!(shift_function_from_summaries((&few.0, &few.1), &batches, true, 0.95, 9).method, "none");
+    }
+
+    /// Unpaired (canary) above HD_MAX_N per version: the same containment over each version's own
+    /// batches of its sorted sample, as the in-memory path draws them.
+    #[test]
+    fn the_unpaired_shift_function_from_summaries_contains_the_in_memory_one() {
+        use crate::stats::summary::{LogHistogram, RELATIVE_ACCURACY as A};
+        let (v1, _) = sample(6, HD_MAX_N + 30_000);
+        let (_, v2) = sample(8, HD_MAX_N + 70_000);
+        let (s1, s2) = (sorted(&v1), sorted(&v2));
+        let want = shift_function(&s1, &s2, &s1, &s2, false, 0.95, 4);
+        let of = |v: &[f64], idx: &[u32]| {
+            let mut h = LogHistogram::new(A);
+            idx.iter().for_each(|&i| {
+                h.add(v[i as usize]);
+            });
+            h
+        };
+        let split = |s: &[f64], salt: u64| crate::stats::resample::split_batches(s.len(), 4 ^ salt, crate::stats::resample::V1_SALT);
+        let all = |v: &[f64]| (0..v.len() as u32).collect::<Vec<u32>>();
+        let whole = (of(&s1, &all(&s1)), of(&s2, &all(&s2)));
+        let batches: Vec<(LogHistogram, LogHistogram)> =
+            split(&s1, 0x1111).iter().zip(split(&s2, 0x2222).iter()).map(|(a, b)| (of(&s1, a), of(&s2, b))).collect();
+        let got = shift_function_from_summaries((&whole.0, &whole.1), &batches, false, 0.95, 4);
+        assert_eq!((got.estimator, got.method, got.resamples), (want.estimator, want.method, want.resamples));
+        assert!((got.critical_value / want.critical_value - 1.0).abs() < 0.01, "{} against {}", got.critical_value, want.critical_value);
+        for (g, w) in got.points.iter().zip(&want.points) {
+            let (gr, wr) = (g.ratio, w.ratio);
+            assert!(gr.lower <= wr.lower && wr.upper <= gr.upper, "q {}: {gr:?} does not contain {wr:?}", g.q);
+            let (gf, wf) = (g.ratio_distribution_free, w.ratio_distribution_free);
+            assert!(gf.lower <= wf.lower && wf.upper <= gf.upper, "q {}: {gf:?} does not contain {wf:?}", g.q);
+        }
     }
 
     fn textbook_covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {

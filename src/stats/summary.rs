@@ -574,6 +574,73 @@ pub fn batch_means_ratio(
     r
 }
 
+/// The Mann-Whitney U test of the rounded values of two samples (histograms of the same
+/// accuracy): the same result as [`super::nonparametric::mann_whitney`] of them, values in one
+/// cell being ties. Rounding both samples with one monotone map keeps the null hypothesis (the
+/// same distribution), so this is a valid test; its p-value is not the exact values'. O(cells).
+pub fn mann_whitney_of(x: &LogHistogram, y: &LogHistogram) -> RankTest {
+    assert!(x.alpha == y.alpha, "ranking histograms of accuracy {} and {}", x.alpha, y.alpha);
+    if x.is_empty() || y.is_empty() {
+        let nan = f64::NAN;
+        return RankTest {
+            test: "mann-whitney-u",
+            statistic: nan,
+            z: nan,
+            p_value: nan,
+            method: "normal",
+            n: x.len() + y.len(),
+            effect_size: nan,
+        };
+    }
+    let (mut a, mut b) = (x.cells().peekable(), y.cells().peekable());
+    let groups = std::iter::from_fn(move || match (a.peek().copied(), b.peek().copied()) {
+        (Some((ca, na)), Some((cb, nb))) if ca.value == cb.value => {
+            a.next();
+            b.next();
+            Some((na, nb))
+        }
+        (Some((ca, na)), Some((cb, _))) if ca.value < cb.value => {
+            a.next();
+            Some((na, 0))
+        }
+        (Some((_, na)), None) => {
+            a.next();
+            Some((na, 0))
+        }
+        (_, Some((_, nb))) => {
+            b.next();
+            Some((0, nb))
+        }
+        (None, None) => None,
+    });
+    super::nonparametric::mann_whitney_of_groups(x.len(), y.len(), groups)
+}
+
+/// The two-sample Hodges-Lehmann shift (median of x_i - y_j) and its Moses interval from
+/// histograms: the estimate of the rounded values (as
+/// [`super::nonparametric::hodges_lehmann_two_sample`] gives it for them), the lower bound from
+/// the differences of x's lower cell edges and y's upper ones, the upper bound from x's upper
+/// and y's lower edges. Every exact difference lies between its two edge differences, so with
+/// more than [`super::nonparametric::EXACT_MAX_N`] values in a sample (where the critical rank
+/// does not depend on ties) the interval contains the exact values' interval.
+pub fn hodges_lehmann_two_sample_of(x: &LogHistogram, y: &LogHistogram, confidence: f64) -> Interval {
+    use super::nonparametric::hodges_lehmann_two_sample_weighted as hl;
+    let of = |h: &LogHistogram, edge: fn(&Cell) -> f64| h.cells().map(|(c, n)| (edge(&c), n)).collect::<Vec<_>>();
+    let rounded = hl(&of(x, |c| c.value), &of(y, |c| c.value), confidence);
+    let low = hl(&of(x, |c| c.lower), &of(y, |c| c.upper), confidence);
+    let high = hl(&of(x, |c| c.upper), &of(y, |c| c.lower), confidence);
+    Interval::new(rounded.estimate, low.lower, high.upper)
+}
+
+/// The ratio of means mean(y) / mean(x) of two independent samples with the delta-method
+/// interval, as [`super::resample::mean_ratio`] computes it unpaired.
+pub fn mean_ratio_unpaired(x: &Moments, y: &Moments, confidence: f64) -> RatioInterval {
+    if x.n < 2 || y.n < 2 {
+        return DELTA_UNDEFINED;
+    }
+    delta_ratio((x.n as f64, x.mean), (y.n as f64, y.mean), confidence, || (x.variance(), y.variance(), None))
+}
+
 /// Count, mean and centred sum of squares of one sample, mergeable (Chan, Golub & LeVeque 1979).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Moments {

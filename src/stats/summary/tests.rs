@@ -340,3 +340,37 @@ proptest! {
         prop_assert!(below(got.lower, want.lower) && below(want.upper, got.upper), "{got:?} does not contain {want:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn two_sample_statistics_of_summaries_are_those_of_the_rounded_values(
+        x in prop::collection::vec(latency(), 0..200),
+        y in prop::collection::vec(latency(), 0..200),
+        confidence in prop_oneof![Just(0.95), 0.5f64..0.999],
+    ) {
+        use crate::stats::nonparametric::{hodges_lehmann_two_sample, mann_whitney};
+        use super::{hodges_lehmann_two_sample_of, mean_ratio_unpaired, mann_whitney_of};
+        let (hx, hy) = (histogram(&x), histogram(&y));
+        let (rx, ry): (Vec<f64>, Vec<f64>) = (x.iter().map(|&v| hx.rounded(v)).collect(), y.iter().map(|&v| hy.rounded(v)).collect());
+        let (got, want) = (mann_whitney_of(&hx, &hy), mann_whitney(&rx, &ry));
+        prop_assert!(same_test(got, want) || (got.n == want.n && got.statistic.is_nan() && want.statistic.is_nan()), "{got:?} against {want:?}");
+        let got = hodges_lehmann_two_sample_of(&hx, &hy, confidence);
+        let of_rounded = hodges_lehmann_two_sample(&rx, &ry, confidence);
+        prop_assert_eq!(got.estimate.to_bits(), of_rounded.estimate.to_bits());
+        if x.len() > 50 && y.len() > 50 {
+            let exact = hodges_lehmann_two_sample(&x, &y, confidence);
+            prop_assert!(got.lower <= exact.lower && exact.upper <= got.upper, "{got:?} does not contain {exact:?}");
+        }
+        let moments = |v: &[f64]| {
+            let mut m = Moments::default();
+            v.iter().for_each(|&a| m.add(a));
+            m
+        };
+        let (got, want) = (mean_ratio_unpaired(&moments(&x), &moments(&y), 0.95), mean_ratio(&x, &y, false, 0.95));
+        let close = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        prop_assert!(close(got.interval.estimate, want.interval.estimate) && close(got.interval.lower, want.interval.lower), "{got:?} against {want:?}");
+        prop_assert!(close(got.interval.upper, want.interval.upper), "{got:?} against {want:?}");
+    }
+}
