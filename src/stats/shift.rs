@@ -341,9 +341,9 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
 /// unpaired: each version's own random split, batch k of each side together). What
 /// [`shift_function`] computes above [`HD_MAX_N`] pairs (or observations per version) (type-7 estimates, batch-means covariance, the sup-t band
 /// with K - 1 degrees of freedom, distribution-free ratios from order statistics), from the
-/// rounded values, with the bounds moved out by the most the rounding can move them: a log
-/// estimate by e = -ln(1 - a), a log ratio by 2e, a standard error by 2e / sqrt(K - 1) (so the
-/// band by 2e (1 + c / sqrt(K - 1))), a distribution-free bound by (2 + sqrt 2) e. The critical
+/// rounded values, with the bounds moved out by the most the rounding can move them: the band by
+/// [`super::summary::ratio_widening`] with m = c, a distribution-free bound by (2 + sqrt 2) e,
+/// e = -ln(1 - a) of the whole samples' accuracy. The critical
 /// value c comes from the rounded batches' correlations; it lies between the pointwise and the
 /// Bonferroni value either way.
 pub fn shift_function_from_summaries(
@@ -387,8 +387,10 @@ pub fn shift_function_from_summaries(
     }
     let dof = (k - 1) as f64;
     let c = sup_t_critical(&cov, confidence, Some(dof), seed);
-    let e = -(-whole.0.alpha().max(whole.1.alpha())).ln_1p() + 1e-12;
-    let widen = 2.0 * e * (1.0 + c / dof.sqrt());
+    let whole_alpha = whole.0.alpha().max(whole.1.alpha());
+    let batch_alpha = batches.iter().map(|(a, b)| a.alpha().max(b.alpha())).fold(0.0, f64::max);
+    let widen = super::summary::ratio_widening(whole_alpha, batch_alpha, c, k);
+    let e = -(-whole_alpha).ln_1p() + 1e-12;
     let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
     let points = SHIFT_QUANTILES
         .iter()

@@ -60,6 +60,13 @@ proptest! {
         if x <= y {
             prop_assert!(h.rounded(x) <= h.rounded(y));
         }
+        // Located on the fine grid, counted on one ten times coarser: still a cell holding x.
+        let mut coarse = one.coarsened(10);
+        coarse.add_at(one.locate(x).expect("takes x"));
+        let (cell, _) = coarse.cells().next().expect("one cell");
+        prop_assert!(cell.lower <= x && x <= cell.upper, "{x} outside the coarse {cell:?}");
+        prop_assert!((cell.value - x).abs() <= coarse.alpha() * x * (1.0 + FP), "{x} -> {cell:?}");
+        prop_assert!((coarse.alpha() / (10.0 * A) - 1.0).abs() < 1e-3);
     }
 
     #[test]
@@ -373,4 +380,22 @@ proptest! {
         prop_assert!(close(got.interval.estimate, want.interval.estimate) && close(got.interval.lower, want.interval.lower), "{got:?} against {want:?}");
         prop_assert!(close(got.interval.upper, want.interval.upper), "{got:?} against {want:?}");
     }
+}
+
+#[test]
+fn far_values_cost_one_entry_each_not_the_cells_between() {
+    let h = histogram(&[1e-300, 5e-324, 1e300, 1.0, 2.0, 1e8]);
+    assert_eq!(h.counts.far.len(), 3, "1e-300, 5e-324 and 1e300 lie outside the dense window");
+    assert!(h.counts.dense.len() <= 2 * 184_207, "{} dense cells", h.counts.dense.len());
+    assert_eq!(h.quantile(1.0), h.rounded(1e300));
+    assert_eq!(h.quantile(0.0), h.rounded(5e-324));
+    let mut d = SignedHistogram::for_relative_accuracy(A);
+    for v in [-1e6, 1e6, 0.5, -0.25, 700.0] {
+        d.add(v);
+    }
+    assert_eq!(d.counts.far.len(), 3);
+    assert!(d.counts.dense.len() < 10_000);
+    let rounded: Vec<f64> = [-1e6, 1e6, 0.5, -0.25, 700.0].iter().map(|&v| d.rounded(v)).collect();
+    assert!(same_test(d.signed_rank(), wilcoxon_signed_rank(&rounded)));
+    assert_eq!(d.hodges_lehmann(0.5).estimate, hodges_lehmann_one_sample(&rounded, 0.5).estimate);
 }
