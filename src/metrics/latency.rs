@@ -281,10 +281,7 @@ impl PairedSummaries {
     pub fn merge(&mut self, other: &PairedSummaries) {
         self.v1.merge(&other.v1);
         self.v2.merge(&other.v2);
-        for (a, b) in self.batches.iter_mut().zip(&other.batches) {
-            a.0.merge(&b.0);
-            a.1.merge(&b.1);
-        }
+        merge_batches(&mut self.batches, &other.batches);
         self.log_ratios.merge(&other.log_ratios);
         self.moments.merge(&other.moments);
     }
@@ -313,6 +310,14 @@ impl PairedSummaries {
             shift: Shift { kind: "median_ratio", interval: d.hodges_lehmann_widened(confidence).map(f64::exp) },
             change_histogram,
         }
+    }
+}
+
+/// Adds each batch's histograms of `other` to the same batch's here.
+fn merge_batches(into: &mut [(LogHistogram, LogHistogram)], other: &[(LogHistogram, LogHistogram)]) {
+    for (a, b) in into.iter_mut().zip(other) {
+        a.0.merge(&b.0);
+        a.1.merge(&b.1);
     }
 }
 
@@ -368,10 +373,7 @@ impl CanarySummaries {
     pub fn merge(&mut self, other: &CanarySummaries) {
         self.v1.merge(&other.v1);
         self.v2.merge(&other.v2);
-        for (a, b) in self.batches.iter_mut().zip(&other.batches) {
-            a.0.merge(&b.0);
-            a.1.merge(&b.1);
-        }
+        merge_batches(&mut self.batches, &other.batches);
     }
 
     /// [`compare_unpaired_sorted`] from the summaries: quantile ratios by batch means of the two

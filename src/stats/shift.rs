@@ -307,33 +307,50 @@ pub fn shift_function(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], paired: bo
         return undefined(method);
     }
     let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
-    let points = SHIFT_QUANTILES
-        .iter()
-        .enumerate()
-        .map(|(i, &q)| {
-            let lr = e2[i] - e1[i];
-            let half = c * cov[i][i].max(0.0).sqrt();
-            let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
-            let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
-            let base = q1 + LOG_OFFSET;
-            let free = |s: &[f64]| super::quantile::quantile_with_ci(s, q, pointwise).map(|x| x + LOG_OFFSET);
-            let (lo, hi) = super::quantile_ratio::mover_log_ratio(free(s1), free(s2));
-            ShiftPoint {
-                q,
-                v1_ms: q1,
-                v2_ms: q2,
-                diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)),
-                ratio,
-                ratio_distribution_free: Interval::new(ratio.estimate, lo.exp(), hi.exp()),
-            }
-        })
-        .collect();
+    let free = |s: &[f64], q: f64| super::quantile::quantile_with_ci(s, q, pointwise);
+    let points = band_points(&e1, &e2, &cov, c, |q| (free(s1, q), free(s2, q)), (0.0, 0.0));
     let estimator = match (t1.is_some(), t2.is_some()) {
         (true, true) => "harrell-davis",
         (false, false) => "type-7",
         _ => "harrell-davis up to 1,000,000 observations, type-7 above",
     };
     ShiftFunction { points, confidence, critical_value: c, estimator, method, resamples }
+}
+
+/// The eleven points from both versions' log estimates `e1`, `e2`, the covariance of their log
+/// ratios and the critical value `c`; `free(q)` gives each version's distribution-free interval
+/// at q, and `widen` moves the band's and the distribution-free interval's bounds out on the log
+/// scale by that much (0 in memory, the rounding bound from summaries).
+fn band_points(
+    e1: &[f64],
+    e2: &[f64],
+    cov: &[Vec<f64>],
+    c: f64,
+    free: impl Fn(f64) -> (Interval, Interval),
+    (widen_band, widen_free): (f64, f64),
+) -> Vec<ShiftPoint> {
+    SHIFT_QUANTILES
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| {
+            let lr = e2[i] - e1[i];
+            let half = c * cov[i][i].max(0.0).sqrt() + widen_band;
+            let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
+            let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
+            let base = q1 + LOG_OFFSET;
+            let (f1, f2) = free(q);
+            let offset = |i: Interval| i.map(|x| x + LOG_OFFSET);
+            let (lo, hi) = super::quantile_ratio::mover_log_ratio(offset(f1), offset(f2));
+            ShiftPoint {
+                q,
+                v1_ms: q1,
+                v2_ms: q2,
+                diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)),
+                ratio,
+                ratio_distribution_free: Interval::new(ratio.estimate, (lo - widen_free).exp(), (hi + widen_free).exp()),
+            }
+        })
+        .collect()
 }
 
 /// The shift function from mergeable summaries ([`super::summary`]): `whole` holds both
@@ -392,28 +409,8 @@ pub fn shift_function_from_summaries(
     let widen = super::summary::ratio_widening(whole_alpha, batch_alpha, c, k);
     let e = -(-whole_alpha).ln_1p() + 1e-12;
     let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
-    let points = SHIFT_QUANTILES
-        .iter()
-        .enumerate()
-        .map(|(i, &q)| {
-            let lr = e2[i] - e1[i];
-            let half = c * cov[i][i].max(0.0).sqrt() + widen;
-            let ratio = Interval::new(lr.exp(), (lr - half).exp(), (lr + half).exp());
-            let (q1, q2) = (e1[i].exp() - LOG_OFFSET, e2[i].exp() - LOG_OFFSET);
-            let base = q1 + LOG_OFFSET;
-            let free = |h: &super::summary::LogHistogram| h.quantile_with_ci(q, pointwise).map(|x| x + LOG_OFFSET);
-            let (lo, hi) = super::quantile_ratio::mover_log_ratio(free(whole.0), free(whole.1));
-            let out = (2.0 + std::f64::consts::SQRT_2) * e;
-            ShiftPoint {
-                q,
-                v1_ms: q1,
-                v2_ms: q2,
-                diff_ms: Interval::new(q2 - q1, base * (ratio.lower - 1.0), base * (ratio.upper - 1.0)),
-                ratio,
-                ratio_distribution_free: Interval::new(ratio.estimate, (lo - out).exp(), (hi + out).exp()),
-            }
-        })
-        .collect();
+    let free = |h: &super::summary::LogHistogram, q: f64| h.quantile_with_ci(q, pointwise);
+    let points = band_points(&e1, &e2, &cov, c, |q| (free(whole.0, q), free(whole.1, q)), (widen, (2.0 + std::f64::consts::SQRT_2) * e));
     ShiftFunction { points, confidence, critical_value: c, estimator: "type-7", method: "batch-means", resamples: k }
 }
 

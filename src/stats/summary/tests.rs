@@ -346,10 +346,6 @@ proptest! {
         let below = |g: f64, w: f64| g <= w || (g.is_nan() && w.is_nan());
         prop_assert!(below(got.lower, want.lower) && below(want.upper, got.upper), "{got:?} does not contain {want:?}");
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
     fn two_sample_statistics_of_summaries_are_those_of_the_rounded_values(
