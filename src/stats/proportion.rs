@@ -104,6 +104,13 @@ pub struct PairedTable {
 }
 
 impl PairedTable {
+    /// Adds another table's cells (the same outcomes counted on other pairs).
+    pub fn merge(&mut self, o: &PairedTable) {
+        self.both += o.both;
+        self.only_first += o.only_first;
+        self.only_second += o.only_second;
+        self.neither += o.neither;
+    }
     pub fn n(&self) -> u64 {
         self.both + self.only_first + self.only_second + self.neither
     }
