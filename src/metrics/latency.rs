@@ -6,7 +6,7 @@ use crate::stats::nonparametric::{
 };
 use crate::stats::quantile::quantile_with_ci;
 use crate::stats::resample::{mean_ratio, quantile_ratios_sorted, RatioInterval};
-use crate::stats::{variance, z_two_sided, Interval};
+use crate::stats::{variance, Interval};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -47,11 +47,9 @@ impl LatencySummary {
 /// intervals (binomial ranks) and the mean with mean +- z s / sqrt(n).
 pub fn summarize_sorted(s: &[f64], confidence: f64) -> LatencySummary {
     let n = s.len();
-    let mean = crate::stats::mean(s);
-    let half = if n > 1 { z_two_sided(confidence) * (variance(s) / n as f64).sqrt() } else { f64::INFINITY };
     LatencySummary {
         n: n as u64,
-        mean: Interval::new(mean, mean - half, mean + half),
+        mean: crate::stats::mean_interval(n as u64, crate::stats::mean(s), variance(s), confidence),
         max: s.last().copied().unwrap_or(f64::NAN),
         p50: quantile_with_ci(s, 0.50, confidence),
         p90: quantile_with_ci(s, 0.90, confidence),

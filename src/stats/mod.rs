@@ -141,6 +141,13 @@ pub fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
+/// The mean with its normal-theory (CLT) interval mean +- z s / sqrt(n) from n values, their
+/// mean and their variance; infinite bounds below two values.
+pub fn mean_interval(n: u64, mean: f64, variance: f64, confidence: f64) -> Interval {
+    let half = if n > 1 { z_two_sided(confidence) * (variance / n as f64).sqrt() } else { f64::INFINITY };
+    Interval::new(mean, mean - half, mean + half)
+}
+
 /// Unbiased sample variance (n-1 denominator); NaN when n < 2. Two-pass, O(n).
 pub fn variance(x: &[f64]) -> f64 {
     let n = x.len();

@@ -11,15 +11,25 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let q = q.clamp(0.0, 1.0);
-    let h = (n - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = h - lo as f64;
+    let (lo, hi, frac) = type7_ranks(n as u64, q);
+    interpolate(sorted[lo as usize], sorted[hi as usize], frac)
+}
+
+/// The two 0-based ranks the type-7 q-quantile of n > 0 values interpolates between, and the
+/// weight of the upper one: h = (n-1) q, floor h, min(floor h + 1, n - 1), h - floor h. Shared by
+/// every type-7 estimate (slices, and the histograms of [`super::summary`]).
+pub fn type7_ranks(n: u64, q: f64) -> (u64, u64, f64) {
+    let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as u64;
+    (lo, (lo + 1).min(n - 1), h - lo as f64)
+}
+
+/// `a + frac (b - a)`, and `a` itself at `frac` = 0 (so an infinite `b` does not leak in).
+pub fn interpolate(a: f64, b: f64, frac: f64) -> f64 {
     if frac == 0.0 {
-        sorted[lo]
+        a
     } else {
-        sorted[lo] + frac * (sorted[hi] - sorted[lo])
+        a + frac * (b - a)
     }
 }
 
@@ -253,7 +263,12 @@ pub fn evenly_spaced_quantiles(sorted: &[f64], points: usize) -> Vec<(f64, f64)>
     if sorted.is_empty() {
         return Vec::new();
     }
-    (0..=points).map(|k| k as f64 / points.max(1) as f64).map(|p| (quantile_sorted(sorted, p), p)).collect()
+    evenly_spaced(points, |p| quantile_sorted(sorted, p))
+}
+
+/// (quantile(p), p) at p = k / points, k = 0..=points.
+pub fn evenly_spaced(points: usize, quantile: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+    (0..=points).map(|k| k as f64 / points.max(1) as f64).map(|p| (quantile(p), p)).collect()
 }
 
 #[cfg(test)]

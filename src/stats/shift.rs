@@ -407,7 +407,7 @@ pub fn shift_function_from_summaries(
     let whole_alpha = whole.0.alpha().max(whole.1.alpha());
     let batch_alpha = batches.iter().map(|(a, b)| a.alpha().max(b.alpha())).fold(0.0, f64::max);
     let widen = super::summary::ratio_widening(whole_alpha, batch_alpha, c, k);
-    let e = -(-whole_alpha).ln_1p() + 1e-12;
+    let e = super::summary::log_rounding(whole_alpha);
     let pointwise = 1.0 - (1.0 - confidence) / SHIFT_QUANTILES.len() as f64;
     let free = |h: &super::summary::LogHistogram, q: f64| h.quantile_with_ci(q, pointwise);
     let points = band_points(&e1, &e2, &cov, c, |q| (free(whole.0, q), free(whole.1, q)), (widen, (2.0 + std::f64::consts::SQRT_2) * e));

@@ -34,9 +34,9 @@
 //! coarser (~0.1%, 74 KB each, ~7.4 MB in all), located once on the fine grid.
 
 use super::nonparametric::{signed_rank_of_groups, walsh_ranks, RankTest};
-use super::quantile::order_statistic_ranks;
+use super::quantile::{interpolate, order_statistic_ranks, type7_ranks};
 use super::resample::{batch_means_interval, delta_ratio, t_two_sided, RatioInterval, DELTA_UNDEFINED};
-use super::{z_two_sided, Interval};
+use super::Interval;
 
 /// Relative accuracy of the latency summaries of whole samples: 0.01%, a five-hundredth of the
 /// tightest default gate margin (5%). A histogram from 1 us to 10^5 ms has ~92,000 cells
@@ -308,15 +308,10 @@ impl LogHistogram {
             let nan = Cell { value: f64::NAN, lower: f64::NAN, upper: f64::NAN };
             return (f64::NAN, [nan, nan], 0.0);
         }
-        let q = q.clamp(0.0, 1.0);
-        let h = (n - 1) as f64 * q;
-        let lo = h.floor() as u64;
-        let hi = (lo + 1).min(n - 1);
-        let frac = h - lo as f64;
+        let (lo, hi, frac) = type7_ranks(n, q);
         let cells = self.order_statistics(&[lo + 1, hi + 1]);
         let (a, b) = (cells[0], cells[1]);
-        let value = if frac == 0.0 { a.value } else { a.value + frac * (b.value - a.value) };
-        (value, [a, b], frac)
+        (interpolate(a.value, b.value, frac), [a, b], frac)
     }
 
     /// Bounds that contain the exact values' type-7 q-quantile: the same interpolation between
@@ -370,12 +365,7 @@ impl LogHistogram {
         if self.n == 0 {
             return Vec::new();
         }
-        (0..=points)
-            .map(|i| {
-                let q = i as f64 / points as f64;
-                (self.quantile(q), q)
-            })
-            .collect()
+        super::quantile::evenly_spaced(points, |q| self.quantile(q))
     }
 }
 
@@ -459,10 +449,7 @@ impl SignedHistogram {
         if n == 0 {
             return f64::NAN;
         }
-        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
-        let lo = h.floor() as u64;
-        let hi = (lo + 1).min(n - 1);
-        let frac = h - lo as f64;
+        let (lo, hi, frac) = type7_ranks(n, q);
         // the values of ranks lo and hi (0-based), in one walk
         let (mut a, mut b, mut seen) = (f64::NAN, f64::NAN, 0u64);
         for (value, c) in self.cells() {
@@ -475,11 +462,7 @@ impl SignedHistogram {
             }
             seen += c;
         }
-        if frac == 0.0 {
-            a
-        } else {
-            a + frac * (b - a)
-        }
+        interpolate(a, b, frac)
     }
 
     /// Share of the values in each of `bins` equal bins over `[lo, hi)` (the rounded values,
@@ -597,7 +580,7 @@ impl SignedHistogram {
 
 /// How far a log quantile of a [`LogHistogram`] of accuracy `alpha` can be from the exact one:
 /// -ln(1 - alpha) (>= ln(1 + alpha)), plus the edge slack.
-fn log_rounding(alpha: f64) -> f64 {
+pub fn log_rounding(alpha: f64) -> f64 {
     -(-alpha).ln_1p() + EDGE_SLACK
 }
 
@@ -751,11 +734,8 @@ impl Moments {
     /// The mean with the normal-theory interval mean +- z s / sqrt(n), as
     /// [`crate::metrics::latency::summarize_sorted`] reports it (infinite bounds below two values).
     pub fn mean_interval(&self, confidence: f64) -> Interval {
-        if self.n == 0 {
-            return Interval::new(f64::NAN, f64::NAN, f64::NAN);
-        }
-        let half = if self.n > 1 { z_two_sided(confidence) * (self.variance() / self.n as f64).sqrt() } else { f64::INFINITY };
-        Interval::new(self.mean, self.mean - half, self.mean + half)
+        let mean = if self.n == 0 { f64::NAN } else { self.mean };
+        super::mean_interval(self.n, mean, self.variance(), confidence)
     }
 }
 
