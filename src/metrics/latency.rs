@@ -116,6 +116,11 @@ pub struct Shift {
 /// requests rounded down) stays finite: 1 microsecond.
 pub const LOG_OFFSET_MS: f64 = 1e-3;
 
+/// A pair's latency change on the log scale, ln((v2 + c) / (v1 + c)), c = [`LOG_OFFSET_MS`].
+pub fn log_ratio(v1: f64, v2: f64) -> f64 {
+    ((v2 + LOG_OFFSET_MS) / (v1 + LOG_OFFSET_MS)).ln()
+}
+
 /// Paired comparison over (V1, V2) latencies of the same requests (`v1[i]`, `v2[i]`), given both
 /// samples also sorted (`s1`, `s2`).
 pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], confidence: f64, seed: u64) -> LatencyComparison {
@@ -124,7 +129,7 @@ pub fn compare_paired_sorted(v1: &[f64], v2: &[f64], s1: &[f64], s2: &[f64], con
     // each side's sequential steps (the selection's probes, the batch splits) overlap the other's.
     let ((hl, test, change_histogram), quantile_ratios) = rayon::join(
         || {
-            let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(a, b)| ((b + LOG_OFFSET_MS) / (a + LOG_OFFSET_MS)).ln()).collect();
+            let mut logs: Vec<f64> = v1.iter().zip(v2).map(|(&a, &b)| log_ratio(a, b)).collect();
             // One sort serves the signed-rank test, the Hodges-Lehmann estimate and the chart.
             crate::stats::sort_in_place(&mut logs);
             (hodges_lehmann_one_sample_sorted(&logs, confidence), wilcoxon_signed_rank_sorted(&logs), ChangeHistogram::from_sorted(&logs))
@@ -188,12 +193,21 @@ impl VersionSummary {
     /// Counts one latency; false (not counted) when it is negative or not finite, which ingest
     /// has already rejected.
     pub fn add(&mut self, ms: f64) -> bool {
-        if !self.histogram.add(ms) {
-            return false;
+        match self.histogram.locate(ms) {
+            Some(at) => {
+                self.add_at(at, ms);
+                true
+            }
+            None => false,
         }
+    }
+
+    /// Counts `ms`, already located on the histogram's grid (so that a batch histogram can
+    /// count it at the same place).
+    fn add_at(&mut self, at: crate::stats::summary::Place, ms: f64) {
+        self.histogram.add_at(at);
         self.moments.add(ms);
         self.max = self.max.max(ms);
-        true
     }
 
     pub fn merge(&mut self, other: &VersionSummary) {
@@ -271,7 +285,7 @@ impl PairedSummaries {
         let b = &mut self.batches[batch % k];
         b.0.add_at(at1);
         b.1.add_at(at2);
-        self.log_ratios.add(((v2 + LOG_OFFSET_MS) / (v1 + LOG_OFFSET_MS)).ln());
+        self.log_ratios.add(log_ratio(v1, v2));
         self.moments.add(v1, v2);
         true
     }
@@ -355,9 +369,7 @@ impl CanarySummaries {
         let Some(at) = version.histogram.locate(ms) else {
             return false;
         };
-        version.histogram.add_at(at);
-        version.moments.add(ms);
-        version.max = version.max.max(ms);
+        version.add_at(at, ms);
         let k = self.batches.len();
         let b = &mut self.batches[batch % k];
         if v2 {
