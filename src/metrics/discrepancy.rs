@@ -224,12 +224,23 @@ fn sample_examples<'a>(pairs: &Pairs<'_>, chosen: impl Iterator<Item = &'a (usiz
 fn classify_noise(mismatched: &[(usize, Vec<FieldDiff>)], n_comp: u64, base: &Baseline, confidence: f64) -> Vec<NoisePath> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for (_, d) in mismatched {
-        let mut paths: Vec<&str> = d.iter().map(|x| x.path.as_str()).collect();
-        paths.dedup();
-        for p in paths {
-            *counts.entry(p).or_insert(0) += 1;
-        }
+        count_paths(&mut counts, d, 1);
     }
+    classify_counts(counts, n_comp, base, confidence)
+}
+
+/// Adds `times` to the count of each path of a pair's differences (a path listed with several
+/// kinds in a row once).
+fn count_paths<'d>(counts: &mut BTreeMap<&'d str, u64>, diffs: &'d [FieldDiff], times: u64) {
+    let mut paths: Vec<&str> = diffs.iter().map(|x| x.path.as_str()).collect();
+    paths.dedup();
+    for p in paths {
+        *counts.entry(p).or_insert(0) += times;
+    }
+}
+
+/// Classifies each path, given how many mismatched pairs differ there, against the replay.
+fn classify_counts(counts: BTreeMap<&str, u64>, n_comp: u64, base: &Baseline, confidence: f64) -> Vec<NoisePath> {
     counts
         .into_iter()
         .map(|(path, x2)| {
@@ -252,6 +263,47 @@ fn classify_noise(mismatched: &[(usize, Vec<FieldDiff>)], n_comp: u64, base: &Ba
             }
         })
         .collect()
+}
+
+/// Per path: the kinds of difference seen and the number of mismatched pairs differing there,
+/// from each mismatched pair's differences (`times` pairs with those differences), the share of
+/// the `n_mis` mismatches, sorted by count, the first [`MAX_FIELDS`]; examples left empty.
+fn field_counts<'d>(mismatched: impl Iterator<Item = (&'d [FieldDiff], u64)>, n_mis: u64) -> Vec<FieldCount> {
+    let mut fields: BTreeMap<String, FieldCount> = BTreeMap::new();
+    for (diffs, times) in mismatched {
+        let mut seen_paths: Vec<&str> = Vec::new();
+        for d in diffs {
+            let e = fields.entry(d.path.clone()).or_insert_with(|| FieldCount {
+                path: d.path.clone(),
+                kinds: BTreeMap::new(),
+                count: 0,
+                share_of_mismatches: 0.0,
+                examples: Vec::new(),
+            });
+            *e.kinds.entry(d.kind).or_insert(0) += times;
+            if !seen_paths.contains(&d.path.as_str()) {
+                e.count += times;
+                seen_paths.push(&d.path);
+            }
+        }
+    }
+    let mut by_path: Vec<FieldCount> = fields.into_values().collect();
+    for f in &mut by_path {
+        f.share_of_mismatches = if n_mis == 0 { 0.0 } else { f.count as f64 / n_mis as f64 };
+    }
+    by_path.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
+    by_path.truncate(MAX_FIELDS);
+    by_path
+}
+
+/// The differences that count between two results whose canonical texts differ (empty when the
+/// comparison options forgive them all): a result on one side only differs at the root.
+pub fn pair_diff(v1: Option<&str>, v2: Option<&str>, opts: &CompareOptions) -> Vec<FieldDiff> {
+    match (v1, v2) {
+        (Some(a), Some(b)) => diff_with(a, b, opts),
+        (Some(_), None) => vec![FieldDiff { path: "$".into(), kind: "missing_in_v2" }],
+        (None, _) => vec![FieldDiff { path: "$".into(), kind: "extra_in_v2" }],
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the discrepancy analysis has this many independent inputs
@@ -283,14 +335,7 @@ pub fn analyze(
     let differing: Vec<usize> = comparable.par_iter().with_min_len(1 << 16).copied().filter(|&i| pairs.results_differ(i, &same)).collect();
     let mismatched: Vec<(usize, Vec<FieldDiff>)> = differing
         .par_iter()
-        .map(|&i| {
-            let d = match (pairs.v1_result(i), pairs.v2_result(i)) {
-                (Some(a), Some(b)) => diff_with(a, b, opts),
-                (Some(_), None) => vec![FieldDiff { path: "$".into(), kind: "missing_in_v2" }],
-                (None, _) => vec![FieldDiff { path: "$".into(), kind: "extra_in_v2" }],
-            };
-            (i, d)
-        })
+        .map(|&i| (i, pair_diff(pairs.v1_result(i), pairs.v2_result(i), opts)))
         .filter(|(_, d)| !d.is_empty())
         .collect();
     let n_comp_all = comparable.len() as u64;
@@ -315,30 +360,7 @@ pub fn analyze(
     let n_mis = mismatched.len() as u64;
     let (rate, method) = rate_interval(n_mis, n_comp, confidence);
 
-    let mut fields: BTreeMap<String, FieldCount> = BTreeMap::new();
-    for (_, diffs) in &mismatched {
-        let mut seen_paths: Vec<&str> = Vec::new();
-        for d in diffs {
-            let e = fields.entry(d.path.clone()).or_insert_with(|| FieldCount {
-                path: d.path.clone(),
-                kinds: BTreeMap::new(),
-                count: 0,
-                share_of_mismatches: 0.0,
-                examples: Vec::new(),
-            });
-            *e.kinds.entry(d.kind).or_insert(0) += 1;
-            if !seen_paths.contains(&d.path.as_str()) {
-                e.count += 1;
-                seen_paths.push(&d.path);
-            }
-        }
-    }
-    let mut by_path: Vec<FieldCount> = fields.into_values().collect();
-    for f in &mut by_path {
-        f.share_of_mismatches = if n_mis == 0 { 0.0 } else { f.count as f64 / n_mis as f64 };
-    }
-    by_path.sort_by(|a, b| b.count.cmp(&a.count).then(a.path.cmp(&b.path)));
-    by_path.truncate(MAX_FIELDS);
+    let mut by_path = field_counts(mismatched.iter().map(|(_, d)| (d.as_slice(), 1)), n_mis);
     for f in &mut by_path {
         f.examples = sample_examples(pairs, mismatched.iter().filter(|(_, d)| d.iter().any(|x| x.path == f.path)), 5, seed);
     }
@@ -376,47 +398,73 @@ fn segments(
     for (i, _) in mismatched {
         is_mismatch[*i] = true;
     }
+    let counts: Vec<Vec<(&str, SegmentCounts)>> = (0..names.len())
+        .map(|s| {
+            let mut groups: FxHashMap<&str, SegmentCounts> = FxHashMap::default();
+            for (i, &mismatch) in is_mismatch.iter().enumerate() {
+                let g = groups.entry(pairs.segment(i, s).unwrap_or("(missing)")).or_default();
+                g.pairs += 1;
+                let comparable = applicable && pairs.v1_ok(i) && pairs.v2_ok(i);
+                if comparable {
+                    g.comparable += 1;
+                }
+                if mismatch {
+                    g.mismatches += 1;
+                }
+                if !pairs.v2_ok(i) || mismatch {
+                    g.v2_failures += 1;
+                }
+            }
+            let mut groups: Vec<_> = groups.into_iter().collect();
+            groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            groups
+        })
+        .collect();
+    segment_rows(names, &counts, n_comp, n_mis, confidence, |s, value| {
+        sample_examples(pairs, mismatched.iter().filter(|(i, _)| pairs.segment(*i, s).unwrap_or("(missing)") == value), 5, seed)
+    })
+}
+
+/// One segment value's pair counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct SegmentCounts {
+    pairs: u64,
+    comparable: u64,
+    mismatches: u64,
+    /// Pairs where V2 failed or disagreed with V1.
+    v2_failures: u64,
+}
+
+/// The segment rows from each segment column's values (ascending) with their counts: rates,
+/// the test against the rest, Benjamini-Hochberg q-values, the examples `examples(column,
+/// value)` gives, most mismatches first.
+fn segment_rows<S: AsRef<str>>(
+    names: &[String],
+    counts: &[Vec<(S, SegmentCounts)>],
+    n_comp: u64,
+    n_mis: u64,
+    confidence: f64,
+    examples: impl Fn(usize, &str) -> Vec<Example>,
+) -> Vec<SegmentRow> {
     let mut rows = Vec::new();
-    for (s, name) in names.iter().enumerate() {
-        // value -> (pairs, comparable, mismatches, v2 failures)
-        let mut groups: FxHashMap<&str, (u64, u64, u64, u64)> = FxHashMap::default();
-        for (i, &mismatch) in is_mismatch.iter().enumerate() {
-            let g = groups.entry(pairs.segment(i, s).unwrap_or("(missing)")).or_insert((0, 0, 0, 0));
-            g.0 += 1;
-            let comparable = applicable && pairs.v1_ok(i) && pairs.v2_ok(i);
-            if comparable {
-                g.1 += 1;
-            }
-            if mismatch {
-                g.2 += 1;
-            }
-            if !pairs.v2_ok(i) || mismatch {
-                g.3 += 1;
-            }
-        }
-        let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (value, (n, comp, mis, fail)) in groups {
-            let (rate, _) = rate_interval(mis, comp, confidence);
-            let (_, p) = two_proportion_z(mis, comp, n_mis - mis, n_comp - comp);
-            let (failure_rate, _) = rate_interval(fail, n, confidence);
+    for (s, (name, groups)) in names.iter().zip(counts).enumerate() {
+        for (value, c) in groups {
+            let value = value.as_ref();
+            let (rate, _) = rate_interval(c.mismatches, c.comparable, confidence);
+            let (_, p) = two_proportion_z(c.mismatches, c.comparable, n_mis - c.mismatches, n_comp - c.comparable);
+            let (failure_rate, _) = rate_interval(c.v2_failures, c.pairs, confidence);
             rows.push(SegmentRow {
                 column: name.clone(),
                 value: value.to_string(),
-                pairs: n,
-                comparable: comp,
-                mismatches: mis,
+                pairs: c.pairs,
+                comparable: c.comparable,
+                mismatches: c.mismatches,
                 rate,
                 p_value: p,
                 q_value: f64::NAN,
-                v2_failures: fail,
+                v2_failures: c.v2_failures,
                 failure_rate,
-                examples: sample_examples(
-                    pairs,
-                    mismatched.iter().filter(|(i, _)| pairs.segment(*i, s).unwrap_or("(missing)") == value),
-                    5,
-                    seed,
-                ),
+                examples: examples(s, value),
             });
         }
     }
