@@ -478,6 +478,238 @@ fn segment_rows<S: AsRef<str>>(
     rows
 }
 
+// --- From mergeable summaries (issue 13): the discrepancy analysis a partition at a time ---
+
+/// A mismatched pair as the summary receives it: its id, its differences (non-empty, as
+/// [`pair_diff`] gives them) and both results.
+pub struct Mismatch<'a> {
+    pub id: &'a str,
+    pub diffs: Vec<FieldDiff>,
+    pub v1_result: Option<&'a str>,
+    pub v2_result: Option<&'a str>,
+}
+
+/// The `k` examples of smallest (seeded rank, id): a bottom-k sample, mergeable (the bottom k of
+/// a union is among the bottom k of its parts).
+#[derive(Debug, Clone)]
+struct BottomK {
+    k: usize,
+    items: Vec<(u64, Example)>,
+}
+
+impl BottomK {
+    fn new(k: usize) -> BottomK {
+        BottomK { k, items: Vec::new() }
+    }
+
+    /// Offers a candidate of rank `rank`; `make` builds the example only when it is kept.
+    fn offer(&mut self, rank: u64, id: &str, make: impl FnOnce() -> Example) {
+        let key = |e: &(u64, Example)| (e.0, e.1.correlation_id.as_str()) < (rank, id);
+        let at = self.items.partition_point(key);
+        if at < self.k {
+            self.items.insert(at, (rank, make()));
+            self.items.truncate(self.k);
+        }
+    }
+
+    fn merge(&mut self, other: &BottomK) {
+        for (rank, e) in &other.items {
+            self.offer(*rank, &e.correlation_id, || e.clone());
+        }
+    }
+
+    /// The `k` smallest of several samples.
+    fn of<'b>(k: usize, parts: impl Iterator<Item = &'b BottomK>) -> Vec<Example> {
+        let mut all = BottomK::new(k);
+        parts.for_each(|p| all.merge(p));
+        all.items.into_iter().map(|(_, e)| e).collect()
+    }
+}
+
+/// The mismatched pairs with one list of differences: how many, their examples, and per segment
+/// column and value how many with their examples.
+#[derive(Debug, Clone)]
+struct DiffGroup {
+    count: u64,
+    examples: BottomK,
+    by_segment: Vec<BTreeMap<String, (u64, BottomK)>>,
+}
+
+/// The discrepancy analysis as a mergeable summary: status changes, comparable pairs, per
+/// segment value the pair counts, and the mismatched pairs grouped by their list of differences,
+/// so that the paths a `--v1-replay` shows to be noise, known only once every partition is in,
+/// can still drop the pairs that differ only there. [`DiscrepancySummary::finish`] gives what
+/// [`analyze`] gives for the same pairs (examples tie-broken by id instead of pair position,
+/// and without the list of mismatched pairs, which discrepancies.parquet reads in memory).
+#[derive(Debug, Clone)]
+pub struct DiscrepancySummary {
+    applicable: bool,
+    seed: u64,
+    status: (u64, u64),
+    comparable: u64,
+    /// Per segment column: each value's pairs, comparable pairs and pairs where V2 failed
+    /// (mismatches are added from the groups).
+    segments: Vec<BTreeMap<String, SegmentCounts>>,
+    groups: BTreeMap<Vec<FieldDiff>, DiffGroup>,
+}
+
+impl DiscrepancySummary {
+    /// An empty summary over `segment_columns` segment columns.
+    pub fn new(segment_columns: usize, applicable: bool, seed: u64) -> DiscrepancySummary {
+        DiscrepancySummary {
+            applicable,
+            seed,
+            status: (0, 0),
+            comparable: 0,
+            segments: vec![BTreeMap::new(); segment_columns],
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one pair: both versions' status, its value of each segment column ("(missing)"
+    /// when neither version has one), and, when it is comparable and its results differ in a
+    /// way that counts, the mismatch.
+    pub fn add(&mut self, v1_ok: bool, v2_ok: bool, segments: &[&str], mismatch: Option<Mismatch<'_>>) {
+        match (v1_ok, v2_ok) {
+            (true, false) => self.status.0 += 1,
+            (false, true) => self.status.1 += 1,
+            _ => {}
+        }
+        let comparable = self.applicable && v1_ok && v2_ok;
+        self.comparable += u64::from(comparable);
+        for (column, value) in self.segments.iter_mut().zip(segments) {
+            let c = match column.get_mut(*value) {
+                Some(c) => c,
+                None => column.entry(value.to_string()).or_default(),
+            };
+            c.pairs += 1;
+            c.comparable += u64::from(comparable);
+            c.v2_failures += u64::from(!v2_ok);
+        }
+        let Some(m) = mismatch.filter(|m| comparable && !m.diffs.is_empty()) else {
+            return;
+        };
+        let rank = example_rank(m.id, self.seed);
+        let example = || {
+            let cut = |s: Option<&str>| {
+                s.map(|s| {
+                    let mut t = s.to_string();
+                    crate::ingest::truncate_utf8(&mut t, EXAMPLE_RESULT_BYTES);
+                    t
+                })
+            };
+            Example {
+                correlation_id: m.id.to_string(),
+                paths: m.diffs.iter().map(|f| f.path.clone()).collect(),
+                v1_result: cut(m.v1_result),
+                v2_result: cut(m.v2_result),
+            }
+        };
+        let columns = self.segments.len();
+        let g = self.groups.entry(m.diffs.clone()).or_insert_with(|| DiffGroup {
+            count: 0,
+            examples: BottomK::new(MAX_EXAMPLES),
+            by_segment: vec![BTreeMap::new(); columns],
+        });
+        g.count += 1;
+        g.examples.offer(rank, m.id, example);
+        for (column, value) in g.by_segment.iter_mut().zip(segments) {
+            let (n, examples) = column.entry(value.to_string()).or_insert_with(|| (0, BottomK::new(5)));
+            *n += 1;
+            examples.offer(rank, m.id, example);
+        }
+    }
+
+    pub fn merge(&mut self, other: &DiscrepancySummary) {
+        self.status = (self.status.0 + other.status.0, self.status.1 + other.status.1);
+        self.comparable += other.comparable;
+        for (mine, theirs) in self.segments.iter_mut().zip(&other.segments) {
+            for (value, c) in theirs {
+                let m = mine.entry(value.clone()).or_default();
+                m.pairs += c.pairs;
+                m.comparable += c.comparable;
+                m.v2_failures += c.v2_failures;
+            }
+        }
+        for (diffs, g) in &other.groups {
+            match self.groups.get_mut(diffs) {
+                None => {
+                    self.groups.insert(diffs.clone(), g.clone());
+                }
+                Some(mine) => {
+                    mine.count += g.count;
+                    mine.examples.merge(&g.examples);
+                    for (a, b) in mine.by_segment.iter_mut().zip(&g.by_segment) {
+                        for (value, (n, examples)) in b {
+                            let e = a.entry(value.clone()).or_insert_with(|| (0, BottomK::new(5)));
+                            e.0 += n;
+                            e.1.merge(examples);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The discrepancy analysis of every pair counted, as [`analyze`] reports it.
+    pub fn finish(&self, segment_names: &[String], baseline: Option<&Baseline>, confidence: f64) -> Discrepancy {
+        let n_comp = self.comparable;
+        let noise = baseline.map(|b| {
+            let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+            for (diffs, g) in &self.groups {
+                count_paths(&mut counts, diffs, g.count);
+            }
+            Noise {
+                replay_file: b.file.clone(),
+                replay_comparable_pairs: b.comparable,
+                paths: classify_counts(counts, n_comp, b, confidence),
+                mismatches_including_noise: self.groups.values().map(|g| g.count).sum(),
+            }
+        });
+        let noisy: Vec<&str> = noise.iter().flat_map(|n| n.paths.iter().filter(|p| p.noise).map(|p| p.path.as_str())).collect();
+        // Pairs that differ only at noise paths do not count as mismatches.
+        let kept: Vec<(&Vec<FieldDiff>, &DiffGroup)> =
+            self.groups.iter().filter(|(d, _)| noise.is_none() || d.iter().any(|x| !noisy.contains(&x.path.as_str()))).collect();
+        let n_mis: u64 = kept.iter().map(|(_, g)| g.count).sum();
+        let (rate, method) = rate_interval(n_mis, n_comp, confidence);
+        let mut by_path = field_counts(kept.iter().map(|(d, g)| (d.as_slice(), g.count)), n_mis);
+        for f in &mut by_path {
+            f.examples = BottomK::of(5, kept.iter().filter(|(d, _)| d.iter().any(|x| x.path == f.path)).map(|(_, g)| &g.examples));
+        }
+        let examples = BottomK::of(MAX_EXAMPLES, kept.iter().map(|(_, g)| &g.examples));
+        let counts: Vec<Vec<(&str, SegmentCounts)>> = self
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(s, column)| {
+                column
+                    .iter()
+                    .map(|(value, c)| {
+                        let mismatches: u64 = kept.iter().filter_map(|(_, g)| g.by_segment[s].get(value)).map(|(n, _)| n).sum();
+                        (value.as_str(), SegmentCounts { mismatches, v2_failures: c.v2_failures + mismatches, ..*c })
+                    })
+                    .collect()
+            })
+            .collect();
+        let by_segment = segment_rows(segment_names, &counts, n_comp, n_mis, confidence, |s, value| {
+            BottomK::of(5, kept.iter().filter_map(|(_, g)| g.by_segment[s].get(value)).map(|(_, e)| e))
+        });
+        Discrepancy {
+            applicable: self.applicable,
+            comparable_pairs: n_comp,
+            mismatches: n_mis,
+            rate,
+            method,
+            status_changes: StatusChanges { v1_ok_v2_error: self.status.0, v1_error_v2_ok: self.status.1 },
+            by_path,
+            by_segment,
+            examples,
+            noise,
+            mismatched: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Pairs;
@@ -485,6 +717,71 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The summary fed the pairs in 1-3 parts and merged reports what the in-memory analysis
+        /// reports, to the byte: with segments, failures on either side, results missing on
+        /// either side, differences at several paths, and with or without a replay baseline
+        /// whose noise drops some pairs.
+        #[test]
+        fn the_discrepancy_summary_merged_from_parts_is_the_in_memory_analysis(
+            rows in proptest::collection::vec(
+                (any::<bool>(), prop_oneof![4 => Just(true), 1 => Just(false)], proptest::option::of(0u8..5), proptest::option::of(0u8..5), 0u8..3),
+                0..120,
+            ),
+            parts in 1usize..4,
+            applicable in prop_oneof![4 => Just(true), 1 => Just(false)],
+            replay in proptest::option::of((0u64..40, 0u64..40, 50u64..200)),
+        ) {
+            use super::{analyze, pair_diff, Baseline, DiscrepancySummary, Mismatch};
+            use crate::metrics::canonical::CompareOptions;
+            let names = vec!["region".to_string()];
+            let text = |k: u8| match k {
+                0 => r#"{"a":1,"b":"x"}"#.to_string(),
+                1 => r#"{"a":2,"b":"x"}"#.to_string(),
+                2 => r#"{"a":1,"b":"y","c":[1,2]}"#.to_string(),
+                3 => r#"{"a":1,"b":"x","c":[2,1]}"#.to_string(),
+                _ => r#"{"b":"x"}"#.to_string(),
+            };
+            let (mut v1, mut v2) = (Requests::new(&names), Requests::new(&names));
+            for (k, r) in rows.iter().enumerate() {
+                let id = format!("req-{k:04}");
+                for (v, ok, res) in [(&mut v1, r.0, r.2), (&mut v2, r.1, r.3)] {
+                    v.id.push(&id);
+                    v.ok.push(ok);
+                    v.result.push(res.map(text).as_deref());
+                }
+                v1.segments[0].push((r.4 > 0).then(|| ["eu", "us"][r.4 as usize - 1]));
+                v2.segments[0].push(None);
+            }
+            (v1.has_result, v2.has_result) = (true, true);
+            let rows_idx: Vec<u32> = (0..rows.len() as u32).collect();
+            let pairs = Pairs { v1: &v1, v2: &v2, v1_rows: &rows_idx, v2_rows: &rows_idx };
+            let opts = CompareOptions::default();
+            let baseline = replay.map(|(a, c, n)| Baseline {
+                file: "replay.jsonl".into(),
+                comparable: n,
+                path_counts: [("a".to_string(), a), ("b".to_string(), c), ("$".to_string(), 3)].into_iter().collect(),
+            });
+            let want = analyze(&pairs, &names, applicable, &opts, baseline.as_ref(), 0.95, 7);
+            let same = v1.result.codes_in(&v2.result);
+            let mut merged = DiscrepancySummary::new(1, applicable, 7);
+            for p in 0..parts {
+                let mut part = DiscrepancySummary::new(1, applicable, 7);
+                for i in (0..pairs.len()).filter(|i| i % parts == p) {
+                    let comparable = applicable && pairs.v1_ok(i) && pairs.v2_ok(i);
+                    let mismatch = (comparable && pairs.results_differ(i, &same)).then(|| Mismatch {
+                        id: pairs.id(i),
+                        diffs: pair_diff(pairs.v1_result(i), pairs.v2_result(i), &opts),
+                        v1_result: pairs.v1_result(i),
+                        v2_result: pairs.v2_result(i),
+                    });
+                    part.add(pairs.v1_ok(i), pairs.v2_ok(i), &[pairs.segment(i, 0).unwrap_or("(missing)")], mismatch);
+                }
+                merged.merge(&part);
+            }
+            let got = merged.finish(&names, baseline.as_ref(), 0.95);
+            prop_assert_eq!(serde_json::to_string(&got).expect("serializes"), serde_json::to_string(&want).expect("serializes"));
+        }
+
         /// Comparing result codes through `codes_in` says what comparing the texts says: for
         /// texts in one version only, in both, in another order of first sight, and missing.
         #[test]
