@@ -77,3 +77,118 @@ pub fn drill(
         per_second,
     }
 }
+
+/// The rollback drill as a mergeable summary (issue 13): the kept rows' timestamps folded a
+/// partition at a time into V2's count and last request at or after the flip, the last request
+/// of either version, V1's last request at or after the flip, and the requests per second of
+/// each version from 60 s before the flip on (at most one entry per second of the logs).
+/// [`RollbackSummary::drill`] gives what [`drill`] gives.
+#[derive(Debug, Clone)]
+pub struct RollbackSummary {
+    flip_ms: i64,
+    v2_after: u64,
+    last_v2: Option<i64>,
+    last_v1_after: Option<i64>,
+    logs_end: Option<i64>,
+    per_second: std::collections::BTreeMap<i64, (u64, u64)>,
+}
+
+impl RollbackSummary {
+    pub fn new(flip_ms: i64) -> RollbackSummary {
+        RollbackSummary { flip_ms, v2_after: 0, last_v2: None, last_v1_after: None, logs_end: None, per_second: Default::default() }
+    }
+
+    /// Counts one kept request of V1 (`v2` false) or V2 at `ts` (epoch ms).
+    pub fn add(&mut self, v2: bool, ts: i64) {
+        let later = |a: Option<i64>| Some(a.map_or(ts, |a| a.max(ts)));
+        self.logs_end = later(self.logs_end);
+        if ts >= self.flip_ms {
+            if v2 {
+                self.v2_after += 1;
+                self.last_v2 = later(self.last_v2);
+            } else {
+                self.last_v1_after = later(self.last_v1_after);
+            }
+        }
+        let s = ts.div_euclid(1000);
+        if s >= self.flip_ms.div_euclid(1000) - 60 {
+            let c = self.per_second.entry(s).or_insert((0, 0));
+            if v2 {
+                c.1 += 1;
+            } else {
+                c.0 += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &RollbackSummary) {
+        let later = |a: Option<i64>, b: Option<i64>| a.max(b);
+        self.v2_after += o.v2_after;
+        self.last_v2 = later(self.last_v2, o.last_v2);
+        self.last_v1_after = later(self.last_v1_after, o.last_v1_after);
+        self.logs_end = later(self.logs_end, o.logs_end);
+        for (&s, &(a, b)) in &o.per_second {
+            let c = self.per_second.entry(s).or_insert((0, 0));
+            (c.0, c.1) = (c.0 + a, c.1 + b);
+        }
+    }
+
+    /// The drill, as [`drill`] measures it from every kept row.
+    pub fn drill(&self, source: String) -> RollbackDrill {
+        let sec = |ms: i64| ms.div_euclid(1000);
+        let flip_sec = sec(self.flip_ms);
+        let drain_seconds = self.last_v2.map_or(0.0, |t| (sec(t) + 1 - flip_sec) as f64);
+        // A V1 request in a later second than V2's last one (both at or after the flip).
+        let drained = self.last_v1_after.is_some_and(|t| self.last_v2.is_none_or(|l| sec(t) > sec(l)));
+        let from = flip_sec - 60;
+        let to = flip_sec + (drain_seconds as i64).max(1) + 30;
+        let per_second =
+            (from..=to).map(|s| (s, self.per_second.get(&s).map_or(0, |c| c.0), self.per_second.get(&s).map_or(0, |c| c.1))).collect();
+        let logs_end = self.logs_end.unwrap_or(self.flip_ms);
+        RollbackDrill {
+            flip: rfc3339(self.flip_ms),
+            flip_ms: self.flip_ms,
+            source,
+            v2_requests_after_flip: self.v2_after,
+            last_v2_request: self.last_v2.map(rfc3339),
+            drain_seconds,
+            logs_end: rfc3339(logs_end),
+            observed_seconds: (logs_end - self.flip_ms) as f64 / 1000.0,
+            drained,
+            per_second,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{drill, RollbackSummary};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The drill from summaries of the timestamps in 1-3 parts is the drill from every row,
+        /// to the byte and the per-second series: flips before, inside and after the logs, V2
+        /// draining or not, V1 in V2's last second.
+        #[test]
+        fn the_drill_from_merged_summaries_is_the_drill(
+            v1 in proptest::collection::vec(0i64..400_000, 0..80),
+            v2 in proptest::collection::vec(0i64..400_000, 0..80),
+            flip in prop_oneof![Just(-5_000i64), 0i64..400_000, Just(500_000)],
+            parts in 1usize..4,
+        ) {
+            let base = 1_764_000_000_000i64;
+            let (v1, v2): (Vec<i64>, Vec<i64>) = (v1.iter().map(|t| base + t).collect(), v2.iter().map(|t| base + t).collect());
+            let want = drill(base + flip, "--rollback-at".into(), v1.iter().copied(), v2.iter().copied());
+            let mut merged = RollbackSummary::new(base + flip);
+            for p in 0..parts {
+                let mut part = RollbackSummary::new(base + flip);
+                v1.iter().enumerate().filter(|(k, _)| k % parts == p).for_each(|(_, &t)| part.add(false, t));
+                v2.iter().enumerate().filter(|(k, _)| (k + 1) % parts == p).for_each(|(_, &t)| part.add(true, t));
+                merged.merge(&part);
+            }
+            let got = merged.drill("--rollback-at".into());
+            prop_assert_eq!(serde_json::to_string(&got).expect("serializes"), serde_json::to_string(&want).expect("serializes"));
+            prop_assert_eq!(got.per_second, want.per_second);
+        }
+    }
+}
