@@ -237,8 +237,7 @@ pub fn compute_latency(ds: &Dataset, policy: &Policy, counts: Counts) -> Metrics
             v1_errors: (counts.e1.errors, counts.e1.n),
             v2_errors: (counts.e2.errors, counts.e2.n),
             discrepancy: counts.discrepancy.applicable.then_some((counts.discrepancy.mismatches, counts.discrepancy.comparable_pairs)),
-            v1_sorted: &sorted1,
-            v2_sorted: &sorted2,
+            latencies: sequential::Latencies::Sorted { v1: &sorted1, v2: &sorted2 },
         };
         sequential::compute(&inputs, conf, sq.tuned_for, sq.earlier_runs, sq.mode == crate::policy::SequentialMode::Always)
     });
