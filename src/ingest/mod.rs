@@ -15,6 +15,7 @@ pub mod json_row;
 pub mod jsonl;
 pub mod pairs;
 pub mod paths;
+pub mod row_spill;
 pub mod samples;
 pub mod spill;
 pub mod traces;

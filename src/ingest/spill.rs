@@ -66,7 +66,15 @@ pub struct SpilledKeys {
     pub bytes: u64,
 }
 
-fn spill_err(path: &Path, e: impl std::fmt::Display) -> Error {
+/// Arrow IPC stream options of every spill file: zstd at level 1.
+pub(crate) fn ipc_options() -> Result<IpcWriteOptions> {
+    IpcWriteOptions::default()
+        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+        .and_then(|o| o.try_with_compression_level(Some(1)))
+        .map_err(|e| Error::Usage(format!("internal: spill options: {e}")))
+}
+
+pub(crate) fn spill_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::input(
         path,
         format!("cannot write or read this spill file of the out-of-core run: {e}. Check the free space of the spill folder (--spill-dir, default the system's temporary folder)."),
@@ -75,10 +83,7 @@ fn spill_err(path: &Path, e: impl std::fmt::Display) -> Error {
 
 impl KeySpill {
     pub fn create(plan: &SpillPlan, version: &str) -> Result<Self> {
-        let options = IpcWriteOptions::default()
-            .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
-            .and_then(|o| o.try_with_compression_level(Some(1)))
-            .map_err(|e| Error::Usage(format!("internal: spill options: {e}")))?;
+        let options = ipc_options()?;
         let mut files = Vec::with_capacity(plan.partitions);
         for p in 0..plan.partitions {
             let path = plan.dir.join(format!("{version}-{p:04}.arrows"));

@@ -1,0 +1,315 @@
+//! Whole rows spilled by id hash, for the analysis from mergeable summaries (issue 13): where the
+//! out-of-core run of [`super::spill`] spills only the correlation ids and keeps every other
+//! column in memory, this spills every column a row has, so that a partition of both versions
+//! can be read back as two [`Requests`], de-duplicated, joined and folded into the summaries,
+//! and memory holds one partition at a time. Same files (zstd Arrow IPC streams, one per
+//! partition and version, in the run's spill folder) and the same routing
+//! ([`super::spill::partition_of`]) as the id spill.
+
+use super::spill::{ipc_options, partition_of, spill_err, SpillPlan, SpilledKeys};
+use crate::error::Result;
+use crate::ingest::Requests;
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, UInt32Builder};
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_ipc::reader::StreamReader;
+use arrow_ipc::writer::StreamWriter;
+use arrow_schema::{DataType, Field, Schema};
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The spill files' columns: the row number in the version's input order, then the row's
+/// fields; numbers missing in the input are NaN (as in [`Requests`]), strings null.
+fn schema(segments: usize) -> Arc<Schema> {
+    let mut fields = vec![
+        Field::new("row", DataType::UInt32, false),
+        Field::new("id", DataType::Utf8, false),
+        Field::new("ts_ms", DataType::Int64, false),
+        Field::new("latency_ms", DataType::Float64, false),
+        Field::new("ok", DataType::Boolean, false),
+        Field::new("error_code", DataType::Utf8, true),
+        Field::new("result", DataType::Utf8, true),
+        Field::new("cpu_ms", DataType::Float64, false),
+        Field::new("memory_mb", DataType::Float64, false),
+        Field::new("net_bytes", DataType::Float64, false),
+    ];
+    fields.extend((0..segments).map(|k| Field::new(format!("segment_{k}"), DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
+}
+
+/// One partition's rows waiting to be written.
+#[derive(Default)]
+struct Batch {
+    rows: UInt32Builder,
+    id: StringBuilder,
+    ts: Int64Builder,
+    latency: Float64Builder,
+    ok: BooleanBuilder,
+    error_code: StringBuilder,
+    result: StringBuilder,
+    cpu: Float64Builder,
+    memory: Float64Builder,
+    net: Float64Builder,
+    segments: Vec<StringBuilder>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, row: u32, r: &Requests, k: usize) {
+        self.rows.append_value(row);
+        self.id.append_value(r.id.get(k));
+        self.ts.append_value(r.ts_ms[k]);
+        self.latency.append_value(r.latency_ms[k]);
+        self.ok.append_value(r.ok[k]);
+        self.error_code.append_option(r.error_code.get(k));
+        self.result.append_option(r.result.get(k));
+        self.cpu.append_value(r.cpu_ms.get(k));
+        self.memory.append_value(r.memory_mb.get(k));
+        self.net.append_value(r.net_bytes.get(k));
+        if self.segments.len() < r.segments.len() {
+            self.segments.resize_with(r.segments.len(), StringBuilder::new);
+        }
+        for (b, c) in self.segments.iter_mut().zip(&r.segments) {
+            b.append_option(c.get(k));
+        }
+        self.len += 1;
+    }
+
+    /// The buffered rows as a record batch; the builders start empty again.
+    fn finish(&mut self, schema: Arc<Schema>, segments: usize) -> std::result::Result<RecordBatch, String> {
+        self.segments.resize_with(segments, StringBuilder::new);
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.rows.finish()),
+            Arc::new(self.id.finish()),
+            Arc::new(self.ts.finish()),
+            Arc::new(self.latency.finish()),
+            Arc::new(self.ok.finish()),
+            Arc::new(self.error_code.finish()),
+            Arc::new(self.result.finish()),
+            Arc::new(self.cpu.finish()),
+            Arc::new(self.memory.finish()),
+            Arc::new(self.net.finish()),
+        ];
+        columns.extend(self.segments.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        self.len = 0;
+        RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
+    }
+}
+
+struct PartFile {
+    path: PathBuf,
+    writer: Option<StreamWriter<BufWriter<File>>>,
+    batch: Batch,
+}
+
+/// One version's whole-row spill while ingest runs: rows are routed as parts are absorbed, in
+/// input order, so each partition file lists its rows in ascending row number.
+pub struct RowSpill {
+    files: Vec<PartFile>,
+    segments: usize,
+    schema: Arc<Schema>,
+    /// Rows buffered per partition before a batch is written.
+    batch_rows: usize,
+    /// The first write error ([`RowSpill::finish`] returns it).
+    error: Option<crate::error::Error>,
+}
+
+impl RowSpill {
+    /// Files `{version}-rows-{p}.arrows` in the plan's folder, for rows with `segments` segment
+    /// columns.
+    pub fn create(plan: &SpillPlan, version: &str, segments: usize) -> Result<Self> {
+        let options = ipc_options()?;
+        let schema = schema(segments);
+        let mut files = Vec::with_capacity(plan.partitions);
+        for p in 0..plan.partitions {
+            let path = plan.dir.join(format!("{version}-rows-{p:04}.arrows"));
+            let file = File::create(&path).map_err(|e| spill_err(&path, e))?;
+            let writer =
+                StreamWriter::try_new_with_options(BufWriter::new(file), &schema, options.clone()).map_err(|e| spill_err(&path, e))?;
+            files.push(PartFile { path, writer: Some(writer), batch: Batch::default() });
+        }
+        // About 64K rows buffered over all partitions (rows carry their result texts).
+        let batch_rows = ((1 << 16) / plan.partitions).max(256);
+        Ok(RowSpill { files, segments, schema, batch_rows, error: None })
+    }
+
+    /// Routes the rows of `part` (rows `first_row..` of the version) to their partitions.
+    pub fn push(&mut self, first_row: u32, part: &Requests) {
+        let n = self.files.len();
+        for k in 0..part.len() {
+            let p = partition_of(crate::pair::hash_id(part.id.get(k)), n);
+            self.files[p].batch.push(first_row + k as u32, part, k);
+            if self.files[p].batch.len >= self.batch_rows {
+                self.flush(p);
+            }
+        }
+    }
+
+    fn flush(&mut self, p: usize) {
+        let (schema, segments) = (self.schema.clone(), self.segments);
+        let f = &mut self.files[p];
+        if f.batch.len == 0 {
+            return;
+        }
+        let batch = f.batch.finish(schema, segments);
+        if self.error.is_some() {
+            return;
+        }
+        let written = batch.and_then(|b| f.writer.as_mut().map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
+        if let Err(e) = written {
+            self.error = Some(spill_err(&f.path, e));
+        }
+    }
+
+    /// Writes what is buffered and closes every file.
+    pub fn finish(mut self) -> Result<SpilledKeys> {
+        for p in 0..self.files.len() {
+            self.flush(p);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let mut out = SpilledKeys::default();
+        for f in &mut self.files {
+            if let Some(mut w) = f.writer.take() {
+                w.finish().map_err(|e| spill_err(&f.path, e))?;
+                let mut file = w.into_inner().map_err(|e| spill_err(&f.path, e))?;
+                std::io::Write::flush(&mut file).map_err(|e| spill_err(&f.path, e))?;
+            }
+            out.bytes += std::fs::metadata(&f.path).map_err(|e| spill_err(&f.path, e))?.len();
+            out.files.push(f.path.clone());
+        }
+        Ok(out)
+    }
+}
+
+/// One partition file's row numbers (ascending) and rows, as a [`Requests`] with the given
+/// segment columns (the `has_*` flags are the caller's: they describe the input files).
+pub fn read_rows(path: &Path, segment_names: &[String]) -> Result<(Vec<u32>, Requests)> {
+    let file = File::open(path).map_err(|e| spill_err(path, e))?;
+    let reader = StreamReader::try_new(BufReader::with_capacity(1 << 20, file), None).map_err(|e| spill_err(path, e))?;
+    let (mut rows, mut out) = (Vec::new(), Requests::new(segment_names));
+    for batch in reader {
+        let batch = batch.map_err(|e| spill_err(path, e))?;
+        let column = |k: usize| batch.columns().get(k).cloned().ok_or_else(|| spill_err(path, "a column is missing"));
+        fn typed<T: 'static + Clone>(a: ArrayRef, path: &Path) -> Result<T> {
+            a.as_any().downcast_ref::<T>().cloned().ok_or_else(|| spill_err(path, "unexpected column type"))
+        }
+        fn text(a: &StringArray, k: usize) -> Option<&str> {
+            (!a.is_null(k)).then(|| a.value(k))
+        }
+        let row: UInt32Array = typed(column(0)?, path)?;
+        let id: StringArray = typed(column(1)?, path)?;
+        let ts: Int64Array = typed(column(2)?, path)?;
+        let latency: Float64Array = typed(column(3)?, path)?;
+        let ok: BooleanArray = typed(column(4)?, path)?;
+        let error_code: StringArray = typed(column(5)?, path)?;
+        let result: StringArray = typed(column(6)?, path)?;
+        let numbers: Vec<Float64Array> = (7..10).map(|k| typed(column(k)?, path)).collect::<Result<_>>()?;
+        let segments: Vec<StringArray> = (0..segment_names.len()).map(|k| typed(column(10 + k)?, path)).collect::<Result<_>>()?;
+        rows.extend_from_slice(row.values());
+        for k in 0..batch.num_rows() {
+            out.id.push(id.value(k));
+            out.ts_ms.push(ts.value(k));
+            out.latency_ms.push(latency.value(k));
+            out.ok.push(ok.value(k));
+            out.error_code.push(text(&error_code, k));
+            out.result.push(text(&result, k));
+            out.cpu_ms.push(numbers[0].value(k));
+            out.memory_mb.push(numbers[1].value(k));
+            out.net_bytes.push(numbers[2].value(k));
+            for (c, s) in out.segments.iter_mut().zip(&segments) {
+                c.push(text(s, k));
+            }
+        }
+    }
+    Ok((rows, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_rows, RowSpill};
+    use crate::ingest::spill::{partition_of, SpillPlan};
+    use crate::ingest::Requests;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Every row comes back once, in the partition of its id, in ascending row order, with
+        /// every field as it went in: missing numbers, missing and repeated texts, segments.
+        #[test]
+        fn whole_rows_come_back_in_their_partitions_as_they_went_in(
+            rows in proptest::collection::vec(
+                (0i64..1_000_000, 0.0f64..5_000.0, any::<bool>(), proptest::option::of(0u8..4), proptest::option::of(0u8..6),
+                 prop_oneof![Just(f64::NAN), 0.0f64..100.0], proptest::option::of(0u8..3)),
+                0..200,
+            ),
+            partitions in prop_oneof![Just(1usize), Just(4), Just(16)],
+            cut in 0usize..200,
+        ) {
+            let names = vec!["region".to_string()];
+            let mut all = Requests::new(&names);
+            for (k, r) in rows.iter().enumerate() {
+                all.id.push(&format!("req-{k}"));
+                all.ts_ms.push(1_764_000_000_000 + r.0);
+                all.latency_ms.push(r.1);
+                all.ok.push(r.2);
+                all.error_code.push(r.3.map(|c| format!("E{c}")).as_deref());
+                all.result.push(r.4.map(|c| format!(r#"{{"valid":{c}}}"#)).as_deref());
+                all.cpu_ms.push(r.5);
+                all.memory_mb.push(f64::NAN);
+                all.net_bytes.push(r.1 * 3.0);
+                all.segments[0].push(r.6.map(|c| ["eu", "us", "ap"][c as usize]));
+            }
+            // Two parts, as ingest absorbs them.
+            let cut = cut.min(rows.len());
+            let part = |range: std::ops::Range<usize>| {
+                let mut p = Requests::new(&names);
+                for k in range {
+                    p.id.push(all.id.get(k));
+                    p.ts_ms.push(all.ts_ms[k]);
+                    p.latency_ms.push(all.latency_ms[k]);
+                    p.ok.push(all.ok[k]);
+                    p.error_code.push(all.error_code.get(k));
+                    p.result.push(all.result.get(k));
+                    p.cpu_ms.push(all.cpu_ms.get(k));
+                    p.memory_mb.push(all.memory_mb.get(k));
+                    p.net_bytes.push(all.net_bytes.get(k));
+                    p.segments[0].push(all.segments[0].get(k));
+                }
+                p
+            };
+            let dir = tempfile::tempdir().expect("tempdir");
+            let plan = SpillPlan { dir: dir.path().to_path_buf(), partitions };
+            let mut spill = RowSpill::create(&plan, "v1", 1).expect("create");
+            spill.batch_rows = 7; // several batches per file
+            spill.push(0, &part(0..cut));
+            spill.push(cut as u32, &part(cut..rows.len()));
+            let done = spill.finish().expect("finish");
+            prop_assert_eq!(done.files.len(), partitions);
+            let mut seen = vec![false; rows.len()];
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            for (p, path) in done.files.iter().enumerate() {
+                let (numbers, got) = read_rows(path, &names).expect("read");
+                prop_assert_eq!(numbers.len(), got.len());
+                prop_assert!(numbers.windows(2).all(|w| w[0] < w[1]), "ascending rows");
+                for (k, &r) in numbers.iter().enumerate() {
+                    let r = r as usize;
+                    prop_assert!(!seen[r], "row {} twice", r);
+                    seen[r] = true;
+                    prop_assert_eq!(partition_of(crate::pair::hash_id(got.id.get(k)), partitions), p);
+                    prop_assert_eq!(got.id.get(k), all.id.get(r));
+                    prop_assert_eq!((got.ts_ms[k], got.ok[k]), (all.ts_ms[r], all.ok[r]));
+                    prop_assert!(same(got.latency_ms[k], all.latency_ms[r]));
+                    prop_assert_eq!((got.error_code.get(k), got.result.get(k)), (all.error_code.get(r), all.result.get(r)));
+                    prop_assert!(same(got.cpu_ms.get(k), all.cpu_ms.get(r)) && same(got.memory_mb.get(k), all.memory_mb.get(r)));
+                    prop_assert!(same(got.net_bytes.get(k), all.net_bytes.get(r)));
+                    prop_assert_eq!(got.segments[0].get(k), all.segments[0].get(r));
+                }
+            }
+            prop_assert!(seen.iter().all(|&s| s), "every row spilled");
+        }
+    }
+}
