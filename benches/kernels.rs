@@ -103,6 +103,27 @@ fn pipeline(c: &mut Criterion) {
             black_box(shadowgate::pair::join(&i1.requests, &mut d1, &i2.requests, &mut d2))
         })
     });
+    // The whole-row spill of the analysis from summaries (issue 13), on V1 of the same pairs
+    // generated as Parquet: the time to route and write 8 partitions, and (printed once) the
+    // spill's size against the Parquet input's, which the issue wants at most 1.2x.
+    let pq = dir.path().join("parquet");
+    let out = pq.display().to_string();
+    let cli = Cli::try_parse_from(["shadowgate", "generate", "--out", &out, "--format", "parquet", "--pairs", "200000", "--seed", "1"])
+        .expect("generate flags");
+    let Command::Generate(args) = cli.command else { unreachable!("parsed a generate command") };
+    let (q1, _) = shadowgate::generate::run(&args).expect("generate");
+    let rows = read_version(&q1, &opts("v1")).expect("read parquet v1").requests;
+    let spill = || {
+        let spill_dir = tempfile::tempdir().expect("tempdir");
+        let plan = shadowgate::ingest::spill::SpillPlan { dir: spill_dir.path().to_path_buf(), partitions: 8 };
+        let mut s = shadowgate::ingest::row_spill::RowSpill::create(&plan, "v1", 0).expect("create");
+        s.push(0, &rows);
+        s.finish().expect("finish").bytes
+    };
+    let input = std::fs::metadata(&q1).expect("input size").len();
+    let bytes = spill();
+    eprintln!("row spill of {} rows: {bytes} bytes, {:.2}x the Parquet input ({input} bytes)", rows.len(), bytes as f64 / input as f64);
+    g.bench_function(BenchmarkId::new("row_spill_write", pairs), |b| b.iter(|| black_box(spill())));
     g.finish();
 }
 
