@@ -9,8 +9,9 @@
 use super::spill::{ipc_options, partition_of, spill_err, SpillPlan, SpilledKeys};
 use crate::error::Result;
 use crate::ingest::Requests;
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, UInt32Builder};
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder, UInt32Builder};
+use arrow_array::types::UInt32Type;
+use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
@@ -29,7 +30,8 @@ fn schema(segments: usize) -> Arc<Schema> {
         Field::new("latency_ms", DataType::Float64, false),
         Field::new("ok", DataType::Boolean, false),
         Field::new("error_code", DataType::Utf8, true),
-        Field::new("result", DataType::Utf8, true),
+        // Dictionary-encoded per batch: many rows share a result text.
+        Field::new("result", DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)), true),
         Field::new("cpu_ms", DataType::Float64, false),
         Field::new("memory_mb", DataType::Float64, false),
         Field::new("net_bytes", DataType::Float64, false),
@@ -47,7 +49,7 @@ struct Batch {
     latency: Float64Builder,
     ok: BooleanBuilder,
     error_code: StringBuilder,
-    result: StringBuilder,
+    result: StringDictionaryBuilder<UInt32Type>,
     cpu: Float64Builder,
     memory: Float64Builder,
     net: Float64Builder,
@@ -63,7 +65,13 @@ impl Batch {
         self.latency.append_value(r.latency_ms[k]);
         self.ok.append_value(r.ok[k]);
         self.error_code.append_option(r.error_code.get(k));
-        self.result.append_option(r.result.get(k));
+        match r.result.get(k) {
+            Some(text) => {
+                // u32 keys: a batch holds far fewer than 2^32 rows
+                let _ = self.result.append(text);
+            }
+            None => self.result.append_null(),
+        }
         self.cpu.append_value(r.cpu_ms.get(k));
         self.memory.append_value(r.memory_mb.get(k));
         self.net.append_value(r.net_bytes.get(k));
@@ -205,7 +213,10 @@ pub fn read_rows(path: &Path, segment_names: &[String]) -> Result<(Vec<u32>, Req
         let latency: Float64Array = typed(column(3)?, path)?;
         let ok: BooleanArray = typed(column(4)?, path)?;
         let error_code: StringArray = typed(column(5)?, path)?;
-        let result: StringArray = typed(column(6)?, path)?;
+        let result: DictionaryArray<UInt32Type> = typed(column(6)?, path)?;
+        let result_texts: StringArray = typed(result.values().clone(), path)?;
+        // each text of the batch's dictionary interned once
+        let result_codes: Vec<u32> = (0..result_texts.len()).map(|k| out.result.intern(result_texts.value(k))).collect();
         let numbers: Vec<Float64Array> = (7..10).map(|k| typed(column(k)?, path)).collect::<Result<_>>()?;
         let segments: Vec<StringArray> = (0..segment_names.len()).map(|k| typed(column(10 + k)?, path)).collect::<Result<_>>()?;
         rows.extend_from_slice(row.values());
@@ -215,7 +226,11 @@ pub fn read_rows(path: &Path, segment_names: &[String]) -> Result<(Vec<u32>, Req
             out.latency_ms.push(latency.value(k));
             out.ok.push(ok.value(k));
             out.error_code.push(text(&error_code, k));
-            out.result.push(text(&result, k));
+            if result.is_null(k) {
+                out.result.push(None);
+            } else {
+                out.result.push_code(result_codes[result.keys().value(k) as usize]);
+            }
             out.cpu_ms.push(numbers[0].value(k));
             out.memory_mb.push(numbers[1].value(k));
             out.net_bytes.push(numbers[2].value(k));
