@@ -212,6 +212,13 @@ pub enum NumCol {
     Wide(Vec<f64>),
 }
 
+impl NumCol {
+    /// The double a stored decimal `k` at `places` stands for, as [`NumCol::get`] gives it.
+    pub fn decimal_value(k: i32, places: u8) -> f64 {
+        k as f64 / POW10[(places as usize).min(POW10.len() - 1)]
+    }
+}
+
 impl Default for NumCol {
     fn default() -> Self {
         NumCol::Decimal { values: Vec::new(), places: 0 }

@@ -8,10 +8,15 @@
 
 use super::spill::{ipc_options, partition_of, spill_err, SpillPlan, SpilledKeys};
 use crate::error::Result;
+use crate::ingest::columns::NumCol;
 use crate::ingest::Requests;
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder, UInt32Builder};
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, StringDictionaryBuilder, UInt32Builder, UInt8Builder,
+};
 use arrow_array::types::UInt32Type;
-use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array, UInt8Array,
+};
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
@@ -32,10 +37,14 @@ fn schema(segments: usize) -> Arc<Schema> {
         Field::new("error_code", DataType::Utf8, true),
         // Dictionary-encoded per batch: many rows share a result text.
         Field::new("result", DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)), true),
-        Field::new("cpu_ms", DataType::Float64, false),
-        Field::new("memory_mb", DataType::Float64, false),
-        Field::new("net_bytes", DataType::Float64, false),
     ];
+    // Each resource as the column stores it: a short decimal (integer and places) where it is
+    // one, else the double; both null when the row has none.
+    for name in ["cpu_ms", "memory_mb", "net_bytes"] {
+        fields.push(Field::new(format!("{name}_decimal"), DataType::Int32, true));
+        fields.push(Field::new(format!("{name}_places"), DataType::UInt8, true));
+        fields.push(Field::new(name, DataType::Float64, true));
+    }
     fields.extend((0..segments).map(|k| Field::new(format!("segment_{k}"), DataType::Utf8, true)));
     Arc::new(Schema::new(fields))
 }
@@ -50,11 +59,40 @@ struct Batch {
     ok: BooleanBuilder,
     error_code: StringBuilder,
     result: StringDictionaryBuilder<UInt32Type>,
-    cpu: Float64Builder,
-    memory: Float64Builder,
-    net: Float64Builder,
+    /// cpu, memory, net.
+    resources: [Resource; 3],
     segments: Vec<StringBuilder>,
     len: usize,
+}
+
+/// One resource column's builders.
+#[derive(Default)]
+struct Resource {
+    decimal: Int32Builder,
+    places: UInt8Builder,
+    wide: Float64Builder,
+}
+
+impl Resource {
+    fn push(&mut self, col: &NumCol, k: usize) {
+        let v = col.get(k);
+        match col {
+            NumCol::Decimal { values, places } if !v.is_nan() => {
+                self.decimal.append_value(values[k]);
+                self.places.append_value(*places);
+                self.wide.append_null();
+            }
+            _ => {
+                self.decimal.append_null();
+                self.places.append_null();
+                self.wide.append_option((!v.is_nan()).then_some(v));
+            }
+        }
+    }
+
+    fn finish(&mut self) -> [ArrayRef; 3] {
+        [Arc::new(self.decimal.finish()), Arc::new(self.places.finish()), Arc::new(self.wide.finish())]
+    }
 }
 
 impl Batch {
@@ -72,9 +110,9 @@ impl Batch {
             }
             None => self.result.append_null(),
         }
-        self.cpu.append_value(r.cpu_ms.get(k));
-        self.memory.append_value(r.memory_mb.get(k));
-        self.net.append_value(r.net_bytes.get(k));
+        for (b, col) in self.resources.iter_mut().zip([&r.cpu_ms, &r.memory_mb, &r.net_bytes]) {
+            b.push(col, k);
+        }
         if self.segments.len() < r.segments.len() {
             self.segments.resize_with(r.segments.len(), StringBuilder::new);
         }
@@ -95,10 +133,10 @@ impl Batch {
             Arc::new(self.ok.finish()),
             Arc::new(self.error_code.finish()),
             Arc::new(self.result.finish()),
-            Arc::new(self.cpu.finish()),
-            Arc::new(self.memory.finish()),
-            Arc::new(self.net.finish()),
         ];
+        for r in &mut self.resources {
+            columns.extend(r.finish());
+        }
         columns.extend(self.segments.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         self.len = 0;
         RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
@@ -217,8 +255,23 @@ pub fn read_rows(path: &Path, segment_names: &[String]) -> Result<(Vec<u32>, Req
         let result_texts: StringArray = typed(result.values().clone(), path)?;
         // each text of the batch's dictionary interned once
         let result_codes: Vec<u32> = (0..result_texts.len()).map(|k| out.result.intern(result_texts.value(k))).collect();
-        let numbers: Vec<Float64Array> = (7..10).map(|k| typed(column(k)?, path)).collect::<Result<_>>()?;
-        let segments: Vec<StringArray> = (0..segment_names.len()).map(|k| typed(column(10 + k)?, path)).collect::<Result<_>>()?;
+        let mut resources = Vec::with_capacity(3);
+        for k in 0..3 {
+            let decimal: Int32Array = typed(column(7 + 3 * k)?, path)?;
+            let places: UInt8Array = typed(column(8 + 3 * k)?, path)?;
+            let wide: Float64Array = typed(column(9 + 3 * k)?, path)?;
+            resources.push((decimal, places, wide));
+        }
+        let value = |(decimal, places, wide): &(Int32Array, UInt8Array, Float64Array), k: usize| {
+            if !decimal.is_null(k) {
+                NumCol::decimal_value(decimal.value(k), places.value(k))
+            } else if !wide.is_null(k) {
+                wide.value(k)
+            } else {
+                f64::NAN
+            }
+        };
+        let segments: Vec<StringArray> = (0..segment_names.len()).map(|k| typed(column(16 + k)?, path)).collect::<Result<_>>()?;
         rows.extend_from_slice(row.values());
         for k in 0..batch.num_rows() {
             out.id.push(id.value(k));
@@ -231,9 +284,9 @@ pub fn read_rows(path: &Path, segment_names: &[String]) -> Result<(Vec<u32>, Req
             } else {
                 out.result.push_code(result_codes[result.keys().value(k) as usize]);
             }
-            out.cpu_ms.push(numbers[0].value(k));
-            out.memory_mb.push(numbers[1].value(k));
-            out.net_bytes.push(numbers[2].value(k));
+            out.cpu_ms.push(value(&resources[0], k));
+            out.memory_mb.push(value(&resources[1], k));
+            out.net_bytes.push(value(&resources[2], k));
             for (c, s) in out.segments.iter_mut().zip(&segments) {
                 c.push(text(s, k));
             }
@@ -258,7 +311,8 @@ mod tests {
         fn whole_rows_come_back_in_their_partitions_as_they_went_in(
             rows in proptest::collection::vec(
                 (0i64..1_000_000, 0.0f64..5_000.0, any::<bool>(), proptest::option::of(0u8..4), proptest::option::of(0u8..6),
-                 prop_oneof![Just(f64::NAN), 0.0f64..100.0], proptest::option::of(0u8..3)),
+                 prop_oneof![Just(f64::NAN), 0.0f64..100.0, (0i32..100_000).prop_map(|k| f64::from(k) / 100.0), (0i32..100).prop_map(f64::from)],
+                 proptest::option::of(0u8..3)),
                 0..200,
             ),
             partitions in prop_oneof![Just(1usize), Just(4), Just(16)],
@@ -274,8 +328,8 @@ mod tests {
                 all.error_code.push(r.3.map(|c| format!("E{c}")).as_deref());
                 all.result.push(r.4.map(|c| format!(r#"{{"valid":{c}}}"#)).as_deref());
                 all.cpu_ms.push(r.5);
-                all.memory_mb.push(f64::NAN);
-                all.net_bytes.push(r.1 * 3.0);
+                all.memory_mb.push(if r.5.is_nan() { f64::NAN } else { (r.5 * 10.0).round() / 10.0 });
+                all.net_bytes.push(if k % 7 == 0 { 1e300 } else { r.1 * 3.0 });
                 all.segments[0].push(r.6.map(|c| ["eu", "us", "ap"][c as usize]));
             }
             // Two parts, as ingest absorbs them.
