@@ -6,7 +6,7 @@
 //! partition and version, in the run's spill folder) and the same routing
 //! ([`super::spill::partition_of`]) as the id spill.
 
-use super::spill::{ipc_options, partition_of, spill_err, SpillPlan, SpilledKeys};
+use super::spill::{close, ipc_options, open_writer, partition_of, spill_err, write_batch, SpillPlan, SpilledKeys};
 use crate::error::Result;
 use crate::ingest::columns::NumCol;
 use crate::ingest::Requests;
@@ -170,9 +170,7 @@ impl RowSpill {
         let mut files = Vec::with_capacity(plan.partitions);
         for p in 0..plan.partitions {
             let path = plan.dir.join(format!("{version}-rows-{p:04}.arrows"));
-            let file = File::create(&path).map_err(|e| spill_err(&path, e))?;
-            let writer =
-                StreamWriter::try_new_with_options(BufWriter::new(file), &schema, options.clone()).map_err(|e| spill_err(&path, e))?;
+            let writer = open_writer(&path, &schema, &options)?;
             files.push(PartFile { path, writer: Some(writer), batch: Batch::default() });
         }
         // About 64K rows buffered over all partitions (rows carry their result texts).
@@ -199,12 +197,8 @@ impl RowSpill {
             return;
         }
         let batch = f.batch.finish(schema, segments);
-        if self.error.is_some() {
-            return;
-        }
-        let written = batch.and_then(|b| f.writer.as_mut().map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
-        if let Err(e) = written {
-            self.error = Some(spill_err(&f.path, e));
+        if self.error.is_none() {
+            write_batch(&mut self.error, &f.path, f.writer.as_mut(), batch);
         }
     }
 
@@ -216,17 +210,7 @@ impl RowSpill {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let mut out = SpilledKeys::default();
-        for f in &mut self.files {
-            if let Some(mut w) = f.writer.take() {
-                w.finish().map_err(|e| spill_err(&f.path, e))?;
-                let mut file = w.into_inner().map_err(|e| spill_err(&f.path, e))?;
-                std::io::Write::flush(&mut file).map_err(|e| spill_err(&f.path, e))?;
-            }
-            out.bytes += std::fs::metadata(&f.path).map_err(|e| spill_err(&f.path, e))?.len();
-            out.files.push(f.path.clone());
-        }
-        Ok(out)
+        close(self.files.iter_mut().map(|f| (f.path.as_path(), f.writer.take())))
     }
 }
 

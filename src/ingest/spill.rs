@@ -87,9 +87,7 @@ impl KeySpill {
         let mut files = Vec::with_capacity(plan.partitions);
         for p in 0..plan.partitions {
             let path = plan.dir.join(format!("{version}-{p:04}.arrows"));
-            let file = File::create(&path).map_err(|e| spill_err(&path, e))?;
-            let writer =
-                StreamWriter::try_new_with_options(BufWriter::new(file), &schema(), options.clone()).map_err(|e| spill_err(&path, e))?;
+            let writer = open_writer(&path, &schema(), &options)?;
             files.push(PartFile { path, writer: Some(writer), rows: Vec::new(), ids: StrCol::default() });
         }
         // About a million rows buffered over all partitions (~50 MB), whatever their number.
@@ -122,12 +120,8 @@ impl KeySpill {
         let rows = UInt32Array::from(std::mem::take(&mut f.rows));
         let ids = StringArray::from_iter_values((0..f.ids.len()).map(|k| f.ids.get(k)));
         f.ids.clear();
-        let written = RecordBatch::try_new(schema(), vec![Arc::new(rows), Arc::new(ids)])
-            .map_err(|e| e.to_string())
-            .and_then(|b| f.writer.as_mut().map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
-        if let Err(e) = written {
-            self.error = Some(spill_err(&f.path, e));
-        }
+        let batch = RecordBatch::try_new(schema(), vec![Arc::new(rows), Arc::new(ids)]).map_err(|e| e.to_string());
+        write_batch(&mut self.error, &f.path, f.writer.as_mut(), batch);
     }
 
     /// Writes what is buffered and closes every file.
@@ -138,18 +132,43 @@ impl KeySpill {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let mut out = SpilledKeys::default();
-        for f in &mut self.files {
-            if let Some(mut w) = f.writer.take() {
-                w.finish().map_err(|e| spill_err(&f.path, e))?;
-                let mut file = w.into_inner().map_err(|e| spill_err(&f.path, e))?;
-                std::io::Write::flush(&mut file).map_err(|e| spill_err(&f.path, e))?;
-            }
-            out.bytes += std::fs::metadata(&f.path).map_err(|e| spill_err(&f.path, e))?.len();
-            out.files.push(f.path.clone());
-        }
-        Ok(out)
+        close(self.files.iter_mut().map(|f| (f.path.as_path(), f.writer.take())))
     }
+}
+
+/// Writes a batch to a partition file's stream, keeping the first failure in `error` (routing
+/// rows cannot return one; `finish` does).
+pub(crate) fn write_batch(
+    error: &mut Option<Error>,
+    path: &Path,
+    writer: Option<&mut StreamWriter<BufWriter<File>>>,
+    batch: std::result::Result<RecordBatch, String>,
+) {
+    let written = batch.and_then(|b| writer.map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
+    if let Err(e) = written {
+        error.get_or_insert(spill_err(path, e));
+    }
+}
+
+/// A partition file's IPC stream writer.
+pub(crate) fn open_writer(path: &Path, schema: &Schema, options: &IpcWriteOptions) -> Result<StreamWriter<BufWriter<File>>> {
+    let file = File::create(path).map_err(|e| spill_err(path, e))?;
+    StreamWriter::try_new_with_options(BufWriter::new(file), schema, options.clone()).map_err(|e| spill_err(path, e))
+}
+
+/// Ends each partition file's stream and counts the bytes written.
+pub(crate) fn close<'a>(files: impl Iterator<Item = (&'a Path, Option<StreamWriter<BufWriter<File>>>)>) -> Result<SpilledKeys> {
+    let mut out = SpilledKeys::default();
+    for (path, writer) in files {
+        if let Some(mut w) = writer {
+            w.finish().map_err(|e| spill_err(path, e))?;
+            let mut file = w.into_inner().map_err(|e| spill_err(path, e))?;
+            std::io::Write::flush(&mut file).map_err(|e| spill_err(path, e))?;
+        }
+        out.bytes += std::fs::metadata(path).map_err(|e| spill_err(path, e))?.len();
+        out.files.push(path.to_path_buf());
+    }
+    Ok(out)
 }
 
 /// One partition file's rows (ascending) and ids.
