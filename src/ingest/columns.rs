@@ -213,6 +213,12 @@ pub enum NumCol {
 }
 
 impl NumCol {
+    /// `v` as a short decimal `k / 10^places` (the fewest places up to six) that stands for
+    /// exactly `v`, if there is one.
+    pub fn decimal_of(v: f64) -> Option<(i32, u8)> {
+        as_decimal(v, 0)
+    }
+
     /// The double a stored decimal `k` at `places` stands for, as [`NumCol::get`] gives it.
     pub fn decimal_value(k: i32, places: u8) -> f64 {
         k as f64 / POW10[(places as usize).min(POW10.len() - 1)]
