@@ -6,7 +6,7 @@
 //! partition and version, in the run's spill folder) and the same routing
 //! ([`super::spill::partition_of`]) as the id spill.
 
-use super::spill::{close, ipc_options, open_writer, partition_of, spill_err, write_batch, SpillPlan, SpilledKeys};
+use super::spill::{partition_of, spill_err, PartitionFiles, SpillPlan, SpilledKeys};
 use crate::error::Result;
 use crate::ingest::columns::NumCol;
 use crate::ingest::Requests;
@@ -18,11 +18,10 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array, UInt8Array,
 };
 use arrow_ipc::reader::StreamReader;
-use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use std::io::BufReader;
+use std::path::Path;
 use std::sync::Arc;
 
 /// The spill files' columns: the row number in the version's input order, then the row's
@@ -150,74 +149,53 @@ impl Batch {
     }
 }
 
-struct PartFile {
-    path: PathBuf,
-    writer: Option<StreamWriter<BufWriter<File>>>,
-    batch: Batch,
-}
-
 /// One version's whole-row spill while ingest runs: rows are routed as parts are absorbed, in
 /// input order, so each partition file lists its rows in ascending row number.
 pub struct RowSpill {
-    files: Vec<PartFile>,
+    out: PartitionFiles,
+    /// Per partition: the rows waiting to be written.
+    batches: Vec<Batch>,
     segments: usize,
     schema: Arc<Schema>,
     /// Rows buffered per partition before a batch is written.
     batch_rows: usize,
-    /// The first write error ([`RowSpill::finish`] returns it).
-    error: Option<crate::error::Error>,
 }
 
 impl RowSpill {
     /// Files `{version}-rows-{p}.arrows` in the plan's folder, for rows with `segments` segment
     /// columns.
     pub fn create(plan: &SpillPlan, version: &str, segments: usize) -> Result<Self> {
-        let options = ipc_options()?;
         let schema = schema(segments);
-        let mut files = Vec::with_capacity(plan.partitions);
-        for p in 0..plan.partitions {
-            let path = plan.dir.join(format!("{version}-rows-{p:04}.arrows"));
-            let writer = open_writer(&path, &schema, &options)?;
-            files.push(PartFile { path, writer: Some(writer), batch: Batch::default() });
-        }
+        let out = PartitionFiles::create(plan, |p| format!("{version}-rows-{p:04}.arrows"), &schema)?;
+        let batches = (0..plan.partitions).map(|_| Batch::default()).collect();
         // About 64K rows buffered over all partitions (rows carry their result texts).
         let batch_rows = ((1 << 16) / plan.partitions).max(256);
-        Ok(RowSpill { files, segments, schema, batch_rows, error: None })
+        Ok(RowSpill { out, batches, segments, schema, batch_rows })
     }
 
     /// Routes the rows of `part` (rows `first_row..` of the version) to their partitions.
     pub fn push(&mut self, first_row: u32, part: &Requests) {
-        let n = self.files.len();
+        let n = self.out.len();
         for k in 0..part.len() {
             let p = partition_of(crate::pair::hash_id(part.id.get(k)), n);
-            self.files[p].batch.push(first_row + k as u32, part, k);
-            if self.files[p].batch.len >= self.batch_rows {
+            self.batches[p].push(first_row + k as u32, part, k);
+            if self.batches[p].len >= self.batch_rows {
                 self.flush(p);
             }
         }
     }
 
     fn flush(&mut self, p: usize) {
-        let (schema, segments) = (self.schema.clone(), self.segments);
-        let f = &mut self.files[p];
-        if f.batch.len == 0 {
-            return;
-        }
-        let batch = f.batch.finish(schema, segments);
-        if self.error.is_none() {
-            write_batch(&mut self.error, &f.path, f.writer.as_mut(), batch);
+        if self.batches[p].len > 0 {
+            let batch = self.batches[p].finish(self.schema.clone(), self.segments);
+            self.out.write(p, batch);
         }
     }
 
     /// Writes what is buffered and closes every file.
     pub fn finish(mut self) -> Result<SpilledKeys> {
-        for p in 0..self.files.len() {
-            self.flush(p);
-        }
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        close(self.files.iter_mut().map(|f| (f.path.as_path(), f.writer.take())))
+        (0..self.out.len()).for_each(|p| self.flush(p));
+        self.out.close()
     }
 }
 

@@ -42,21 +42,14 @@ fn schema() -> Arc<Schema> {
     Arc::new(Schema::new(vec![Field::new("row", DataType::UInt32, false), Field::new("id", DataType::Utf8, false)]))
 }
 
-struct PartFile {
-    path: PathBuf,
-    writer: Option<StreamWriter<BufWriter<File>>>,
-    rows: Vec<u32>,
-    ids: StrCol,
-}
-
 /// One version's spill while ingest runs: rows are routed as parts are absorbed, in input order,
 /// so each partition file lists its rows in ascending row number.
 pub struct KeySpill {
-    files: Vec<PartFile>,
+    out: PartitionFiles,
+    /// Per partition: the rows and ids waiting to be written.
+    buffers: Vec<(Vec<u32>, StrCol)>,
     /// Rows buffered per partition before a batch is written.
     batch_rows: usize,
-    /// The first write error (ingest's absorb cannot return one; [`KeySpill::finish`] does).
-    error: Option<Error>,
 }
 
 /// A finished spill: one file per partition, and the bytes written.
@@ -66,14 +59,6 @@ pub struct SpilledKeys {
     pub bytes: u64,
 }
 
-/// Arrow IPC stream options of every spill file: zstd at level 1.
-pub(crate) fn ipc_options() -> Result<IpcWriteOptions> {
-    IpcWriteOptions::default()
-        .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
-        .and_then(|o| o.try_with_compression_level(Some(1)))
-        .map_err(|e| Error::Usage(format!("internal: spill options: {e}")))
-}
-
 pub(crate) fn spill_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::input(
         path,
@@ -81,94 +66,113 @@ pub(crate) fn spill_err(path: &Path, e: impl std::fmt::Display) -> Error {
     )
 }
 
-impl KeySpill {
-    pub fn create(plan: &SpillPlan, version: &str) -> Result<Self> {
-        let options = ipc_options()?;
+/// The partition files of one spill (one zstd Arrow IPC stream each) and the first write
+/// error: routing rows cannot return one, so it is kept until [`PartitionFiles::close`]. Shared
+/// by the id spill and the whole-row spill ([`super::row_spill`]).
+pub(crate) struct PartitionFiles {
+    files: Vec<(PathBuf, Option<StreamWriter<BufWriter<File>>>)>,
+    error: Option<Error>,
+}
+
+impl PartitionFiles {
+    /// `name(p)` for each of the plan's partitions, in its folder, written with `schema`.
+    pub(crate) fn create(plan: &SpillPlan, name: impl Fn(usize) -> String, schema: &Schema) -> Result<Self> {
+        let options = IpcWriteOptions::default()
+            .try_with_compression(Some(arrow_ipc::CompressionType::ZSTD))
+            .and_then(|o| o.try_with_compression_level(Some(1)))
+            .map_err(|e| Error::Usage(format!("internal: spill options: {e}")))?;
         let mut files = Vec::with_capacity(plan.partitions);
         for p in 0..plan.partitions {
-            let path = plan.dir.join(format!("{version}-{p:04}.arrows"));
-            let writer = open_writer(&path, &schema(), &options)?;
-            files.push(PartFile { path, writer: Some(writer), rows: Vec::new(), ids: StrCol::default() });
+            let path = plan.dir.join(name(p));
+            let file = File::create(&path).map_err(|e| spill_err(&path, e))?;
+            let writer =
+                StreamWriter::try_new_with_options(BufWriter::new(file), schema, options.clone()).map_err(|e| spill_err(&path, e))?;
+            files.push((path, Some(writer)));
         }
+        Ok(PartitionFiles { files, error: None })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether a write has failed (later batches need not be built).
+    pub(crate) fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// Writes a batch to partition `p`, keeping the first failure.
+    pub(crate) fn write(&mut self, p: usize, batch: std::result::Result<RecordBatch, String>) {
+        if self.error.is_some() {
+            return;
+        }
+        let (path, writer) = &mut self.files[p];
+        let written = batch.and_then(|b| writer.as_mut().map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
+        if let Err(e) = written {
+            self.error = Some(spill_err(path, e));
+        }
+    }
+
+    /// The first write error, or each stream ended and the bytes written counted.
+    pub(crate) fn close(mut self) -> Result<SpilledKeys> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let mut out = SpilledKeys::default();
+        for (path, writer) in &mut self.files {
+            if let Some(mut w) = writer.take() {
+                w.finish().map_err(|e| spill_err(path, e))?;
+                let mut file = w.into_inner().map_err(|e| spill_err(path, e))?;
+                std::io::Write::flush(&mut file).map_err(|e| spill_err(path, e))?;
+            }
+            out.bytes += std::fs::metadata(&*path).map_err(|e| spill_err(path, e))?.len();
+            out.files.push(path.clone());
+        }
+        Ok(out)
+    }
+}
+
+impl KeySpill {
+    pub fn create(plan: &SpillPlan, version: &str) -> Result<Self> {
+        let out = PartitionFiles::create(plan, |p| format!("{version}-{p:04}.arrows"), &schema())?;
         // About a million rows buffered over all partitions (~50 MB), whatever their number.
         let batch_rows = ((1 << 20) / plan.partitions).max(1024);
-        Ok(KeySpill { files, batch_rows, error: None })
+        Ok(KeySpill { out, buffers: vec![(Vec::new(), StrCol::default()); plan.partitions], batch_rows })
     }
 
     /// Routes rows `first_row..` whose ids are `ids` to their partitions.
     pub fn push(&mut self, first_row: u32, ids: &StrCol) {
-        let n = self.files.len();
+        let n = self.out.len();
         for k in 0..ids.len() {
             let id = ids.get(k);
             let p = partition_of(crate::pair::hash_id(id), n);
-            let f = &mut self.files[p];
-            f.rows.push(first_row + k as u32);
-            f.ids.push(id);
-            if f.rows.len() >= self.batch_rows {
+            let (rows, buffered) = &mut self.buffers[p];
+            rows.push(first_row + k as u32);
+            buffered.push(id);
+            if rows.len() >= self.batch_rows {
                 self.flush(p);
             }
         }
     }
 
     fn flush(&mut self, p: usize) {
-        let f = &mut self.files[p];
-        if f.rows.is_empty() || self.error.is_some() {
-            f.rows.clear();
-            f.ids.clear();
+        let (rows, ids) = &mut self.buffers[p];
+        if rows.is_empty() || self.out.failed() {
+            rows.clear();
+            ids.clear();
             return;
         }
-        let rows = UInt32Array::from(std::mem::take(&mut f.rows));
-        let ids = StringArray::from_iter_values((0..f.ids.len()).map(|k| f.ids.get(k)));
-        f.ids.clear();
-        let batch = RecordBatch::try_new(schema(), vec![Arc::new(rows), Arc::new(ids)]).map_err(|e| e.to_string());
-        write_batch(&mut self.error, &f.path, f.writer.as_mut(), batch);
+        let rows = UInt32Array::from(std::mem::take(rows));
+        let texts = StringArray::from_iter_values((0..ids.len()).map(|k| ids.get(k)));
+        ids.clear();
+        self.out.write(p, RecordBatch::try_new(schema(), vec![Arc::new(rows), Arc::new(texts)]).map_err(|e| e.to_string()));
     }
 
     /// Writes what is buffered and closes every file.
     pub fn finish(mut self) -> Result<SpilledKeys> {
-        for p in 0..self.files.len() {
-            self.flush(p);
-        }
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        close(self.files.iter_mut().map(|f| (f.path.as_path(), f.writer.take())))
+        (0..self.out.len()).for_each(|p| self.flush(p));
+        self.out.close()
     }
-}
-
-/// Writes a batch to a partition file's stream, keeping the first failure in `error` (routing
-/// rows cannot return one; `finish` does).
-pub(crate) fn write_batch(
-    error: &mut Option<Error>,
-    path: &Path,
-    writer: Option<&mut StreamWriter<BufWriter<File>>>,
-    batch: std::result::Result<RecordBatch, String>,
-) {
-    let written = batch.and_then(|b| writer.map_or(Ok(()), |w| w.write(&b).map_err(|e| e.to_string())));
-    if let Err(e) = written {
-        error.get_or_insert(spill_err(path, e));
-    }
-}
-
-/// A partition file's IPC stream writer.
-pub(crate) fn open_writer(path: &Path, schema: &Schema, options: &IpcWriteOptions) -> Result<StreamWriter<BufWriter<File>>> {
-    let file = File::create(path).map_err(|e| spill_err(path, e))?;
-    StreamWriter::try_new_with_options(BufWriter::new(file), schema, options.clone()).map_err(|e| spill_err(path, e))
-}
-
-/// Ends each partition file's stream and counts the bytes written.
-pub(crate) fn close<'a>(files: impl Iterator<Item = (&'a Path, Option<StreamWriter<BufWriter<File>>>)>) -> Result<SpilledKeys> {
-    let mut out = SpilledKeys::default();
-    for (path, writer) in files {
-        if let Some(mut w) = writer {
-            w.finish().map_err(|e| spill_err(path, e))?;
-            let mut file = w.into_inner().map_err(|e| spill_err(path, e))?;
-            std::io::Write::flush(&mut file).map_err(|e| spill_err(path, e))?;
-        }
-        out.bytes += std::fs::metadata(path).map_err(|e| spill_err(path, e))?.len();
-        out.files.push(path.to_path_buf());
-    }
-    Ok(out)
 }
 
 /// One partition file's rows (ascending) and ids.
