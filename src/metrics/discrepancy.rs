@@ -606,11 +606,14 @@ impl DiscrepancySummary {
             }
         };
         let columns = self.segments.len();
-        let g = self.groups.entry(m.diffs.clone()).or_insert_with(|| DiffGroup {
-            count: 0,
-            examples: BottomK::new(MAX_EXAMPLES),
-            by_segment: vec![BTreeMap::new(); columns],
-        });
+        // The differences are copied only for a group not seen yet.
+        if !self.groups.contains_key(&m.diffs) {
+            let group = DiffGroup { count: 0, examples: BottomK::new(MAX_EXAMPLES), by_segment: vec![BTreeMap::new(); columns] };
+            self.groups.insert(m.diffs.clone(), group);
+        }
+        let Some(g) = self.groups.get_mut(&m.diffs) else {
+            return;
+        };
         g.count += 1;
         g.examples.offer(rank, m.id, example);
         for (column, value) in g.by_segment.iter_mut().zip(segments) {

@@ -239,8 +239,14 @@ impl VersionSummary {
 /// alike. (In memory the batches are drawn by the pair's position, which a partition does not
 /// know; either is a random split, which is all batch means need.)
 pub fn summary_batch(id_hash: u64, seed: u64) -> usize {
-    use crate::stats::resample::{splitmix, BATCHES, V1_SALT};
-    (splitmix(id_hash ^ splitmix(seed ^ V1_SALT)) % BATCHES as u64) as usize
+    batch_by_hash(id_hash, seed, crate::stats::resample::V1_SALT)
+}
+
+/// One of the [`crate::stats::resample::BATCHES`] batches, from an id's hash, the run's seed
+/// and a salt (one split per salt).
+fn batch_by_hash(id_hash: u64, seed: u64, salt: u64) -> usize {
+    use crate::stats::resample::{splitmix, BATCHES};
+    (splitmix(id_hash ^ splitmix(seed ^ salt)) % BATCHES as u64) as usize
 }
 
 /// The paired latencies of a shadow run as mergeable summaries: both versions' histograms over
@@ -272,10 +278,8 @@ impl PairedSummaries {
     /// Counts one pair in batch `batch` ([`summary_batch`]); false (not counted) when a latency
     /// is negative or not finite.
     pub fn add(&mut self, v1: f64, v2: f64, batch: usize) -> bool {
-        if !(v1 >= 0.0 && v2 >= 0.0 && v1.is_finite() && v2.is_finite()) {
-            return false;
-        }
-        // One logarithm per value for the whole sample and its batch (same accuracy).
+        // One logarithm per value for the whole sample and its batch; None for a negative or
+        // non-finite latency.
         let (Some(at1), Some(at2)) = (self.v1.locate(v1), self.v2.locate(v2)) else {
             return false;
         };
@@ -357,8 +361,8 @@ impl Default for CanarySummaries {
 /// The batch of a canary request of version `v2` (false: V1) from its id's hash: each version's
 /// own split, as in memory each version is split on its own.
 pub fn canary_batch(id_hash: u64, seed: u64, v2: bool) -> usize {
-    use crate::stats::resample::{splitmix, BATCHES, V1_SALT, V2_SALT};
-    (splitmix(id_hash ^ splitmix(seed ^ if v2 { V2_SALT } else { V1_SALT })) % BATCHES as u64) as usize
+    use crate::stats::resample::{V1_SALT, V2_SALT};
+    batch_by_hash(id_hash, seed, if v2 { V2_SALT } else { V1_SALT })
 }
 
 impl CanarySummaries {

@@ -603,7 +603,8 @@ impl Implicit for WeightedDifferences<'_> {
         let mut out = Vec::new();
         for &(xi, cx) in self.x {
             // a < x_i - y_j <= b  <=>  j in [first_le(b), first_le(a))
-            for &(yj, cy) in &self.y[self.first_le(xi, b)..self.first_le(xi, a).max(self.first_le(xi, b))] {
+            let from = self.first_le(xi, b);
+            for &(yj, cy) in &self.y[from..self.first_le(xi, a).max(from)] {
                 out.extend(std::iter::repeat_n(xi - yj, (cx * cy) as usize));
             }
         }
