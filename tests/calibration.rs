@@ -128,7 +128,8 @@ fn two_hundred_pairs_are_never_go() {
 /// widened by the rounding bound) and the Hodges-Lehmann median ratio (widened by half a cell),
 /// and for the canary p95 and p99 ratios (each version's own batches). The widening can only add
 /// coverage: the lower end of the band is what must hold; the cap of 99% catches a widening grown
-/// large against the intervals (at the 0.1% accuracy first chosen, 99.5% and 100% here).
+/// large against the intervals (with 0.1% everywhere, `RELATIVE_ACCURACY = 1e-3` and
+/// `BATCH_COARSENING = 1`, the paired rates are 99.5% and 100%).
 #[test]
 fn intervals_from_summaries_cover_the_truth_at_least_at_their_level() {
     use shadowgate::metrics::latency::{canary_batch, summary_batch, CanarySummaries, PairedSummaries};
